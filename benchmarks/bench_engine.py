@@ -1,0 +1,109 @@
+"""Prints match and next-question times on the shipped rules and on 10,000 generated rules.
+
+Run: python benchmarks/bench_engine.py [--rules N] [--repeat N]
+Targets (2-core machine): shipped rules under 1 ms per match; 10,000 rules under 20 ms per match and
+under 100 ms per next question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from dataclasses import replace
+from datetime import date
+
+from bot.engine import conditions as c
+from bot.engine.engine import Engine
+from bot.engine.matching import Matcher
+from bot.engine.model import NUMERIC_TYPES, Reward, Rule, RuleSet
+from bot.engine.questions import next_question_for
+
+TODAY = date(2026, 11, 22)
+YI = 100_000_000
+
+PARTIAL = {"region": "吉林省/长春市", "industries": ["biologics"], "revenue": 12 * YI}
+FULL = {
+    "region": "吉林省/通化市/东昌区", "industries": ["distribution", "tcm"], "approvals": ["high_tech_first"],
+    "projects": ["tech_upgrade"], "revenue": 35 * YI, "revenue_last_year": 28 * YI, "online_sales": 1.2 * YI,
+    "online_sales_last_year": 0.8 * YI, "public_platform": False, "idle_variety_sales": 0,
+    "big_variety_sales_increase": 0, "variety_sales": 2 * YI, "project_investment": 5000 * 10_000,
+    "project_on_schedule": True, "attracted_investment": True, "produced_in_province": True,
+}
+
+
+def generated_ruleset(engine: Engine, count: int, seed: int = 7) -> RuleSet:
+    """Rules shaped like the real ones (regions at every level, 1-4 conditions, nesting) in bulk."""
+    rng = random.Random(seed)
+    catalogue = engine.ruleset.catalogue
+    questions = [q for q in catalogue.questions.values() if q.fact != "region"]
+    numeric = [q for q in questions if q.type in NUMERIC_TYPES]
+    template = engine.ruleset.rules[0]
+    regions = sorted({r.region for r in engine.ruleset.rules} | {"吉林省/长春市", "吉林省/通化市", "广东省", "浙江省"})
+
+    def leaf() -> c.Condition:
+        question = rng.choice(questions)
+        if question.type in NUMERIC_TYPES:
+            op = rng.choice(list(c.COMPARISONS))
+            if question.fact == "revenue" and rng.random() < 0.3:
+                return c.FirstCrossing(question, catalogue["revenue_last_year"], op, rng.choice([10, 20, 50]) * YI)
+            return c.Compare(question, op, rng.choice([1, 5, 10, 30]) * 10_000_000)
+        if question.type == "multi_choice":
+            picks = rng.sample([o.value for o in question.options], k=rng.randint(1, 2))
+            return c.Contains(question, tuple(picks))
+        return c.Equals(question, rng.random() < 0.7)
+
+    def condition() -> c.Condition:
+        parts = [leaf() for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.3:
+            parts.append(c.AnyOf([leaf(), leaf()]))
+        return c.AllOf(parts)
+
+    rules = []
+    for i in range(count):
+        formula = (rng.choice(numeric).fact, 0.2) if rng.random() < 0.1 else ()
+        reward = Reward("cash_reward", cap=rng.choice([50, 100, 200]) * 10_000, formula=formula)
+        rules.append(replace(template, id=f"gen-{i}", region=rng.choice(regions), condition=condition(),
+                             reward=reward))
+    return RuleSet(catalogue, engine.ruleset.documents, tuple(rules), engine.ruleset.calls)
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """Median and 99th-percentile milliseconds of `repeat` calls."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def report(name: str, matcher: Matcher, repeat: int, match_target: float, question_target: float) -> None:
+    print(f"\n{name}: {len(matcher.ruleset.rules)} rules")
+    for label, profile in (("partial profile (3 facts)", PARTIAL), ("full profile", FULL)):
+        med, p99 = timed(lambda p=profile: matcher.match(p, TODAY), repeat)
+        status = "ok" if med < match_target else "OVER TARGET"
+        print(f"  match, {label:<26} median {med:8.3f} ms  p99 {p99:8.3f} ms  (target < {match_target} ms: {status})")
+        med, p99 = timed(lambda p=profile: next_question_for(matcher.match(p, TODAY)), repeat)
+        status = "ok" if med < question_target else "OVER TARGET"
+        print(f"  next question, {label:<18} median {med:8.3f} ms  p99 {p99:8.3f} ms  "
+              f"(target < {question_target} ms: {status})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    engine = Engine.load()
+    print(f"loading the shipped rules (catalogue, 5 documents, quotes checked): {time.perf_counter() - start:.2f} s")
+    report("shipped rules", engine.matcher, args.repeat * 10, 1.0, 1.0)
+    big = Matcher(generated_ruleset(engine, args.rules), engine.regions)
+    report("generated rules", big, args.repeat, 20.0, 100.0)
+
+
+if __name__ == "__main__":
+    main()

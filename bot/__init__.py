@@ -1,0 +1,1 @@
+"""The incentive bot: tells enterprises which government incentives they may apply for."""

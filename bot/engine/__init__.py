@@ -1,0 +1,1 @@
+"""Pure rule engine: rule and question models, loader, evaluation, amounts, deadlines, parsing."""

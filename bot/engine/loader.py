@@ -1,0 +1,627 @@
+"""Loads the rules folder (catalogue, policy rules, application calls) strictly, with file:line errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import process
+
+from bot.engine import conditions as c
+from bot.engine.answers import parse_answer
+from bot.engine.model import (
+    FACT_TYPES,
+    LANGUAGES,
+    NUMERIC_TYPES,
+    REWARD_KINDS,
+    ApplicationCall,
+    Catalogue,
+    ChoiceOption,
+    Deadline,
+    Document,
+    Question,
+    Reward,
+    Rule,
+    RuleSet,
+)
+from bot.engine.parsing import Invalid, parse_money
+from bot.engine.regions import RegionIndex, load_region_index
+from bot.engine.textnorm import clean_document
+from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, display_path, read_yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+CATALOGUE_FILE = "questions.yaml"
+POLICY_DIR = "policies"
+CALLS_DIR = "calls"
+TESTS_DIR = "tests"
+
+RULE_KEYS = {
+    "id", "title", "clause", "quote", "region", "when", "reward", "department", "materials",
+    "deadlines", "valid_from", "valid_until", "note",
+}
+REQUIRED_RULE_KEYS = ("id", "title", "clause", "quote", "reward")
+REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note"}
+DEADLINE_KEYS = {"date", "label", "opens"}
+DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
+CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "note"}
+QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options"}
+OPTION_KEYS = {"value", "labels", "synonyms"}
+COMPARISON_OPS = tuple(c.COMPARISONS)
+FIRST_OPS = {f"first_{op}": op for op in COMPARISON_OPS}
+
+
+class _Collector:
+    """Gathers every error of one file so an admin sees them all at once."""
+
+    def __init__(self, path: Path):
+        self.path = display_path(path)
+        self.errors: list[SourceError] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append(SourceError(self.path, line, message))
+
+    def require_mapping(self, value: Any, line: int, what: str) -> bool:
+        if isinstance(value, Mapping):
+            return True
+        self.error(line, f"{what} must be a mapping (key: value lines)")
+        return False
+
+    def check_keys(self, mapping: Mapping, allowed: set[str], what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.error(mapping.line_of(key), f"unknown key '{key}' in {what}{_did_you_mean(key, allowed)}")
+
+    def text(self, mapping: Mapping, key: str, what: str, required: bool = True) -> str | None:
+        value = mapping.get(key)
+        if value is None:
+            if required:
+                self.error(mapping.line, f"{what} needs '{key}'")
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.error(mapping.line_of(key), f"'{key}' must be text")
+            return None
+        return value.strip()
+
+    def date(self, mapping: Mapping, key: str) -> date | None:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.error(mapping.line_of(key), f"'{key}' is not a date: '{value}' (write YYYY-MM-DD)")
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise SourceErrors(self.errors)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    best = process.extractOne(str(word), list(choices), score_cutoff=70)
+    return f" (did you mean '{best[0]}'?)" if best else ""
+
+
+def _texts(col: _Collector, mapping: Mapping, key: str, what: str) -> dict[str, str]:
+    value = mapping.get(key)
+    if value is None:
+        col.error(mapping.line, f"{what} needs '{key}'")
+        return {}
+    if isinstance(value, str):
+        return _with_traditional({"zh-Hans": value})
+    if not col.require_mapping(value, mapping.line_of(key), f"'{key}'"):
+        return {}
+    texts = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            col.error(value.line_of(lang), f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
+        elif not isinstance(text, str) or not text.strip():
+            col.error(value.line_of(lang), f"'{lang}' text must not be empty")
+        else:
+            texts[lang] = text.strip()
+    if "zh-Hans" not in texts:
+        col.error(value.line, f"'{key}' needs a zh-Hans text")
+    return _with_traditional(texts)
+
+
+def _with_traditional(texts: dict[str, str]) -> dict[str, str]:
+    if "zh-Hant" not in texts and "zh-Hans" in texts:
+        texts["zh-Hant"] = _to_traditional(texts["zh-Hans"])
+    return texts
+
+
+@lru_cache(maxsize=4096)
+def _to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Reads the question catalogue; every problem is reported with its line."""
+    data = read_yaml(path)
+    col = _Collector(path)
+    questions: dict[str, Question] = {}
+    items = data.get("questions") if isinstance(data, Mapping) else None
+    if not isinstance(items, Sequence):
+        col.error(getattr(data, "line", 1), "the catalogue needs a 'questions:' list")
+        col.done()
+    for index, item in enumerate(items):
+        if not col.require_mapping(item, items.line_of(index), "a question"):
+            continue
+        col.check_keys(item, QUESTION_KEYS, "a question")
+        fact = col.text(item, "fact", "a question")
+        kind = col.text(item, "type", "a question")
+        if fact is None or kind is None:
+            continue
+        if fact in questions:
+            col.error(item.line_of("fact"), f"fact '{fact}' is defined twice")
+        if kind not in FACT_TYPES:
+            col.error(item.line_of("type"), f"unknown type '{kind}' (use {', '.join(FACT_TYPES)})")
+        options = _options(col, item, kind)
+        questions[fact] = Question(
+            fact=fact,
+            type=kind,
+            label=_texts(col, item, "label", f"question '{fact}'"),
+            text=_texts(col, item, "text", f"question '{fact}'"),
+            help=_texts(col, item, "help", f"question '{fact}'"),
+            options=options,
+            order=index,
+        )
+    col.done()
+    return Catalogue(questions)
+
+
+def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, ...]:
+    raw = item.get("options")
+    if kind not in ("choice", "multi_choice"):
+        if raw is not None:
+            col.error(item.line_of("options"), f"a {kind} question takes no options")
+        return ()
+    if not isinstance(raw, Sequence) or not raw:
+        col.error(item.line_of("options") if raw is not None else item.line, f"a {kind} question needs options")
+        return ()
+    options, seen = [], set()
+    for index, entry in enumerate(raw):
+        if not col.require_mapping(entry, raw.line_of(index), "an option"):
+            continue
+        col.check_keys(entry, OPTION_KEYS, "an option")
+        value = col.text(entry, "value", "an option")
+        if value is None:
+            continue
+        if value in seen:
+            col.error(entry.line_of("value"), f"option '{value}' is listed twice")
+        seen.add(value)
+        synonyms = entry.get("synonyms") or []
+        if not isinstance(synonyms, list):
+            col.error(entry.line_of("synonyms"), "'synonyms' must be a list")
+            synonyms = []
+        labels = _texts(col, entry, "labels", f"option '{value}'")
+        options.append(ChoiceOption(value, labels, tuple(str(s) for s in synonyms)))
+    return tuple(options)
+
+
+def load_document(meta_path: Path) -> Document:
+    """Reads one policy metadata file and the source text it names."""
+    data = read_yaml(meta_path)
+    col = _Collector(meta_path)
+    if not col.require_mapping(data, 1, "a document metadata file"):
+        col.done()
+    col.check_keys(data, DOCUMENT_KEYS, "a document")
+    doc_id = col.text(data, "id", "a document")
+    title = col.text(data, "title", "a document")
+    file = col.text(data, "file", "a document")
+    region = col.text(data, "region", "a document")
+    published = col.date(data, "published")
+    text = ""
+    if file:
+        source = meta_path.parent / file
+        try:
+            text = clean_document(source.read_text(encoding="utf-8"))
+        except OSError as exc:
+            col.error(data.line_of("file"), f"cannot read source document '{file}': {exc.strerror}")
+    col.done()
+    return Document(doc_id, title, file, region, data.get("issuer"), published, text)
+
+
+def load_documents(data_dir: Path) -> dict[str, Document]:
+    documents: dict[str, Document] = {}
+    errors: list[SourceError] = []
+    for meta in sorted((data_dir / "policies").glob("*.yaml")):
+        try:
+            doc = load_document(meta)
+        except SourceErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        if doc.id in documents:
+            errors.append(SourceError(display_path(meta), 1, f"document id '{doc.id}' is used twice"))
+        documents[doc.id] = doc
+    if errors:
+        raise SourceErrors(errors)
+    return documents
+
+
+class _RuleCompiler:
+    """Checks one policy rule file against the catalogue and compiles its conditions."""
+
+    def __init__(self, col: _Collector, catalogue: Catalogue, regions: RegionIndex):
+        self.col, self.catalogue, self.regions = col, catalogue, regions
+
+    def question(self, mapping: Mapping, key: str = "fact") -> Question | None:
+        fact = mapping.get(key)
+        if not isinstance(fact, str):
+            self.col.error(mapping.line_of(key), f"'{key}' must name a fact")
+            return None
+        if fact not in self.catalogue:
+            hint = _did_you_mean(fact, self.catalogue.questions)
+            self.col.error(mapping.line_of(key), f"unknown fact '{fact}'{hint}")
+            return None
+        return self.catalogue[fact]
+
+    def value(self, question: Question, raw: Any, line: int) -> Any:
+        result = parse_answer(question, raw, self.regions)
+        if isinstance(result, Invalid):
+            self.col.error(line, f"bad value '{raw}' for {question.fact}: {result.reason}({result.hint})")
+            return None
+        return result.value
+
+    def condition(self, raw: Any, line: int) -> c.Condition | None:
+        if not self.col.require_mapping(raw, line, "a condition"):
+            return None
+        label = raw.get("label")
+        keys = set(raw) - {"label"}
+        for group, cls in (("all", c.AllOf), ("any", c.AnyOf)):
+            if group in keys:
+                return self._group(raw, group, cls, keys, label)
+        if "not" in keys:
+            if keys != {"not"}:
+                self.col.error(raw.line, "'not' stands alone with one condition under it")
+            part = self.condition(raw["not"], raw.line_of("not"))
+            return c.Not(part, label) if part else None
+        if "fact" not in keys:
+            self.col.error(raw.line, f"a condition needs 'fact', 'all', 'any' or 'not' (found: {', '.join(keys)})")
+            return None
+        return self._fact_condition(raw, keys - {"fact"}, label)
+
+    def _group(self, raw: Mapping, group: str, cls: type, keys: set[str], label: str | None) -> c.Condition | None:
+        if keys != {group}:
+            self.col.error(raw.line, f"'{group}' stands alone with its list of conditions (found: {', '.join(keys)})")
+        items = raw[group]
+        if not isinstance(items, Sequence) or not items:
+            self.col.error(raw.line_of(group), f"'{group}' needs a non-empty list of conditions")
+            return None
+        parts = [self.condition(item, items.line_of(i)) for i, item in enumerate(items)]
+        if any(p is None for p in parts):
+            return None
+        return cls(parts, label)
+
+    def _fact_condition(self, raw: Mapping, ops: set[str], label: str | None) -> c.Condition | None:
+        question = self.question(raw)
+        if question is None:
+            return None
+        if len(ops - {"previous"}) != 1:
+            self.col.error(raw.line, f"a condition on '{question.fact}' needs exactly one test, found: {sorted(ops)}")
+            return None
+        op = next(iter(ops - {"previous"}))
+        line = raw.line_of(op)
+        if op in COMPARISON_OPS or op in FIRST_OPS:
+            return self._numeric(raw, question, op, line, label)
+        if op in ("contains", "contains_any"):
+            return self._contains(raw, question, op, line, label)
+        if op == "is":
+            if question.type not in ("bool", "choice"):
+                self.col.error(line, f"'is' needs a yes/no or choice fact; '{question.fact}' is {question.type}")
+                return None
+            value = self.value(question, raw[op], line)
+            return None if value is None else c.Equals(question, value, label)
+        known = [*COMPARISON_OPS, *FIRST_OPS, "contains", "contains_any", "is"]
+        self.col.error(line, f"unknown test '{op}'{_did_you_mean(op, known)}")
+        return None
+
+    def _numeric(self, raw: Mapping, question: Question, op: str, line: int, label: str | None) -> c.Condition | None:
+        if question.type not in NUMERIC_TYPES:
+            self.col.error(line, f"'{op}' compares numbers; '{question.fact}' is {question.type}")
+            return None
+        threshold = self.value(question, raw[op], line)
+        if threshold is None:
+            return None
+        if op in FIRST_OPS:
+            previous = self.question(raw, "previous") if "previous" in raw else None
+            if previous is None:
+                if "previous" not in raw:
+                    self.col.error(line, f"'{op}' needs 'previous: <last year's fact>'")
+                return None
+            return c.FirstCrossing(question, previous, FIRST_OPS[op], threshold, label)
+        if "previous" in raw:
+            self.col.error(raw.line_of("previous"), "'previous' goes only with first_more_than/first_at_least")
+        return c.Compare(question, op, threshold, label)
+
+    def _contains(self, raw: Mapping, question: Question, op: str, line: int, label: str | None) -> c.Condition | None:
+        if question.type != "multi_choice":
+            self.col.error(line, f"'{op}' needs a multi-choice fact; '{question.fact}' is {question.type}")
+            return None
+        wanted = raw[op] if op == "contains_any" else [raw[op]]
+        if not isinstance(wanted, list) or not wanted:
+            self.col.error(line, f"'{op}' needs a list of option values")
+            return None
+        values = []
+        for value in wanted:
+            if question.option(str(value)) is None:
+                allowed = [o.value for o in question.options]
+                self.col.error(line, f"'{value}' is not an option of {question.fact}{_did_you_mean(value, allowed)}")
+                return None
+            values.append(str(value))
+        return c.Contains(question, tuple(values), label)
+
+    def region(self, raw: Any, line: int) -> str | None:
+        if not isinstance(raw, str):
+            self.col.error(line, "'region' must name a region, e.g. 吉林省")
+            return None
+        return self.value(self.catalogue["region"], raw, line)
+
+    def amount(self, mapping: Mapping, key: str) -> int | None:
+        raw = mapping.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+            return raw
+        result = parse_money(str(raw))
+        if isinstance(result, Invalid):
+            self.col.error(mapping.line_of(key), f"'{key}' is not an amount: '{raw}' ({result.hint})")
+            return None
+        return result.value
+
+    def reward(self, raw: Any, line: int) -> Reward | None:
+        if not self.col.require_mapping(raw, line, "'reward'"):
+            return None
+        self.col.check_keys(raw, REWARD_KEYS, "'reward'")
+        kind = self.col.text(raw, "kind", "'reward'")
+        if kind is not None and kind not in REWARD_KINDS:
+            self.col.error(raw.line_of("kind"), f"unknown reward kind '{kind}' (use {', '.join(REWARD_KINDS)})")
+        cap, minimum = self.amount(raw, "cap"), self.amount(raw, "min")
+        if minimum is not None and cap is not None and minimum > cap:
+            self.col.error(raw.line_of("min"), "'min' is larger than 'cap'")
+        if minimum is not None and cap is None:
+            self.col.error(raw.line_of("min"), "a range needs both 'min' and 'cap'")
+        if kind in ("tax_measure", "non_cash") and (cap is not None or minimum is not None):
+            self.col.error(raw.line, f"a {kind} reward carries no amount")
+        formula = self._formula(raw)
+        per_variety = raw.get("per_variety", False)
+        if not isinstance(per_variety, bool):
+            self.col.error(raw.line_of("per_variety"), "'per_variety' must be true or false")
+        return Reward(kind or "", cap, minimum, bool(per_variety), formula, raw.get("note"))
+
+    def _formula(self, raw: Mapping) -> tuple[str | float, ...]:
+        formula = raw.get("formula")
+        if formula is None:
+            return ()
+        line = raw.line_of("formula")
+        if not isinstance(formula, Mapping) or set(formula) != {"multiply"} or not isinstance(
+            formula["multiply"], list
+        ):
+            self.col.error(line, "'formula' takes 'multiply: [fact or number, ...]'")
+            return ()
+        factors: list[str | float] = []
+        for factor in formula["multiply"]:
+            if isinstance(factor, bool) or not isinstance(factor, str | int | float):
+                self.col.error(line, f"bad factor '{factor}' in formula")
+            elif isinstance(factor, str):
+                if factor not in self.catalogue or self.catalogue[factor].type not in NUMERIC_TYPES:
+                    self.col.error(line, f"formula factor '{factor}' is not a numeric fact")
+                factors.append(factor)
+            else:
+                factors.append(float(factor))
+        return tuple(factors)
+
+    def deadlines(self, raw: Any, line: int) -> tuple[Deadline, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, Sequence):
+            self.col.error(line, "'deadlines' must be a list of {date, label}")
+            return ()
+        found = []
+        for index, entry in enumerate(raw):
+            if not self.col.require_mapping(entry, raw.line_of(index), "a deadline"):
+                continue
+            self.col.check_keys(entry, DEADLINE_KEYS, "a deadline")
+            when = self.col.date(entry, "date")
+            label = self.col.text(entry, "label", "a deadline")
+            if when is None and "date" not in entry:
+                self.col.error(entry.line, "a deadline needs 'date'")
+            if when and label:
+                found.append(Deadline(when, label, self.col.date(entry, "opens"), "rule"))
+        return tuple(found)
+
+
+def _without_whitespace(text: str) -> str:
+    return "".join(text.split())
+
+
+@lru_cache(maxsize=64)
+def _searchable(document_text: str) -> str:
+    return _without_whitespace(document_text)
+
+
+def quote_occurs(quote: str, document: Document) -> bool:
+    """True when the quote is in the cleaned source; line breaks the publisher put inside a sentence are ignored."""
+    return _without_whitespace(quote) in _searchable(document.text)
+
+
+def load_policy_file(
+    path: Path, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
+) -> list[Rule]:
+    """Reads one rule file (one per source document); quotes are checked against the document text."""
+    data = read_yaml(path)
+    col = _Collector(path)
+    if not col.require_mapping(data, 1, "a rule file"):
+        col.done()
+    col.check_keys(data, {"document", "rules"}, "a rule file")
+    doc_id = data.get("document")
+    document = documents.get(doc_id) if isinstance(doc_id, str) else None
+    if document is None:
+        known = ", ".join(sorted(documents))
+        col.error(data.line_of("document"), f"unknown document '{doc_id}' (known: {known})")
+    items = data.get("rules")
+    if not isinstance(items, Sequence):
+        col.error(data.line_of("rules"), "a rule file needs a 'rules:' list")
+        col.done()
+    compiler = _RuleCompiler(col, catalogue, regions)
+    rules = []
+    for index, item in enumerate(items):
+        rule = _compile_rule(compiler, item, items.line_of(index), document, path)
+        if rule is not None:
+            rules.append(rule)
+    col.done()
+    return rules
+
+
+def _compile_rule(
+    compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: Path
+) -> Rule | None:
+    col = compiler.col
+    if not col.require_mapping(item, line, "a rule"):
+        return None
+    col.check_keys(item, RULE_KEYS, "a rule")
+    for key in REQUIRED_RULE_KEYS:
+        if key not in item:
+            col.error(item.line, f"rule needs '{key}'")
+    rule_id = col.text(item, "id", "a rule")
+    quote = col.text(item, "quote", "a rule")
+    if document is not None and quote and not quote_occurs(quote, document):
+        col.error(item.line_of("quote"), f"quote of rule '{rule_id}' does not occur verbatim in {document.file}")
+    region = compiler.region(item.get("region", document.region if document else None), item.line_of("region"))
+    condition = compiler.condition(item["when"], item.line_of("when")) if "when" in item else None
+    reward = compiler.reward(item.get("reward"), item.line_of("reward")) if "reward" in item else None
+    materials = item.get("materials") or []
+    if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
+        col.error(item.line_of("materials"), "'materials' must be a list of texts")
+        materials = []
+    deadlines = compiler.deadlines(item.get("deadlines"), item.line_of("deadlines"))
+    valid_from, valid_until = col.date(item, "valid_from"), col.date(item, "valid_until")
+    if valid_from and valid_until and valid_from > valid_until:
+        col.error(item.line_of("valid_until"), "'valid_until' is before 'valid_from'")
+    department = item.get("department")
+    if department is not None and not isinstance(department, str):
+        col.error(item.line_of("department"), "'department' must be text (or null when the source names none)")
+    title, clause = col.text(item, "title", "a rule"), col.text(item, "clause", "a rule")
+    if None in (rule_id, title, clause, quote, region, reward, document) or ("when" in item and condition is None):
+        return None
+    return Rule(
+        id=rule_id,
+        title=title,
+        document=document,
+        clause=clause,
+        quote=quote,
+        region=region,
+        condition=condition,
+        reward=reward,
+        department=department,
+        materials=tuple(materials),
+        deadlines=deadlines,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        note=item.get("note"),
+        path=display_path(path),
+        line=item.line,
+    )
+
+
+def load_calls(calls_dir: Path, rule_ids: set[str] | None) -> list[ApplicationCall]:
+    """Reads application calls; a call whose file name starts with 'example' is marked as an example."""
+    calls: list[ApplicationCall] = []
+    errors: list[SourceError] = []
+    for path in sorted(calls_dir.glob("*.yaml")) if calls_dir.is_dir() else []:
+        try:
+            calls.extend(_load_call_file(path, rule_ids))
+        except SourceErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise SourceErrors(errors)
+    return calls
+
+
+def _load_call_file(path: Path, rule_ids: set[str] | None) -> list[ApplicationCall]:
+    data = read_yaml(path)
+    col = _Collector(path)
+    if not col.require_mapping(data, 1, "a call file"):
+        col.done()
+    col.check_keys(data, {"example", "calls"}, "a call file")
+    example = data.get("example", False)
+    if path.name.startswith("example") != bool(example):
+        col.error(data.line_of("example"), "an example call file is named example-*.yaml and says 'example: true'")
+    items = data.get("calls")
+    if not isinstance(items, Sequence):
+        col.error(data.line_of("calls"), "a call file needs a 'calls:' list")
+        col.done()
+    calls = []
+    for index, item in enumerate(items):
+        if not col.require_mapping(item, items.line_of(index), "a call"):
+            continue
+        col.check_keys(item, CALL_KEYS, "a call")
+        call_id, title = col.text(item, "id", "a call"), col.text(item, "title", "a call")
+        opens, closes = col.date(item, "opens"), col.date(item, "closes")
+        if closes is None and "closes" not in item:
+            col.error(item.line, "a call needs 'closes'")
+        if opens and closes and opens > closes:
+            col.error(item.line_of("closes"), "'closes' is before 'opens'")
+        covered = item.get("rules")
+        if not isinstance(covered, list) or not covered:
+            col.error(item.line_of("rules"), "a call needs 'rules: [rule id, ...]'")
+            continue
+        for rule_id in covered:
+            if rule_ids is not None and rule_id not in rule_ids:
+                col.error(item.line_of("rules"), f"unknown rule '{rule_id}'{_did_you_mean(rule_id, rule_ids)}")
+        if call_id and title and closes:
+            calls.append(
+                ApplicationCall(
+                    call_id, title, tuple(covered), closes, opens, item.get("where"), bool(example),
+                    display_path(path),
+                )
+            )
+    col.done()
+    return calls
+
+
+def load_ruleset(rules_dir: Path | None = None, data_dir: Path | None = None) -> RuleSet:
+    """Loads and checks everything; raises SourceErrors listing every problem, so bad files never load."""
+    rules_dir = Path(rules_dir or DEFAULT_RULES_DIR)
+    data_dir = Path(data_dir or DEFAULT_DATA_DIR)
+    errors: list[SourceError] = []
+    if not (rules_dir / CATALOGUE_FILE).is_file():
+        raise SourceErrors([SourceError(display_path(rules_dir / CATALOGUE_FILE), 0, "the question catalogue is missing")])
+    catalogue = load_catalogue(rules_dir / CATALOGUE_FILE)
+    documents = load_documents(data_dir)
+    regions = load_region_index()
+    rules: list[Rule] = []
+    for path in sorted((rules_dir / POLICY_DIR).glob("*.yaml")):
+        try:
+            rules.extend(load_policy_file(path, catalogue, documents, regions))
+        except SourceErrors as exc:
+            errors.extend(exc.errors)
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in seen:
+            first = seen[rule.id]
+            errors.append(SourceError(rule.path, rule.line, f"rule id '{rule.id}' is used twice (also {first.path}:{first.line})"))
+        seen[rule.id] = rule
+    try:
+        # With a policy file refused, its rule ids are unknown: checking call references would only echo that.
+        calls = load_calls(rules_dir / CALLS_DIR, None if errors else set(seen))
+    except SourceErrors as exc:
+        errors.extend(exc.errors)
+        calls = []
+    if errors:
+        raise SourceErrors(errors)
+    return RuleSet(catalogue, documents, tuple(rules), tuple(calls))

@@ -1,0 +1,156 @@
+"""Three-valued matching of a (partial) profile against every rule, with near misses and explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.engine.amounts import Amount, reward_amount
+from bot.engine.conditions import AllOf, Condition, TraceLine, Within
+from bot.engine.deadlines import Schedule, calls_by_rule, rule_schedule
+from bot.engine.model import Rule, RuleSet
+from bot.engine.regions import RegionIndex
+
+ELIGIBLE = "eligible"
+NOT_ELIGIBLE = "not_eligible"
+UNDETERMINED = "undetermined"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The verdict on one rule; explanations are built only when someone reads them."""
+
+    rule: Rule
+    status: str
+    missing: tuple[str, ...] = ()
+    ask_order: tuple[tuple[str, ...], ...] = ()
+    failed: Condition | None = None
+    near_miss: bool = False
+    outside_validity: bool = False
+
+
+@dataclass
+class Match:
+    """A profile's results on one day: what it may claim, what is still open, and what it narrowly misses."""
+
+    matcher: Matcher
+    profile: Mapping[str, Any]
+    today: date
+    eligible: list[RuleResult] = field(default_factory=list)
+    undetermined: list[RuleResult] = field(default_factory=list)
+    near_misses: list[RuleResult] = field(default_factory=list)
+    not_eligible: list[RuleResult] = field(default_factory=list)
+
+    def missing_facts(self) -> set[str]:
+        return {fact for result in self.undetermined for fact in result.missing}
+
+    def amount(self, result: RuleResult) -> Amount:
+        return reward_amount(result.rule.reward, self.profile, self.matcher.ruleset.catalogue)
+
+    def schedule(self, result: RuleResult) -> Schedule:
+        return self.matcher.schedule(result.rule, self.today)
+
+    def why(self, result: RuleResult) -> list[TraceLine]:
+        return self.matcher.explain(result.rule, self.profile, self.today)
+
+    def missing_condition(self, result: RuleResult) -> str:
+        """What would make a near miss match: the one failing requirement and where the profile stands."""
+        if result.failed is None:
+            return ""
+        now = "; ".join(line.text for line in result.failed.explain(self.profile) if line.holds is False)
+        return f"需满足:{result.failed.requirement()}(目前:{now})"
+
+
+class Matcher:
+    """A rule set compiled for fast matching: region scopes resolved once per profile, rules checked in order."""
+
+    def __init__(self, ruleset: RuleSet, regions: RegionIndex):
+        self.ruleset = ruleset
+        self.regions = regions
+        region_question = ruleset.catalogue["region"]
+        self._scopes: dict[str, Within] = {}
+        self._compiled: list[tuple[Rule, Within, tuple[Condition, ...]]] = []
+        for rule in ruleset.rules:
+            scope = self._scopes.setdefault(rule.region, Within(region_question, rule.region, regions.within))
+            self._compiled.append((rule, scope, _conjuncts(rule.condition)))
+        self._call_deadlines = calls_by_rule(ruleset.calls)
+
+    def evaluate(self, rule: Rule, profile: Mapping[str, Any], today: date) -> RuleResult:
+        for compiled in self._compiled:
+            if compiled[0] is rule:
+                return self._evaluate(compiled, profile, today, compiled[1].test(profile))
+        raise KeyError(rule.id)
+
+    def match(self, profile: Mapping[str, Any], today: date) -> Match:
+        """Sorts every rule into eligible, undetermined, near miss or not eligible for this profile and day."""
+        result = Match(self, profile, today)
+        in_scope = {scope: within.test(profile) for scope, within in self._scopes.items()}
+        for compiled in self._compiled:
+            verdict = self._evaluate(compiled, profile, today, in_scope[compiled[0].region])
+            if verdict.status == ELIGIBLE:
+                result.eligible.append(verdict)
+            elif verdict.status == UNDETERMINED:
+                result.undetermined.append(verdict)
+            elif verdict.near_miss:
+                result.near_misses.append(verdict)
+            else:
+                result.not_eligible.append(verdict)
+        return result
+
+    def _evaluate(
+        self, compiled: tuple[Rule, Within, tuple[Condition, ...]], profile: Mapping[str, Any], today: date,
+        in_scope: bool | None,
+    ) -> RuleResult:
+        rule, scope, parts = compiled
+        if in_scope is False:
+            return RuleResult(rule, NOT_ELIGIBLE, failed=scope)
+        if (rule.valid_from and today < rule.valid_from) or (rule.valid_until and today > rule.valid_until):
+            return RuleResult(rule, NOT_ELIGIBLE, outside_validity=True)
+        failed: list[Condition] = []
+        unknown: list[Condition] = [scope] if in_scope is None else []
+        for part in parts:
+            value = part.test(profile)
+            if value is False:
+                failed.append(part)
+                if len(failed) > 1:
+                    return RuleResult(rule, NOT_ELIGIBLE)
+            elif value is None:
+                unknown.append(part)
+        if failed:
+            # A near miss fails on exactly one requirement and meets every other one already.
+            return RuleResult(rule, NOT_ELIGIBLE, failed=failed[0], near_miss=not unknown)
+        if unknown:
+            missing: set[str] = set()
+            for part in unknown:
+                missing |= part.missing(profile)
+            order = self.ruleset.catalogue
+            return RuleResult(
+                rule, UNDETERMINED, tuple(sorted(missing, key=lambda f: order[f].order)),
+                tuple(tuple(part.ask_first(profile)) for part in unknown),
+            )
+        return RuleResult(rule, ELIGIBLE)
+
+    def schedule(self, rule: Rule, today: date) -> Schedule:
+        return rule_schedule(rule, self._call_deadlines.get(rule.id, ()), today)
+
+    def explain(self, rule: Rule, profile: Mapping[str, Any], today: date) -> list[TraceLine]:
+        """The per-condition trace, one sentence per line, region first."""
+        lines = self._scopes[rule.region].explain(profile)
+        if rule.valid_from and today < rule.valid_from:
+            lines.append(TraceLine(False, f"政策自 {rule.valid_from.isoformat()} 起施行"))
+        if rule.valid_until and today > rule.valid_until:
+            lines.append(TraceLine(False, f"政策有效期至 {rule.valid_until.isoformat()},已过期"))
+        if rule.condition is not None:
+            lines.extend(rule.condition.explain(profile))
+        return lines
+
+
+def _conjuncts(condition: Condition | None) -> tuple[Condition, ...]:
+    """The top-level requirements of a rule; a near miss is judged on these."""
+    if condition is None:
+        return ()
+    if isinstance(condition, AllOf) and condition.label is None:
+        return tuple(condition.parts)
+    return (condition,)

@@ -1,0 +1,165 @@
+"""Plain values the engine works on: questions, documents, rules, rewards, dates and application calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.engine.conditions import Condition
+
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+DEFAULT_LANGUAGE = "zh-Hans"
+
+FACT_TYPES = ("choice", "multi_choice", "money", "number", "rate", "bool", "region")
+NUMERIC_TYPES = ("money", "number", "rate")
+
+REWARD_KINDS = {
+    "cash_reward": "奖励",
+    "subsidy": "补助/支持资金",
+    "interest_subsidy": "贴息补助",
+    "tax_measure": "税收政策",
+    "non_cash": "非资金支持",
+}
+
+Profile = dict[str, Any]
+
+
+def localized(texts: dict[str, str], language: str) -> str:
+    """The text in the wanted language, falling back to Simplified Chinese."""
+    return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class ChoiceOption:
+    """One answer of a choice question: its value in the profile, labels per language and synonyms."""
+
+    value: str
+    labels: dict[str, str]
+    synonyms: tuple[str, ...] = ()
+
+    def label(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return localized(self.labels, language)
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    """One fact of the profile vocabulary and how to ask for it."""
+
+    fact: str
+    type: str
+    label: dict[str, str]
+    text: dict[str, str]
+    help: dict[str, str]
+    options: tuple[ChoiceOption, ...] = ()
+    order: int = 0
+
+    def option(self, value: str) -> ChoiceOption | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def short_label(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return localized(self.label, language)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The question catalogue: every fact a rule, a profile or a test may use."""
+
+    questions: dict[str, Question]
+
+    def __contains__(self, fact: str) -> bool:
+        return fact in self.questions
+
+    def __getitem__(self, fact: str) -> Question:
+        return self.questions[fact]
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source policy document shipped under data/policies/."""
+
+    id: str
+    title: str
+    file: str
+    region: str
+    issuer: str | None = None
+    published: date | None = None
+    text: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Reward:
+    """What a rule grants: its kind and amount as the source states it (cap, range, per variety, formula)."""
+
+    kind: str
+    cap: int | None = None
+    minimum: int | None = None
+    per_variety: bool = False
+    formula: tuple[str | float, ...] = ()
+    note: str | None = None
+
+    def formula_facts(self) -> tuple[str, ...]:
+        return tuple(f for f in self.formula if isinstance(f, str))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A dated step: an application window closing, a submission date stated in a document."""
+
+    date: date
+    label: str
+    opens: date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One incentive clause of a source document, encoded so the engine can test a profile against it."""
+
+    id: str
+    title: str
+    document: Document
+    clause: str
+    quote: str
+    region: str
+    condition: Condition | None
+    reward: Reward
+    department: str | None = None
+    materials: tuple[str, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    valid_from: date | None = None
+    valid_until: date | None = None
+    note: str | None = None
+    path: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ApplicationCall:
+    """A yearly application call (申报通知): the dates within which some rules can be applied for."""
+
+    id: str
+    title: str
+    rules: tuple[str, ...]
+    closes: date
+    opens: date | None = None
+    where: str | None = None
+    example: bool = False
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything loaded from a rules folder, ready to match profiles against."""
+
+    catalogue: Catalogue
+    documents: dict[str, Document]
+    rules: tuple[Rule, ...]
+    calls: tuple[ApplicationCall, ...] = ()
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)

@@ -1,0 +1,486 @@
+"""Free-text answer parsing: each parser turns what a person typed into a value or a reason and a hint."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
+
+import cn2an
+from rapidfuzz import fuzz, process
+
+from bot.engine.regions import RegionIndex
+from bot.engine.textnorm import to_simplified
+
+__all__ = [
+    "MATCH_THRESHOLD",
+    "MAX_AMOUNT",
+    "Invalid",
+    "Ok",
+    "Option",
+    "ParseResult",
+    "is_skip",
+    "parse_bool",
+    "parse_choice",
+    "parse_fraction",
+    "parse_money",
+    "parse_multi_choice",
+    "parse_number",
+    "parse_region",
+]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# fuzz.ratio of one wrong character in a four-character label ("生物制要" for "生物制药") is 75; one wrong
+# character in a three-character label scores 67 and is not accepted, as too many labels are that close.
+MATCH_THRESHOLD = 75
+# Larger figures are typing mistakes, not enterprise revenue (10^15 yuan is about 10 times China's GDP).
+MAX_AMOUNT = 10**15
+
+
+@dataclass(frozen=True)
+class Ok(Generic[T]):
+    """A parsed answer."""
+
+    value: T
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An answer that could not be used: what is wrong with it, and how to write it instead."""
+
+    reason: str
+    hint: str
+
+
+ParseResult: TypeAlias = Ok[Any] | Invalid
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer to a choice question: its value and its labels (display label first, then synonyms)."""
+
+    value: str
+    labels: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return self.labels[0] if self.labels else self.value
+
+
+MONEY_HINT = "请写成 3000万、1.5亿 或 30,000,000(单位:元)"
+NUMBER_HINT = "请写一个数,例如 12、3.5 或 三千"
+FRACTION_HINT = (
+    "请写成 4.35% 或 百分之四点三五;不带%的数,不大于1按小数理解(0.0435),大于1按百分数理解(4.35 即 4.35%)"
+)
+BOOL_HINT = "请回答 是 或 否"
+REGION_HINT = "请写省、市或区县的名称,例如 吉林省长春市 或 东昌区"
+_UNEXPECTED = Invalid("没能读懂这个回答", "请换一种写法再试一次")
+
+
+def _never_raises(parse: Callable[P, ParseResult]) -> Callable[P, ParseResult]:
+    # The parsers are written not to raise; this is the last line that keeps a stack trace from a user.
+    @functools.wraps(parse)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ParseResult:
+        try:
+            return parse(*args, **kwargs)
+        except Exception:
+            return _UNEXPECTED
+
+    return guarded
+
+
+def _prepare(text: object) -> str:
+    if not isinstance(text, str):
+        return ""
+    return to_simplified(text).strip()
+
+
+_TRAILING_PUNCTUATION = ".。!！~～、,，;；:：\"'“”‘’ "
+
+
+def _answer_key(text: object) -> str:
+    """Normalised text for comparing with word lists: Simplified, case-folded, no closing punctuation."""
+    return _prepare(text).casefold().rstrip(_TRAILING_PUNCTUATION).strip()
+
+
+# --- numbers -------------------------------------------------------------------------------------------
+
+_SMALL_UNITS = {"千": Decimal(1000), "百": Decimal(100), "十": Decimal(10)}
+_CHINESE_NUMERALS = "零〇一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟廿点"
+_ARABIC = re.compile(r"[0-9]+(?:\.[0-9]+)?|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_ARABIC_WITH_UNIT = re.compile(rf"({_ARABIC.pattern})([千百十])?")
+_RANGE = re.compile(r"[0-9零〇一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟.]\s*(?:-|~|—|–|至|到)")
+_NEGATIVE = re.compile(r"^(?:-|−|负)")
+_HAS_NUMERAL = re.compile(r"[0-9零〇一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟]")
+_APPROXIMATE = ("大约", "大概", "约", "左右", "差不多")
+_INEXACT = ("多", "余", "以上", "以下", "以内", "超过", "不到", "不足", "不满", "近")
+
+
+class _NotANumber(Exception):
+    """The text is not a number in any of the accepted forms."""
+
+
+def _chinese_number(text: str) -> Decimal:
+    if not text or any(c not in _CHINESE_NUMERALS for c in text) or text.startswith("点"):
+        raise _NotANumber
+    try:
+        value = cn2an.cn2an(text, "normal")
+    except Exception as error:  # cn2an raises ValueError and, on odd input, other errors
+        raise _NotANumber from error
+    return Decimal(str(value))
+
+
+def _arabic_number(text: str) -> Decimal:
+    match = _ARABIC_WITH_UNIT.fullmatch(text)
+    if match is None:
+        raise _NotANumber
+    value = Decimal(match.group(1).replace(",", ""))
+    return value * _SMALL_UNITS[match.group(2)] if match.group(2) else value
+
+
+def _section_value(text: str) -> Decimal:
+    """Value of the part between two of 万/亿: "3000", "1.5", "5千" or "三千五百"."""
+    if text and text[0] in "0123456789":
+        return _arabic_number(text)
+    return _chinese_number(text)
+
+
+_GROUPS = (("亿", Decimal(10) ** 8), ("万", Decimal(10) ** 4))
+_PLACE_UNITS = "万千百十仟佰拾"
+
+
+def _tail_is_clear(tail: str, unit: str) -> bool:
+    # "2万5千" and "一万零五" are clear; "2万5" and "两万五" are said for 25000 but read 20005, so they are
+    # refused rather than guessed.  Digits filling the whole group ("2万5000") can only mean one thing.
+    if any(u in tail for u in _PLACE_UNITS) or tail.startswith(("零", "〇")):
+        return True
+    return re.fullmatch(rf"[0-9]{{{4 if unit == '万' else 8}}}", tail) is not None
+
+
+def _grouped_value(text: str, level: int) -> Decimal:
+    """Value of text written with the group units from _GROUPS[level] down: "1亿5000万", "三千万"."""
+    if level == len(_GROUPS):
+        return _section_value(text)
+    unit, scale = _GROUPS[level]
+    if unit not in text:
+        return _grouped_value(text, level + 1)
+    head, _, tail = text.rpartition(unit)
+    if not head:
+        raise _NotANumber  # "万" alone
+    # 亿 may count in 万 ("九百三十四万亿"); 万 may not count in 万.
+    value = _grouped_value(head, level if unit == "亿" else level + 1) * scale
+    if tail:
+        if not _tail_is_clear(tail, unit):
+            raise _NotANumber
+        rest = _grouped_value(tail.lstrip("零〇") or "0", level + 1)
+        if rest >= scale:
+            raise _NotANumber
+        value += rest
+    return value
+
+
+def _number_value(text: str) -> Decimal:
+    """Parse a non-negative number written with digits, Chinese numerals and 万/亿; raise _NotANumber."""
+    if not text:
+        raise _NotANumber
+    return _grouped_value(text, 0)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _strip_words(text: str, words: Sequence[str]) -> str:
+    for word in words:
+        text = text.replace(word, "")
+    return text
+
+
+def _as_plain_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# --- money ---------------------------------------------------------------------------------------------
+
+_OTHER_CURRENCIES = (
+    "美元", "美金", "欧元", "港元", "港币", "日元", "英镑", "澳元", "加元", "卢布", "韩元", "新台币", "台币",
+    "usd", "us$", "$", "eur", "€", "hkd", "jpy", "gbp", "£",
+)  # fmt: skip
+_YUAN_MARKERS = ("人民币", "rmb", "cny", "¥", "￥")
+_YUAN_UNITS = ("元整", "块钱", "元", "块", "圆")
+
+
+@_never_raises
+def parse_money(text: str) -> ParseResult:
+    """Parse an amount of money in yuan: "3000万", "1.5亿", "三千万", "30,000,000" → Ok(int yuan)."""
+    s = _compact(_prepare(text)).casefold()
+    if not s:
+        return Invalid("没有填写金额", MONEY_HINT)
+    if any(currency in s for currency in _OTHER_CURRENCIES):
+        return Invalid("只能按人民币元填写", "请换算成人民币元再填写,例如 3000万")
+    s = _strip_words(s, _YUAN_MARKERS).rstrip(_TRAILING_PUNCTUATION)
+    problem = _inexact_problem(s)
+    if problem is not None:
+        return problem
+    s = _strip_words(s, _APPROXIMATE)
+    for unit in _YUAN_UNITS:
+        if s.endswith(unit):
+            s = s[: -len(unit)]
+            break
+    try:
+        value = _number_value(s)
+    except (_NotANumber, InvalidOperation):
+        return Invalid("看不懂这个金额", MONEY_HINT)
+    if value > MAX_AMOUNT:
+        return Invalid("这个金额太大了,请检查是否多写了零", MONEY_HINT)
+    return Ok(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def _inexact_problem(s: str) -> Invalid | None:
+    """An Invalid for a negative number, a range or a bound such as "3000万以上", else None."""
+    if not _HAS_NUMERAL.search(s):
+        return None  # "很多" is not a number at all, which the caller says
+    if _NEGATIVE.match(s):
+        return Invalid("数不能是负的", "请写一个不小于0的数")
+    if _RANGE.search(s):
+        return Invalid("请只写一个数,不要写范围", "如果只知道大概,写一个最接近的数,例如 3000万")
+    if any(word in s for word in _INEXACT):
+        return Invalid("请写一个确切的数", "如果只知道大概,写一个最接近的数,例如 3000万")
+    return None
+
+
+# --- plain numbers and rates ---------------------------------------------------------------------------
+
+
+@_never_raises
+def parse_number(text: str) -> ParseResult:
+    """Parse a plain number: "12", "3.5", "三千", "1.2万", "-5" → Ok(int or float)."""
+    s = _compact(_prepare(text)).rstrip(_TRAILING_PUNCTUATION)
+    if not s:
+        return Invalid("没有填写数字", NUMBER_HINT)
+    sign = 1
+    negative = _NEGATIVE.match(s)
+    if negative:
+        sign, s = -1, s[negative.end() :]
+    if _RANGE.search(s):
+        return Invalid("请只写一个数,不要写范围", NUMBER_HINT)
+    try:
+        value = _number_value(s)
+    except (_NotANumber, InvalidOperation):
+        return Invalid("看不懂这个数", NUMBER_HINT)
+    if value > MAX_AMOUNT:
+        return Invalid("这个数太大了,请检查是否多写了零", NUMBER_HINT)
+    return Ok(_as_plain_number(sign * value))
+
+
+_PERCENT_PREFIXES = {"百分之": Decimal(100), "千分之": Decimal(1000)}
+_PERCENT_SUFFIXES = {"%": Decimal(100), "‰": Decimal(1000)}
+
+
+@_never_raises
+def parse_fraction(text: str) -> ParseResult:
+    """Parse a rate as a fraction: "4.35%", "百分之四点三五", "0.0435" and "4.35" all give Ok(0.0435)."""
+    s = _compact(_prepare(text)).rstrip(_TRAILING_PUNCTUATION)
+    s = _strip_words(s, _APPROXIMATE)
+    if not s:
+        return Invalid("没有填写比例", FRACTION_HINT)
+    if _NEGATIVE.match(s):
+        return Invalid("比例不能是负的", FRACTION_HINT)
+    if _RANGE.search(s):
+        return Invalid("请只写一个比例,不要写范围", FRACTION_HINT)
+    divisor: Decimal | None = None
+    for prefix, value in _PERCENT_PREFIXES.items():
+        if s.startswith(prefix):
+            s, divisor = s[len(prefix) :], value
+    for suffix, value in _PERCENT_SUFFIXES.items():
+        if divisor is None and s.endswith(suffix):
+            s, divisor = s[: -len(suffix)], value
+    try:
+        number = _number_value(s)
+    except (_NotANumber, InvalidOperation):
+        return Invalid("看不懂这个比例", FRACTION_HINT)
+    if divisor is None:
+        if number == 1:
+            return Invalid("“1”既可能是 1% 也可能是 100%", "请写成 1% 或 100%")
+        # Rates are written both ways; a bare number above 1 can only be a percentage.
+        divisor = Decimal(100) if number > 1 else Decimal(1)
+    fraction = number / divisor
+    if fraction > 1:
+        return Invalid("比例不能超过100%", FRACTION_HINT)
+    return Ok(float(fraction))
+
+
+# --- yes / no ------------------------------------------------------------------------------------------
+
+_YES = frozenset(
+    ["是", "是的", "对", "对的", "有", "有的", "已经", "已", "已有", "嗯", "好", "确定", "正确", "符合",
+     "当然", "yes", "y", "true", "1", "√", "✓", "✔", "ok", "okay"]
+)  # fmt: skip
+_NO = frozenset(
+    ["否", "不是", "没有", "无", "不", "没", "不对", "不符合", "还没有", "还没", "尚未", "未", "暂无",
+     "没有的", "no", "n", "false", "0", "×", "✗", "✘"]
+)  # fmt: skip
+
+
+@_never_raises
+def parse_bool(text: str) -> ParseResult:
+    """Parse a yes/no answer: "是", "有", "yes", "√" → Ok(True); "否", "没有", "no", "×" → Ok(False)."""
+    key = _answer_key(text)
+    if not key:
+        return Invalid("没有回答", BOOL_HINT)
+    if key in _YES:
+        return Ok(True)
+    if key in _NO:
+        return Ok(False)
+    return Invalid("看不出是“是”还是“否”", BOOL_HINT)
+
+
+# --- choices -------------------------------------------------------------------------------------------
+
+
+def _labels_hint(options: Sequence[Option]) -> str:
+    return "请从这些选项中选:" + "、".join(o.label for o in options)
+
+
+def _normalised_labels(option: Option) -> list[str]:
+    return [key for key in (_answer_key(label) for label in option.labels) if key]
+
+
+def _contained_options(key: str, options: Sequence[Option]) -> list[Option]:
+    """Options with a synonym (2+ characters) in the text; a synonym inside a longer one does not count."""
+    spans: list[tuple[int, int, int]] = []  # start, end, option number
+    for number, option in enumerate(options):
+        for label in _normalised_labels(option):
+            if len(label) >= 2:
+                spans.extend((m.start(), m.end(), number) for m in re.finditer(re.escape(label), key))
+    # "医药流通" contains "医药"; a longer synonym of another option wins over the one inside it.
+    kept = {
+        number
+        for start, end, number in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) and n != number for s, e, n in spans)
+    }
+    return [options[n] for n in sorted(kept)]
+
+
+def _fuzzy_option(key: str, options: Sequence[Option]) -> Option | None | Invalid:
+    choices: list[str] = []
+    owners: list[int] = []
+    for number, option in enumerate(options):
+        for label in [option.value.casefold(), *_normalised_labels(option)]:
+            choices.append(label)
+            owners.append(number)
+    matches = process.extract(key, choices, scorer=fuzz.ratio, score_cutoff=MATCH_THRESHOLD, limit=None)
+    if not matches:
+        return None
+    best_score = matches[0][1]
+    best = {owners[index] for _, score, index in matches if score == best_score}
+    if len(best) > 1:
+        return Invalid("这个回答和几个选项都很像", _labels_hint(options))
+    return options[best.pop()]
+
+
+@_never_raises
+def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
+    """Parse one choice: its value, a label or synonym, a synonym inside the text, or a close spelling."""
+    key = _answer_key(text)
+    hint = _labels_hint(options)
+    if not key:
+        return Invalid("没有选择", hint)
+    for option in options:
+        if key == option.value.casefold():
+            return Ok(option.value)
+    exact = [o for o in options if key in _normalised_labels(o)]
+    if len({o.value for o in exact}) == 1:
+        return Ok(exact[0].value)
+    if len(exact) > 1:
+        return Invalid("这个回答对应不止一个选项", hint)
+    contained = _contained_options(key, options)
+    if len(contained) == 1:
+        return Ok(contained[0].value)
+    if len(contained) > 1:
+        return Invalid("这个回答里提到了不止一个选项,这里只能选一个", hint)
+    fuzzy = _fuzzy_option(key, options)
+    if isinstance(fuzzy, Invalid):
+        return fuzzy
+    if fuzzy is not None:
+        return Ok(fuzzy.value)
+    return Invalid(f"没有“{_prepare(text)[:20]}”这个选项", hint)
+
+
+_NONE_ANSWERS = frozenset(["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "none", "nothing"])
+_LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
+_WORD_SEPARATORS = re.compile(r"以及|和|及|与|跟|还有")
+
+
+@_never_raises
+def parse_multi_choice(text: str, options: Sequence[Option]) -> ParseResult:
+    """Parse several choices separated by 、,;/ spaces or 和/及/与 → Ok(list of values in option order)."""
+    key = _answer_key(text)
+    if not key:
+        return Invalid("没有选择", _labels_hint(options) + ";都不是就回答“没有”")
+    if key in _NONE_ANSWERS:
+        return Ok([])
+    whole = [o.value for o in options if key == o.value.casefold() or key in _normalised_labels(o)]
+    if len(set(whole)) == 1:
+        return Ok(whole[:1])  # a label that itself contains a separator, such as "化妆品、日化"
+    chosen: set[str] = set()
+    for part in (p for p in _LIST_SEPARATORS.split(key) if p):
+        values = _part_values(part, options)
+        if isinstance(values, Invalid):
+            return values
+        chosen.update(values)
+    return Ok([o.value for o in options if o.value in chosen])
+
+
+def _part_values(part: str, options: Sequence[Option]) -> list[str] | Invalid:
+    """The values named in one comma-separated part; 和/及/与 split it only if it is not an option itself."""
+    result = parse_choice(part, options)
+    if isinstance(result, Ok):
+        return [result.value]
+    pieces = [p for p in _WORD_SEPARATORS.split(part) if p]
+    values: list[str] = []
+    for piece in pieces if len(pieces) > 1 else [part]:
+        piece_result = parse_choice(piece, options)
+        if not isinstance(piece_result, Ok):
+            return Invalid(f"看不懂“{piece[:20]}”", _labels_hint(options) + ";多个用顿号隔开")
+        values.append(piece_result.value)
+    return values
+
+
+# --- regions and skipping ------------------------------------------------------------------------------
+
+
+@_never_raises
+def parse_region(text: str, index: RegionIndex) -> ParseResult:
+    """Parse a region into its path: "东昌区" → Ok("吉林省/通化市/东昌区"); never guesses between places."""
+    s = _prepare(text)
+    if not s:
+        return Invalid("没有填写地区", REGION_HINT)
+    candidates = index.lookup(s)
+    if len(candidates) == 1:
+        return Ok(candidates[0])
+    if not candidates:
+        return Invalid(f"不认识“{s[:20]}”这个地方", REGION_HINT)
+    shown = "、".join(candidates[:8])
+    return Invalid(f"“{s[:20]}”可能指几个地方", f"请写得更完整一些,例如:{shown}")
+
+
+_SKIP_ANSWERS = frozenset(
+    ["不清楚", "不知道", "跳过", "skip", "不确定", "不晓得", "不了解", "说不清", "不好说", "pass", "略过",
+     "暂不清楚", "不知", "不详", "unknown", "idk"]
+)  # fmt: skip
+
+
+def is_skip(text: str) -> bool:
+    """True if the answer means "I don't know" (不清楚, 跳过, ?, ...): the fact stays unknown."""
+    if not isinstance(text, str):
+        return False
+    s = _prepare(text)
+    if s and set(s) == {"?"}:
+        return True
+    return _answer_key(s).rstrip("?？") in _SKIP_ANSWERS

@@ -1,0 +1,175 @@
+"""Runs the YAML rule tests (a profile, a date, the expected outcome per rule) and checks their coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.engine.conditions import Compare, Condition, FirstCrossing
+from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, Match, Matcher, RuleResult
+from bot.engine.model import Rule
+from bot.engine.parsing import Invalid, parse_money
+from bot.engine.profile import ProfileError, parse_profile
+from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, display_path, read_yaml
+
+OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
+TEST_KEYS = {"name", "date", "profile", "expect"}
+EXPECT_KEYS = {"outcome", "max_amount", "min_amount", "estimate", "missing", "next_deadline"}
+
+
+@dataclass
+class Coverage:
+    """Which outcomes and which threshold values the tests assert, per rule."""
+
+    outcomes: dict[str, set[str]] = field(default_factory=dict)
+    boundaries: dict[str, set[tuple[str, float]]] = field(default_factory=dict)
+
+    def record(self, result: RuleResult, profile: dict[str, Any]) -> None:
+        outcome = "near_miss" if result.near_miss else result.status
+        self.outcomes.setdefault(result.rule.id, set()).add(outcome)
+        tested = self.boundaries.setdefault(result.rule.id, set())
+        for fact, value in profile.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                tested.add((fact, float(value)))
+
+
+@dataclass
+class TestReport:
+    """What `rules check` prints about the rule tests."""
+
+    cases: int = 0
+    failures: list[SourceError] = field(default_factory=list)
+
+
+def run_rule_tests(tests_dir: Path, matcher: Matcher) -> tuple[TestReport, Coverage]:
+    """Runs every test file; a failure names the file and line of the expectation that did not hold."""
+    report, coverage = TestReport(), Coverage()
+    for path in sorted(tests_dir.glob("*.yaml")) if tests_dir.is_dir() else []:
+        try:
+            data = read_yaml(path)
+        except SourceErrors as exc:
+            report.failures.extend(exc.errors)
+            continue
+        shown = display_path(path)
+        cases = data.get("tests") if isinstance(data, Mapping) else None
+        if not isinstance(cases, Sequence):
+            report.failures.append(SourceError(shown, 1, "a rule test file needs a 'tests:' list"))
+            continue
+        default_day = data.get("date")
+        for index, case in enumerate(cases):
+            report.cases += 1
+            report.failures.extend(_run_case(shown, case, cases.line_of(index), default_day, matcher, coverage))
+    return report, coverage
+
+
+def _run_case(
+    shown: str, case: Any, line: int, default_day: Any, matcher: Matcher, coverage: Coverage
+) -> list[SourceError]:
+    if not isinstance(case, Mapping):
+        return [SourceError(shown, line, "a test is a mapping with name, date, profile and expect")]
+    errors = [
+        SourceError(shown, case.line_of(key), f"unknown key '{key}' in a test") for key in case if key not in TEST_KEYS
+    ]
+    name = case.get("name") or f"test on line {line}"
+    try:
+        today = date.fromisoformat(str(case.get("date", default_day)))
+    except ValueError:
+        return [*errors, SourceError(shown, case.line_of("date"), f"'{name}': date must be YYYY-MM-DD")]
+    catalogue = matcher.ruleset.catalogue
+    try:
+        profile = parse_profile(case.get("profile") or {}, catalogue, matcher.regions)
+    except ProfileError as exc:
+        return [*errors, SourceError(shown, case.line_of("profile"), f"'{name}': bad profile: {exc}")]
+    expect = case.get("expect")
+    if not isinstance(expect, Mapping) or not expect:
+        return [*errors, SourceError(shown, case.line, f"'{name}' needs 'expect: {{rule id: outcome}}'")]
+    match = matcher.match(profile, today)
+    results = {r.rule.id: r for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible)
+               for r in group}
+    for rule_id, wanted in expect.items():
+        at = expect.line_of(rule_id)
+        result = results.get(rule_id)
+        if result is None:
+            errors.append(SourceError(shown, at, f"'{name}': unknown rule '{rule_id}'"))
+            continue
+        coverage.record(result, profile)
+        for problem in _check_expectation(match, result, wanted):
+            errors.append(SourceError(shown, at, f"'{name}': {rule_id}: {problem}"))
+    return errors
+
+
+def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[str]:
+    if isinstance(wanted, str):
+        wanted = {"outcome": wanted}
+    if not isinstance(wanted, dict):
+        return ["expectation must be an outcome or a mapping"]
+    unknown = set(wanted) - EXPECT_KEYS
+    if unknown:
+        return [f"unknown expectation key(s): {', '.join(sorted(unknown))}"]
+    problems = []
+    outcome = wanted.get("outcome")
+    actual = "near_miss" if result.near_miss else result.status
+    if outcome is not None:
+        if outcome not in OUTCOMES:
+            return [f"unknown outcome '{outcome}' (use {', '.join(OUTCOMES)})"]
+        same = outcome == actual or (outcome == NOT_ELIGIBLE and actual == "near_miss")
+        if not same:
+            why = "; ".join(line.text for line in match.why(result))
+            problems.append(f"expected {outcome}, got {actual} ({why})")
+    amount = match.amount(result)
+    for key, got in (("max_amount", amount.max_yuan), ("min_amount", amount.min_yuan), ("estimate", amount.estimate_yuan)):
+        if key in wanted:
+            expected = _money(wanted[key])
+            if expected != got:
+                problems.append(f"expected {key} {wanted[key]}, got {got}")
+    if "missing" in wanted and sorted(wanted["missing"] or []) != sorted(result.missing):
+        problems.append(f"expected missing {sorted(wanted['missing'] or [])}, got {sorted(result.missing)}")
+    if "next_deadline" in wanted:
+        upcoming = match.schedule(result).next
+        got = upcoming.date.isoformat() if upcoming else None
+        expected = str(wanted["next_deadline"]) if wanted["next_deadline"] is not None else None
+        if got != expected:
+            problems.append(f"expected next deadline {expected}, got {got}")
+    return problems
+
+
+def _money(value: Any) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    result = parse_money(str(value))
+    return None if isinstance(result, Invalid) else result.value
+
+
+def thresholds(condition: Condition | None) -> list[tuple[str, float]]:
+    """Every (fact, threshold) a rule compares against."""
+    if condition is None:
+        return []
+    if isinstance(condition, Compare):
+        return [(condition.fact, float(condition.threshold))]
+    if isinstance(condition, FirstCrossing):
+        value = float(condition.threshold)
+        return [(condition.current.fact, value), (condition.previous.fact, value)]
+    found = []
+    for part in getattr(condition, "parts", []) or ([condition.part] if hasattr(condition, "part") else []):
+        found.extend(thresholds(part))
+    return found
+
+
+def coverage_gaps(rules: tuple[Rule, ...], coverage: Coverage) -> list[SourceError]:
+    """Rules without a passing case, a failing case, or a test exactly at each numeric threshold."""
+    gaps = []
+    for rule in rules:
+        seen = coverage.outcomes.get(rule.id, set())
+        if ELIGIBLE not in seen:
+            gaps.append(SourceError(rule.path, rule.line, f"rule '{rule.id}' has no test where it is eligible"))
+        if not seen & {NOT_ELIGIBLE, "near_miss"}:
+            gaps.append(SourceError(rule.path, rule.line, f"rule '{rule.id}' has no test where it is not eligible"))
+        tested = coverage.boundaries.get(rule.id, set())
+        for fact, value in thresholds(rule.condition):
+            if (fact, value) not in tested:
+                gaps.append(
+                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {value:g}")
+                )
+    return gaps

@@ -1,0 +1,124 @@
+"""Strict YAML reading that remembers the line of every key and item, for file:line errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """One problem in a file an admin edits, reported as 'path:line: message'."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class SourceErrors(Exception):
+    """Raised with every problem found, so an admin can fix them all in one pass."""
+
+    def __init__(self, errors: list[SourceError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class Mapping(dict):
+    """A YAML mapping that knows its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class Sequence(list):
+    """A YAML sequence that knows its own line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and keeps dates as text (checked later, with a line)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Mapping:
+    loader.flatten_mapping(node)
+    mapping = Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise _DuplicateKey(
+                None, None, f"duplicate key '{key}' (first on line {mapping.key_lines[key]})", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> Sequence:
+    seq = Sequence(loader.construct_object(child, deep=True) for child in node.value)
+    seq.line = node.start_mark.line + 1
+    seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return seq
+
+
+def _construct_timestamp_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+
+def display_path(path: Path) -> str:
+    """The path as an admin would type it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parses one YAML file strictly; any syntax problem becomes a SourceErrors naming file and line."""
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceErrors([SourceError(shown, 0, f"cannot read the file: {exc}")]) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SourceErrors([SourceError(shown, line, problem)]) from None
+    except yaml.YAMLError as exc:
+        raise SourceErrors([SourceError(shown, 0, f"invalid YAML: {exc}")]) from None
+
+
+def line_of(container: Any, key: Any, default: int = 0) -> int:
+    """The line of a key in a Mapping or an index in a Sequence, or the default for plain values."""
+    if isinstance(container, Mapping):
+        return container.line_of(key)
+    if isinstance(container, Sequence) and isinstance(key, int):
+        return container.line_of(key)
+    return getattr(container, "line", default)

@@ -1,0 +1,1 @@
+"""Handlers decide replies per audience; they never import a channel."""

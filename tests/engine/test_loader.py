@@ -1,0 +1,92 @@
+"""A broken rule file is refused with file:line errors and never replaces good rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.engine import Engine
+from bot.engine.yamlsource import SourceErrors
+
+JILIN = "policies/jilin-pharma.yaml"
+
+
+def break_file(rules_dir: Path, relative: str, old: str, new: str) -> int:
+    """Replaces text in a rules file and returns the 1-based line where the change is."""
+    path = rules_dir / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def load_errors(rules_dir: Path) -> list[str]:
+    with pytest.raises(SourceErrors) as caught:
+        Engine.load(rules_dir)
+    return [str(e) for e in caught.value.errors]
+
+
+def test_an_unknown_fact_is_reported_with_file_line_and_a_suggestion(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "fact: project_investment, at_least", "fact: project_investmnt, at_least")
+    errors = load_errors(rules_copy)
+    assert any(e.endswith(f"jilin-pharma.yaml:{line}: unknown fact 'project_investmnt' (did you mean "
+                          f"'project_investment'?)") for e in errors), errors
+
+
+def test_a_duplicate_key_is_an_error_naming_both_lines(rules_copy: Path) -> None:
+    break_file(rules_copy, JILIN, "    title: 新取得临床试验许可", "    clause: \"9\"\n    title: 新取得临床试验许可")
+    errors = load_errors(rules_copy)
+    assert any("duplicate key 'clause'" in e and "jilin-pharma.yaml:" in e for e in errors), errors
+
+
+def test_a_malformed_date_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, "calls/example-jilin-2026.yaml", "closes: 2026-12-15", "closes: 2026-13-15")
+    errors = load_errors(rules_copy)
+    assert any(e.endswith(f"example-jilin-2026.yaml:{line}: 'closes' is not a date: '2026-13-15' (write YYYY-MM-DD)")
+               for e in errors), errors
+
+
+def test_an_unknown_key_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "    department: null\n", "    departmnet: null\n")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: unknown key 'departmnet' in a rule" in e for e in errors), errors
+
+
+def test_a_quote_not_in_the_source_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "最高给予200万元奖励。\n", "最高给予300万元奖励。\n")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: quote of rule 'jilin-1-clinical-trial' does not occur verbatim" in e
+               for e in errors), errors
+
+
+def test_an_unknown_option_value_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "contains: consistency_evaluation", "contains: consistency_eval")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: 'consistency_eval' is not an option of approvals" in e for e in errors)
+
+
+def test_an_unreadable_amount_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "cap: 500万", "cap: 500万美元")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: 'cap' is not an amount" in e for e in errors), errors
+
+
+def test_a_yaml_syntax_error_names_the_line(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "  - id: jilin-4-pharmacopoeia", "  - id: [jilin-4-pharmacopoeia")
+    errors = load_errors(rules_copy)
+    assert len(errors) == 1 and "jilin-pharma.yaml:" in errors[0]
+    assert int(errors[0].split(":")[1]) >= line
+
+
+def test_every_error_of_a_file_is_reported_at_once(rules_copy: Path) -> None:
+    break_file(rules_copy, JILIN, "fact: project_investment, at_least", "fact: project_investmnt, at_least")
+    break_file(rules_copy, JILIN, "kind: cash_reward, cap: 50万", "kind: cash_rewardd, cap: 50万")
+    errors = load_errors(rules_copy)
+    assert any("project_investmnt" in e for e in errors) and any("cash_rewardd" in e for e in errors)
+
+
+def test_a_duplicate_rule_id_is_an_error(rules_copy: Path) -> None:
+    break_file(rules_copy, JILIN, "id: jilin-4-pharmacopoeia", "id: jilin-1-clinical-trial")
+    assert any("rule id 'jilin-1-clinical-trial' is used twice" in e for e in load_errors(rules_copy))

@@ -1,0 +1,164 @@
+"""Matching a profile: three-valued verdicts, legal boundaries, traces, amounts, near misses, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.engine.engine import Engine
+from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED
+
+TODAY = date(2026, 11, 22)
+YI, WAN = 100_000_000, 10_000
+
+
+def verdicts(engine: Engine, profile: dict, today: date = TODAY) -> dict[str, str]:
+    match = engine.match(profile, today)
+    found = {}
+    for status, group in ((ELIGIBLE, match.eligible), (UNDETERMINED, match.undetermined),
+                          ("near_miss", match.near_misses), (NOT_ELIGIBLE, match.not_eligible)):
+        for result in group:
+            found[result.rule.id] = status
+    return found
+
+
+def result_for(engine: Engine, profile: dict, rule_id: str, today: date = TODAY):
+    match = engine.match(profile, today)
+    for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible):
+        for result in group:
+            if result.rule.id == rule_id:
+                return match, result
+    raise AssertionError(rule_id)
+
+
+def test_an_empty_profile_leaves_every_rule_undetermined_for_want_of_a_region(engine: Engine) -> None:
+    match = engine.match({}, TODAY)
+    assert not match.eligible and not match.near_misses
+    assert len(match.undetermined) == len(engine.ruleset.rules)
+    assert all("region" in r.missing for r in match.undetermined)
+
+
+def test_a_provincial_rule_applies_to_a_district_of_that_province(engine: Engine) -> None:
+    profile = {"region": "吉林省/通化市/东昌区", "projects": ["tcm_rnd"]}
+    assert verdicts(engine, profile)["jilin-5-tcm-rnd"] == ELIGIBLE
+
+
+def test_a_district_rule_does_not_apply_to_the_rest_of_the_province(engine: Engine) -> None:
+    changchun = verdicts(engine, {"region": "吉林省/长春市"})
+    dongchang = verdicts(engine, {"region": "吉林省/通化市/东昌区"})
+    district_rules = [r.id for r in engine.ruleset.rules if r.region == "吉林省/通化市/东昌区"]
+    assert district_rules
+    for rule_id in district_rules:
+        assert changchun[rule_id] == NOT_ELIGIBLE
+        assert dongchang[rule_id] != NOT_ELIGIBLE
+
+
+def test_yishang_includes_the_number_itself(engine: Engine) -> None:
+    base = {"region": "吉林省", "project_on_schedule": True}
+    assert verdicts(engine, {**base, "project_investment": 3000 * WAN})["jilin-14-project-interest"] == ELIGIBLE
+    assert verdicts(engine, {**base, "project_investment": 3000 * WAN - 1})["jilin-14-project-interest"] == "near_miss"
+
+
+def test_chaoguo_excludes_the_number_itself(engine: Engine) -> None:
+    base = {"region": "吉林省", "industries": ["biologics"], "revenue_last_year": 8 * YI}
+    assert verdicts(engine, {**base, "revenue": 10 * YI})["jilin-12-revenue-milestone"] == "near_miss"
+    assert verdicts(engine, {**base, "revenue": 10 * YI + 1})["jilin-12-revenue-milestone"] == ELIGIBLE
+
+
+def test_first_time_needs_last_year_below_the_threshold(engine: Engine) -> None:
+    base = {"region": "吉林省", "industries": ["biologics"], "revenue": 12 * YI}
+    assert verdicts(engine, {**base, "revenue_last_year": 10 * YI})["jilin-12-revenue-milestone"] == ELIGIBLE
+    assert verdicts(engine, {**base, "revenue_last_year": 11 * YI})["jilin-12-revenue-milestone"] == "near_miss"
+    match, result = result_for(engine, base, "jilin-12-revenue-milestone")
+    assert result.status == UNDETERMINED and result.missing == ("revenue_last_year",)
+
+
+def test_last_years_revenue_is_not_wanted_when_this_year_is_below_every_threshold(engine: Engine) -> None:
+    profile = {"region": "吉林省", "industries": ["biologics"], "revenue": 5 * YI}
+    assert verdicts(engine, profile)["jilin-12-revenue-milestone"] == "near_miss"
+    match = engine.match(profile, TODAY)
+    assert "revenue_last_year" not in match.missing_facts()
+
+
+def test_the_trace_reads_as_sentences_with_amounts_in_chinese_units(engine: Engine) -> None:
+    profile = {"region": "吉林省/长春市", "industries": ["biologics"], "revenue": 12 * YI, "revenue_last_year": 8 * YI}
+    match, result = result_for(engine, profile, "jilin-12-revenue-milestone")
+    text = "\n".join(line.text for line in match.why(result))
+    assert "所在地区 吉林省长春市 属于 吉林省" in text
+    assert "本年度营业收入 12亿元 > 10亿元" in text
+    assert "上年度营业收入 8亿元 ≤ 10亿元" in text
+
+
+def test_an_undetermined_rule_lists_exactly_the_facts_that_can_decide_it(engine: Engine) -> None:
+    match, result = result_for(engine, {"region": "吉林省", "approvals": ["new_drug_certificate"]},
+                               "jilin-2-new-drug-certificate")
+    assert result.status == UNDETERMINED
+    assert result.missing == ("produced_in_province",)
+
+
+def test_a_near_miss_says_what_would_make_it_match(engine: Engine) -> None:
+    profile = {"region": "吉林省", "project_investment": 2500 * WAN, "project_on_schedule": True}
+    match, result = result_for(engine, profile, "jilin-14-project-interest")
+    assert result.near_miss
+    text = match.missing_condition(result)
+    assert "重大产业化项目投资额 ≥ 3000万元" in text and "2500万元" in text
+
+
+def test_a_rule_failing_two_conditions_is_not_a_near_miss(engine: Engine) -> None:
+    profile = {"region": "吉林省", "project_investment": 2500 * WAN, "project_on_schedule": False}
+    _, result = result_for(engine, profile, "jilin-14-project-interest")
+    assert result.status == NOT_ELIGIBLE and not result.near_miss
+
+
+def test_a_rule_outside_the_region_is_never_a_near_miss(engine: Engine) -> None:
+    match = engine.match({"region": "广东省", "industries": ["biologics"]}, TODAY)
+    assert match.near_misses == [] and match.eligible == []
+
+
+def test_formula_estimates_are_capped(engine: Engine) -> None:
+    base = {"region": "吉林省", "attracted_investment": True, "projects": ["tech_upgrade"]}
+    match, result = result_for(engine, {**base, "equipment_investment": 300 * WAN}, "jilin-18-tech-upgrade-equipment")
+    amount = match.amount(result)
+    assert (amount.estimate_yuan, amount.max_yuan) == (60 * WAN, 100 * WAN)
+    assert "约60万元" in amount.text
+    match, result = result_for(engine, {**base, "equipment_investment": 900 * WAN}, "jilin-18-tech-upgrade-equipment")
+    assert match.amount(result).estimate_yuan == 100 * WAN
+    assert "超过上限" in match.amount(result).text
+
+
+def test_interest_subsidy_is_loan_times_rate_capped(engine: Engine) -> None:
+    profile = {"region": "吉林省", "project_investment": 5000 * WAN, "project_on_schedule": True,
+               "loan_amount": 2000 * WAN, "loan_rate": 0.0435}
+    match, result = result_for(engine, profile, "jilin-14-project-interest")
+    assert match.amount(result).estimate_yuan == 87 * WAN
+
+
+def test_a_range_reward_reports_both_ends_and_no_estimate(engine: Engine) -> None:
+    profile = {"region": "吉林省", "industries": ["tcm"], "revenue": 12 * YI, "revenue_last_year": 8 * YI}
+    match, result = result_for(engine, profile, "jilin-12-revenue-milestone")
+    amount = match.amount(result)
+    assert (amount.min_yuan, amount.max_yuan, amount.estimate_yuan) == (50 * WAN, 200 * WAN, None)
+    assert amount.text == "50万元—200万元"
+
+
+def test_a_per_variety_cap_says_so(engine: Engine) -> None:
+    match, result = result_for(engine, {"region": "吉林省", "projects": ["biologics_rnd"]}, "jilin-6-biologics-rnd")
+    assert match.amount(result).text == "每个品种最高500万元"
+
+
+def test_deadlines_count_days_left_and_know_when_a_window_has_closed(engine: Engine) -> None:
+    profile = {"region": "吉林省", "approvals": ["clinical_trial_permit"]}
+    match, result = result_for(engine, profile, "jilin-1-clinical-trial")
+    schedule = match.schedule(result)
+    assert schedule.next.date == date(2026, 12, 15) and schedule.days_left == 23
+    assert "还剩 23 天" in schedule.summary() and "示例" in schedule.summary()
+    match, result = result_for(engine, profile, "jilin-1-clinical-trial", today=date(2026, 12, 15))
+    assert match.schedule(result).days_left == 0
+    match, result = result_for(engine, profile, "jilin-1-clinical-trial", today=date(2027, 1, 1))
+    schedule = match.schedule(result)
+    assert schedule.next is None and len(schedule.expired) == 1
+    assert "已于 2026-12-15 截止" in schedule.summary()
+
+
+def test_a_rule_without_any_date_says_dates_are_not_published(engine: Engine) -> None:
+    match, result = result_for(engine, {"region": "吉林省", "industries": ["tcm"]}, "jilin-tax-policies")
+    assert match.schedule(result).summary() == "申报时间尚未公布"

@@ -1,0 +1,156 @@
+"""The incentive-bot command as an admin uses it: rules check, match, chat."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rules_check_passes_on_the_shipped_rules(capsys) -> None:
+    code, out, err = run(["rules", "check"], capsys)
+    assert code == 0, err
+    assert out.startswith("OK: ") and "rule tests passed" in out
+
+
+def test_rules_check_fails_with_file_and_line_on_a_broken_copy(rules_copy: Path, capsys) -> None:
+    path = rules_copy / "policies" / "jilin-pharma.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index("fact: revenue, first_more_than: 10亿")].count("\n") + 1
+    path.write_text(text.replace("fact: revenue, first_more_than: 10亿", "fact: revenu, first_more_than: 10亿"),
+                    encoding="utf-8")
+    code, out, err = run(["rules", "check", str(rules_copy)], capsys)
+    assert code == 1
+    assert f"jilin-pharma.yaml:{line}: unknown fact 'revenu' (did you mean 'revenue'?)" in err
+    assert "the rules were not loaded" in err
+
+
+def test_rules_check_fails_when_a_rule_test_expects_the_wrong_outcome(rules_copy: Path, capsys) -> None:
+    path = rules_copy / "tests" / "jilin-pharma.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "jilin-13-big-variety-plan: eligible"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, "jilin-13-big-variety-plan: not_eligible", 1), encoding="utf-8")
+    code, out, err = run(["rules", "check", str(rules_copy)], capsys)
+    assert code == 1
+    assert f"jilin-pharma.yaml:{line}: " in err and "expected not_eligible, got eligible" in err
+
+
+def test_rules_check_fails_when_a_threshold_has_no_boundary_test(rules_copy: Path, capsys) -> None:
+    path = rules_copy / "tests" / "jilin-pharma.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("big_variety_sales_increase: 5000万}", "big_variety_sales_increase: 6000万}"),
+                    encoding="utf-8")
+    code, out, err = run(["rules", "check", str(rules_copy)], capsys)
+    assert code == 1
+    assert "no boundary test with big_variety_sales_increase = 5e+07" in err or \
+        "no boundary test with big_variety_sales_increase = 50000000" in err
+
+
+def test_match_json_has_exactly_the_documented_shape(capsys) -> None:
+    code, out, err = run(["match", "--profile", str(ROOT / "examples/tonghua-distributor.json"),
+                          "--date", "2026-11-22", "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) == {"eligible", "undetermined", "near_misses"}
+    keys = {"rule", "title", "document", "clause", "kind", "max_amount_yuan", "min_amount_yuan",
+            "estimate_yuan", "department", "deadlines", "why"}
+    for record in result["eligible"]:
+        assert set(record) == keys
+    for record in result["undetermined"]:
+        assert set(record) == keys | {"missing"}
+    for record in result["near_misses"]:
+        assert set(record) == keys | {"missing_condition"}
+    by_id = {r["rule"]: r for r in result["eligible"]}
+    interest = by_id["jilin-14-project-interest"]
+    assert interest["estimate_yuan"] == 870_000 and interest["max_amount_yuan"] == 1_000_000
+    assert interest["clause"] == "14" and interest["kind"] == "interest_subsidy"
+    assert interest["deadlines"][0]["date"] == "2026-12-15"
+    assert by_id["jilin-10-distribution-revenue"]["max_amount_yuan"] == 800_000
+    assert any("35亿元 > 30亿元" in line for line in by_id["jilin-10-distribution-revenue"]["why"])
+
+
+def test_match_prints_a_readable_result_by_default(capsys) -> None:
+    code, out, err = run(["match", "--profile", str(ROOT / "examples/changchun-biologics.yaml"),
+                          "--date", "2026-11-22"], capsys)
+    assert code == 0, err
+    assert "可以申请" in out and "第1条" in out and "最高200万元" in out and "还剩 23 天" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "fact"),
+    [
+        ("revenu: 12亿\n", "revenu"),
+        ("revenue: 很多\n", "revenue"),
+        ("industries: [火箭]\n", "industries"),
+        ("region: 火星\n", "region"),
+        ("produced_in_province: 也许\n", "produced_in_province"),
+    ],
+)
+def test_a_bad_profile_exits_2_with_one_line_naming_the_fact(tmp_path: Path, capsys, content: str, fact: str) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(content, encoding="utf-8")
+    code, out, err = run(["match", "--profile", str(profile)], capsys)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and f"{fact}:" in err
+
+
+def test_an_unreadable_profile_exits_2(tmp_path: Path, capsys) -> None:
+    code, out, err = run(["match", "--profile", str(tmp_path / "missing.yaml")], capsys)
+    assert code == 2 and "cannot read" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"region": ', encoding="utf-8")
+    code, out, err = run(["match", "--profile", str(broken)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_chat_runs_an_interview_from_standard_input() -> None:
+    answers = "長春\n生物制药\n臨床試驗許可,高新技术企业\n不清楚\n" + "不清楚\n" * 30
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--date", "2026-11-22"],
+        input=answers, capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "贵企业注册在哪里" in proc.stdout
+    assert "新取得临床试验许可或注册申请受理书的医药健康产品奖励:最高200万元" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_chat_re_asks_a_question_it_cannot_understand() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--date", "2026-11-22"],
+        input="火星\n/quit\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.count("贵企业注册在哪里") == 2
+
+
+def test_the_main_module_runs_like_the_console_command() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "rules" in proc.stdout and "match" in proc.stdout and "chat" in proc.stdout
+
+
+def test_chat_output_is_written_to_the_stream_given(engine) -> None:
+    from argparse import Namespace
+
+    from bot.cli import run_chat
+    from bot.engine.loader import DEFAULT_DATA_DIR, DEFAULT_RULES_DIR
+
+    out, err = io.StringIO(), io.StringIO()
+    args = Namespace(rules=DEFAULT_RULES_DIR, data=DEFAULT_DATA_DIR, date=None)
+    assert run_chat(args, io.StringIO("广东省\n"), out, err) == 0
+    assert "暂未找到确定可以申请的奖励" in out.getvalue()
