@@ -110,7 +110,9 @@ def _answer_key(text: object) -> str:
 
 # --- numbers -------------------------------------------------------------------------------------------
 
+_GROUPS = (("亿", Decimal(10) ** 8), ("万", Decimal(10) ** 4))
 _SMALL_UNITS = {"千": Decimal(1000), "百": Decimal(100), "十": Decimal(10)}
+_PLACE_UNITS = "万千百十仟佰拾"
 _CHINESE_NUMERALS = "零〇一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟廿点"
 _ARABIC = re.compile(r"[0-9]+(?:\.[0-9]+)?|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 _ARABIC_WITH_UNIT = re.compile(rf"({_ARABIC.pattern})([千百十])?")
@@ -148,10 +150,6 @@ def _section_value(text: str) -> Decimal:
     if text and text[0] in "0123456789":
         return _arabic_number(text)
     return _chinese_number(text)
-
-
-_GROUPS = (("亿", Decimal(10) ** 8), ("万", Decimal(10) ** 4))
-_PLACE_UNITS = "万千百十仟佰拾"
 
 
 def _tail_is_clear(tail: str, unit: str) -> bool:
