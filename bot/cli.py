@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, settle_heap
 from bot.engine.loader import DEFAULT_DATA_DIR, DEFAULT_RULES_DIR, TESTS_DIR
 from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
@@ -53,12 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(rules_dir: Path, data_dir: Path, err: TextIO) -> Engine | None:
     try:
-        return Engine.load(rules_dir, data_dir)
+        engine = Engine.load(rules_dir, data_dir)
     except SourceErrors as exc:
         for error in exc.errors:
             print(error, file=err)
         print(f"{len(exc.errors)} error(s); the rules were not loaded.", file=err)
         return None
+    settle_heap()
+    return engine
 
 
 def rules_check(rules_dir: Path, data_dir: Path, out: TextIO, err: TextIO) -> int:
@@ -111,7 +113,10 @@ def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
         return EXIT_RULES
     interview = Interview(engine, args.date or date.today())
     state = InterviewState()
-    print("您好!回答几个问题,我来告诉您可以申请哪些奖励和补助。输入 /results 随时查看结果,/quit 退出。\n", file=out)
+    print(
+        "您好!回答几个问题,我来告诉您可以申请哪些奖励和补助。输入 /results 随时查看结果,/quit 退出。\n",
+        file=out,
+    )
     reply = interview.ask_next(state)
     print(reply.text, file=out)
     while reply.question is not None:

@@ -12,7 +12,11 @@ from bot.engine.model import Question, localized
 from bot.engine.parsing import Invalid, is_skip
 from bot.report import match_text
 
-SKIP_HINT = {"zh-Hans": "不清楚可以回答“不清楚”跳过。", "zh-Hant": "不清楚可以回答「不清楚」跳過。", "en": "Answer '?' to skip."}
+SKIP_HINT = {
+    "zh-Hans": "不清楚可以回答“不清楚”跳过。",
+    "zh-Hant": "不清楚可以回答「不清楚」跳過。",
+    "en": "Answer '?' to skip.",
+}
 
 
 @dataclass

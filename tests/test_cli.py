@@ -31,8 +31,10 @@ def test_rules_check_fails_with_file_and_line_on_a_broken_copy(rules_copy: Path,
     path = rules_copy / "policies" / "jilin-pharma.yaml"
     text = path.read_text(encoding="utf-8")
     line = text[: text.index("fact: revenue, first_more_than: 10亿")].count("\n") + 1
-    path.write_text(text.replace("fact: revenue, first_more_than: 10亿", "fact: revenu, first_more_than: 10亿"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("fact: revenue, first_more_than: 10亿", "fact: revenu, first_more_than: 10亿"),
+        encoding="utf-8",
+    )
     code, out, err = run(["rules", "check", str(rules_copy)], capsys)
     assert code == 1
     assert f"jilin-pharma.yaml:{line}: unknown fact 'revenu' (did you mean 'revenue'?)" in err
@@ -53,22 +55,46 @@ def test_rules_check_fails_when_a_rule_test_expects_the_wrong_outcome(rules_copy
 def test_rules_check_fails_when_a_threshold_has_no_boundary_test(rules_copy: Path, capsys) -> None:
     path = rules_copy / "tests" / "jilin-pharma.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("big_variety_sales_increase: 5000万}", "big_variety_sales_increase: 6000万}"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("big_variety_sales_increase: 5000万}", "big_variety_sales_increase: 6000万}"),
+        encoding="utf-8",
+    )
     code, out, err = run(["rules", "check", str(rules_copy)], capsys)
     assert code == 1
-    assert "no boundary test with big_variety_sales_increase = 5e+07" in err or \
-        "no boundary test with big_variety_sales_increase = 50000000" in err
+    assert (
+        "no boundary test with big_variety_sales_increase = 5e+07" in err
+        or "no boundary test with big_variety_sales_increase = 50000000" in err
+    )
 
 
 def test_match_json_has_exactly_the_documented_shape(capsys) -> None:
-    code, out, err = run(["match", "--profile", str(ROOT / "examples/tonghua-distributor.json"),
-                          "--date", "2026-11-22", "--json"], capsys)
+    code, out, err = run(
+        [
+            "match",
+            "--profile",
+            str(ROOT / "examples/tonghua-distributor.json"),
+            "--date",
+            "2026-11-22",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     result = json.loads(out)
     assert set(result) == {"eligible", "undetermined", "near_misses"}
-    keys = {"rule", "title", "document", "clause", "kind", "max_amount_yuan", "min_amount_yuan",
-            "estimate_yuan", "department", "deadlines", "why"}
+    keys = {
+        "rule",
+        "title",
+        "document",
+        "clause",
+        "kind",
+        "max_amount_yuan",
+        "min_amount_yuan",
+        "estimate_yuan",
+        "department",
+        "deadlines",
+        "why",
+    }
     for record in result["eligible"]:
         assert set(record) == keys
     for record in result["undetermined"]:
@@ -85,8 +111,10 @@ def test_match_json_has_exactly_the_documented_shape(capsys) -> None:
 
 
 def test_match_prints_a_readable_result_by_default(capsys) -> None:
-    code, out, err = run(["match", "--profile", str(ROOT / "examples/changchun-biologics.yaml"),
-                          "--date", "2026-11-22"], capsys)
+    code, out, err = run(
+        ["match", "--profile", str(ROOT / "examples/changchun-biologics.yaml"), "--date", "2026-11-22"],
+        capsys,
+    )
     assert code == 0, err
     assert "可以申请" in out and "第1条" in out and "最高200万元" in out and "还剩 23 天" in out
 
@@ -122,7 +150,11 @@ def test_chat_runs_an_interview_from_standard_input() -> None:
     answers = "長春\n生物制药\n臨床試驗許可,高新技术企业\n不清楚\n" + "不清楚\n" * 30
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--date", "2026-11-22"],
-        input=answers, capture_output=True, text=True, cwd=ROOT, timeout=60,
+        input=answers,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert "贵企业注册在哪里" in proc.stdout
@@ -133,7 +165,11 @@ def test_chat_runs_an_interview_from_standard_input() -> None:
 def test_chat_re_asks_a_question_it_cannot_understand() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--date", "2026-11-22"],
-        input="火星\n/quit\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
+        input="火星\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert proc.returncode == 0
     assert proc.stdout.count("贵企业注册在哪里") == 2

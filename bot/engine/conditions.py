@@ -11,7 +11,6 @@ from bot.engine.model import Question
 from bot.engine.money import format_money, format_rate
 
 Tri = bool | None
-_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,8 @@ class Compare(Condition):
         self._fn, self._sym, self._neg, _ = COMPARISONS[op]
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
-        value = profile.get(self.fact, _UNSET)
-        if value is _UNSET or value is None:
+        value = profile.get(self.fact)
+        if value is None:
             return None
         return self._fn(value, self.threshold)
 
@@ -127,7 +126,13 @@ class FirstCrossing(Condition):
     """首次超过/首次达到: this year's figure meets the threshold and last year's did not."""
 
     def __init__(self, current: Question, previous: Question, op: str, threshold: float, label: str | None = None):
-        self.current, self.previous, self.op, self.threshold, self.label = current, previous, op, threshold, label
+        self.current, self.previous, self.op, self.threshold, self.label = (
+            current,
+            previous,
+            op,
+            threshold,
+            label,
+        )
         self._fn, self._sym, self._neg, self._word = COMPARISONS[op]
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
@@ -174,7 +179,9 @@ class FirstCrossing(Condition):
         before_text = f"{prev_name} {describe_value(self.previous, before)}"
         if holds:
             return [TraceLine(True, f"{now_text} {self._sym} {limit},{before_text} {self._neg} {limit}:首次", depth)]
-        return [TraceLine(False, f"{now_text} {self._sym} {limit},但{before_text} 已 {self._sym} {limit}:非首次", depth)]
+        return [
+            TraceLine(False, f"{now_text} {self._sym} {limit},但{before_text} 已 {self._sym} {limit}:非首次", depth)
+        ]
 
 
 class Contains(Condition):

@@ -41,8 +41,19 @@ CALLS_DIR = "calls"
 TESTS_DIR = "tests"
 
 RULE_KEYS = {
-    "id", "title", "clause", "quote", "region", "when", "reward", "department", "materials",
-    "deadlines", "valid_from", "valid_until", "note",
+    "id",
+    "title",
+    "clause",
+    "quote",
+    "region",
+    "when",
+    "reward",
+    "department",
+    "materials",
+    "deadlines",
+    "valid_from",
+    "valid_until",
+    "note",
 }
 REQUIRED_RULE_KEYS = ("id", "title", "clause", "quote", "reward")
 REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note"}
@@ -408,8 +419,10 @@ class _RuleCompiler:
         if formula is None:
             return ()
         line = raw.line_of("formula")
-        if not isinstance(formula, Mapping) or set(formula) != {"multiply"} or not isinstance(
-            formula["multiply"], list
+        if (
+            not isinstance(formula, Mapping)
+            or set(formula) != {"multiply"}
+            or not isinstance(formula["multiply"], list)
         ):
             self.col.error(line, "'formula' takes 'multiply: [fact or number, ...]'")
             return ()
@@ -487,9 +500,7 @@ def load_policy_file(
     return rules
 
 
-def _compile_rule(
-    compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: Path
-) -> Rule | None:
+def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: Path) -> Rule | None:
     col = compiler.col
     if not col.require_mapping(item, line, "a rule"):
         return None
@@ -586,7 +597,13 @@ def _load_call_file(path: Path, rule_ids: set[str] | None) -> list[ApplicationCa
         if call_id and title and closes:
             calls.append(
                 ApplicationCall(
-                    call_id, title, tuple(covered), closes, opens, item.get("where"), bool(example),
+                    call_id,
+                    title,
+                    tuple(covered),
+                    closes,
+                    opens,
+                    item.get("where"),
+                    bool(example),
                     display_path(path),
                 )
             )
@@ -600,7 +617,9 @@ def load_ruleset(rules_dir: Path | None = None, data_dir: Path | None = None) ->
     data_dir = Path(data_dir or DEFAULT_DATA_DIR)
     errors: list[SourceError] = []
     if not (rules_dir / CATALOGUE_FILE).is_file():
-        raise SourceErrors([SourceError(display_path(rules_dir / CATALOGUE_FILE), 0, "the question catalogue is missing")])
+        raise SourceErrors(
+            [SourceError(display_path(rules_dir / CATALOGUE_FILE), 0, "the question catalogue is missing")]
+        )
     catalogue = load_catalogue(rules_dir / CATALOGUE_FILE)
     documents = load_documents(data_dir)
     regions = load_region_index()
@@ -614,7 +633,13 @@ def load_ruleset(rules_dir: Path | None = None, data_dir: Path | None = None) ->
     for rule in rules:
         if rule.id in seen:
             first = seen[rule.id]
-            errors.append(SourceError(rule.path, rule.line, f"rule id '{rule.id}' is used twice (also {first.path}:{first.line})"))
+            errors.append(
+                SourceError(
+                    rule.path,
+                    rule.line,
+                    f"rule id '{rule.id}' is used twice (also {first.path}:{first.line})",
+                )
+            )
         seen[rule.id] = rule
     try:
         # With a policy file refused, its rule ids are unknown: checking call references would only echo that.

@@ -18,17 +18,36 @@ NOT_ELIGIBLE = "not_eligible"
 UNDETERMINED = "undetermined"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class RuleResult:
-    """The verdict on one rule; explanations are built only when someone reads them."""
+    """The verdict on one rule; missing facts and explanations are worked out only when someone reads them."""
 
     rule: Rule
     status: str
-    missing: tuple[str, ...] = ()
-    ask_order: tuple[tuple[str, ...], ...] = ()
     failed: Condition | None = None
     near_miss: bool = False
     outside_validity: bool = False
+    unknown: tuple[Condition, ...] = ()
+    profile: Mapping[str, Any] | None = None
+    _missing: tuple[str, ...] | None = None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Every fact whose answer could still decide this rule, in catalogue order."""
+        if self._missing is None:
+            found: set[str] = set()
+            for part in self.unknown:
+                found |= part.missing(self.profile)
+            self._missing = tuple(sorted(found, key=_FACT_ORDER.get))
+        return self._missing
+
+    @property
+    def ask_order(self) -> tuple[tuple[str, ...], ...]:
+        """Per open requirement, in the rule's order, the facts worth asking for it now."""
+        return tuple(tuple(part.ask_first(self.profile)) for part in self.unknown)
+
+
+_FACT_ORDER: dict[str, int] = {}
 
 
 @dataclass
@@ -71,16 +90,17 @@ class Matcher:
         self.regions = regions
         region_question = ruleset.catalogue["region"]
         self._scopes: dict[str, Within] = {}
-        self._compiled: list[tuple[Rule, Within, tuple[Condition, ...]]] = []
+        self._compiled: list[_CompiledRule] = []
         for rule in ruleset.rules:
             scope = self._scopes.setdefault(rule.region, Within(region_question, rule.region, regions.within))
-            self._compiled.append((rule, scope, _conjuncts(rule.condition)))
+            self._compiled.append(_CompiledRule(rule, scope, _conjuncts(rule.condition)))
         self._call_deadlines = calls_by_rule(ruleset.calls)
+        _FACT_ORDER.update({fact: q.order for fact, q in ruleset.catalogue.questions.items()})
 
     def evaluate(self, rule: Rule, profile: Mapping[str, Any], today: date) -> RuleResult:
         for compiled in self._compiled:
-            if compiled[0] is rule:
-                return self._evaluate(compiled, profile, today, compiled[1].test(profile))
+            if compiled.rule is rule:
+                return self._evaluate(compiled, profile, today, compiled.scope.test(profile))
         raise KeyError(rule.id)
 
     def match(self, profile: Mapping[str, Any], today: date) -> Match:
@@ -88,7 +108,7 @@ class Matcher:
         result = Match(self, profile, today)
         in_scope = {scope: within.test(profile) for scope, within in self._scopes.items()}
         for compiled in self._compiled:
-            verdict = self._evaluate(compiled, profile, today, in_scope[compiled[0].region])
+            verdict = self._evaluate(compiled, profile, today, in_scope[compiled.rule.region])
             if verdict.status == ELIGIBLE:
                 result.eligible.append(verdict)
             elif verdict.status == UNDETERMINED:
@@ -99,38 +119,33 @@ class Matcher:
                 result.not_eligible.append(verdict)
         return result
 
+    @staticmethod
     def _evaluate(
-        self, compiled: tuple[Rule, Within, tuple[Condition, ...]], profile: Mapping[str, Any], today: date,
-        in_scope: bool | None,
+        compiled: _CompiledRule, profile: Mapping[str, Any], today: date, in_scope: bool | None
     ) -> RuleResult:
-        rule, scope, parts = compiled
         if in_scope is False:
-            return RuleResult(rule, NOT_ELIGIBLE, failed=scope)
-        if (rule.valid_from and today < rule.valid_from) or (rule.valid_until and today > rule.valid_until):
-            return RuleResult(rule, NOT_ELIGIBLE, outside_validity=True)
-        failed: list[Condition] = []
-        unknown: list[Condition] = [scope] if in_scope is None else []
-        for part in parts:
+            return compiled.out_of_region
+        rule = compiled.rule
+        if compiled.dated and (
+            (rule.valid_from and today < rule.valid_from) or (rule.valid_until and today > rule.valid_until)
+        ):
+            return compiled.outside_validity
+        failed = None
+        unknown = [compiled.scope] if in_scope is None else []
+        for part in compiled.parts:
             value = part.test(profile)
             if value is False:
-                failed.append(part)
-                if len(failed) > 1:
-                    return RuleResult(rule, NOT_ELIGIBLE)
+                if failed is not None:
+                    return compiled.not_eligible
+                failed = part
             elif value is None:
                 unknown.append(part)
-        if failed:
+        if failed is not None:
             # A near miss fails on exactly one requirement and meets every other one already.
-            return RuleResult(rule, NOT_ELIGIBLE, failed=failed[0], near_miss=not unknown)
+            return RuleResult(rule, NOT_ELIGIBLE, failed, not unknown)
         if unknown:
-            missing: set[str] = set()
-            for part in unknown:
-                missing |= part.missing(profile)
-            order = self.ruleset.catalogue
-            return RuleResult(
-                rule, UNDETERMINED, tuple(sorted(missing, key=lambda f: order[f].order)),
-                tuple(tuple(part.ask_first(profile)) for part in unknown),
-            )
-        return RuleResult(rule, ELIGIBLE)
+            return RuleResult(rule, UNDETERMINED, unknown=tuple(unknown), profile=profile)
+        return compiled.eligible
 
     def schedule(self, rule: Rule, today: date) -> Schedule:
         return rule_schedule(rule, self._call_deadlines.get(rule.id, ()), today)
@@ -145,6 +160,30 @@ class Matcher:
         if rule.condition is not None:
             lines.extend(rule.condition.explain(profile))
         return lines
+
+
+class _CompiledRule:
+    """A rule with its scope and top-level requirements, and the verdicts that never depend on the profile."""
+
+    __slots__ = (
+        "rule",
+        "scope",
+        "parts",
+        "dated",
+        "out_of_region",
+        "outside_validity",
+        "not_eligible",
+        "eligible",
+    )
+
+    def __init__(self, rule: Rule, scope: Within, parts: tuple[Condition, ...]):
+        self.rule, self.scope, self.parts = rule, scope, parts
+        self.dated = rule.valid_from is not None or rule.valid_until is not None
+        # Shared, read-only verdicts: matching thousands of rules allocates only for the interesting ones.
+        self.out_of_region = RuleResult(rule, NOT_ELIGIBLE, scope)
+        self.outside_validity = RuleResult(rule, NOT_ELIGIBLE, outside_validity=True)
+        self.not_eligible = RuleResult(rule, NOT_ELIGIBLE)
+        self.eligible = RuleResult(rule, ELIGIBLE)
 
 
 def _conjuncts(condition: Condition | None) -> tuple[Condition, ...]:

@@ -345,8 +345,10 @@ def _labels_hint(options: Sequence[Option]) -> str:
     return "请从这些选项中选:" + "、".join(o.label for o in options)
 
 
-def _normalised_labels(option: Option) -> list[str]:
-    return [key for key in (_answer_key(label) for label in option.labels) if key]
+@functools.lru_cache(maxsize=1024)
+def _normalised_labels(option: Option) -> tuple[str, ...]:
+    # Options are fixed per question, and a reply may compare against each label several times.
+    return tuple(key for key in (_answer_key(label) for label in option.labels) if key)
 
 
 def _contained_options(key: str, options: Sequence[Option]) -> list[Option]:

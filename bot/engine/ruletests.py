@@ -86,8 +86,11 @@ def _run_case(
     if not isinstance(expect, Mapping) or not expect:
         return [*errors, SourceError(shown, case.line, f"'{name}' needs 'expect: {{rule id: outcome}}'")]
     match = matcher.match(profile, today)
-    results = {r.rule.id: r for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible)
-               for r in group}
+    results = {
+        r.rule.id: r
+        for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible)
+        for r in group
+    }
     for rule_id, wanted in expect.items():
         at = expect.line_of(rule_id)
         result = results.get(rule_id)
@@ -119,7 +122,11 @@ def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[st
             why = "; ".join(line.text for line in match.why(result))
             problems.append(f"expected {outcome}, got {actual} ({why})")
     amount = match.amount(result)
-    for key, got in (("max_amount", amount.max_yuan), ("min_amount", amount.min_yuan), ("estimate", amount.estimate_yuan)):
+    for key, got in (
+        ("max_amount", amount.max_yuan),
+        ("min_amount", amount.min_yuan),
+        ("estimate", amount.estimate_yuan),
+    ):
         if key in wanted:
             expected = _money(wanted[key])
             if expected != got:

@@ -65,7 +65,7 @@ def strip_pinyin(text: str) -> str:
 # if it reads as ordinary text in the document's own script; a character of which only one byte survived
 # is named where the document itself makes it unique, and is otherwise left as "?".
 
-_MAX_RUN = 48  # characters; the runs in the report are at most ~25 long
+_MAX_RUN = 48  # characters; the longest run in the report is 13
 _MAX_GAPS = 3  # dropped pairs assumed per run; more would make almost any text "decodable"
 # Search steps per run and per text, so that a text full of "?" cannot stall the loader; the longest run
 # in the report takes about 2,300 and the whole report about 14,000.

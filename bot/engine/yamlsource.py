@@ -66,7 +66,10 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Mapping
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise _DuplicateKey(
-                None, None, f"duplicate key '{key}' (first on line {mapping.key_lines[key]})", key_node.start_mark
+                None,
+                None,
+                f"duplicate key '{key}' (first on line {mapping.key_lines[key]})",
+                key_node.start_mark,
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1

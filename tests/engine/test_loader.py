@@ -31,12 +31,14 @@ def load_errors(rules_dir: Path) -> list[str]:
 def test_an_unknown_fact_is_reported_with_file_line_and_a_suggestion(rules_copy: Path) -> None:
     line = break_file(rules_copy, JILIN, "fact: project_investment, at_least", "fact: project_investmnt, at_least")
     errors = load_errors(rules_copy)
-    assert any(e.endswith(f"jilin-pharma.yaml:{line}: unknown fact 'project_investmnt' (did you mean "
-                          f"'project_investment'?)") for e in errors), errors
+    assert any(
+        e.endswith(f"jilin-pharma.yaml:{line}: unknown fact 'project_investmnt' (did you mean 'project_investment'?)")
+        for e in errors
+    ), errors
 
 
 def test_a_duplicate_key_is_an_error_naming_both_lines(rules_copy: Path) -> None:
-    break_file(rules_copy, JILIN, "    title: 新取得临床试验许可", "    clause: \"9\"\n    title: 新取得临床试验许可")
+    break_file(rules_copy, JILIN, "    title: 新取得临床试验许可", '    clause: "9"\n    title: 新取得临床试验许可')
     errors = load_errors(rules_copy)
     assert any("duplicate key 'clause'" in e and "jilin-pharma.yaml:" in e for e in errors), errors
 
@@ -44,8 +46,10 @@ def test_a_duplicate_key_is_an_error_naming_both_lines(rules_copy: Path) -> None
 def test_a_malformed_date_is_an_error(rules_copy: Path) -> None:
     line = break_file(rules_copy, "calls/example-jilin-2026.yaml", "closes: 2026-12-15", "closes: 2026-13-15")
     errors = load_errors(rules_copy)
-    assert any(e.endswith(f"example-jilin-2026.yaml:{line}: 'closes' is not a date: '2026-13-15' (write YYYY-MM-DD)")
-               for e in errors), errors
+    assert any(
+        e.endswith(f"example-jilin-2026.yaml:{line}: 'closes' is not a date: '2026-13-15' (write YYYY-MM-DD)")
+        for e in errors
+    ), errors
 
 
 def test_an_unknown_key_is_an_error(rules_copy: Path) -> None:
@@ -57,8 +61,9 @@ def test_an_unknown_key_is_an_error(rules_copy: Path) -> None:
 def test_a_quote_not_in_the_source_is_an_error(rules_copy: Path) -> None:
     line = break_file(rules_copy, JILIN, "最高给予200万元奖励。\n", "最高给予300万元奖励。\n")
     errors = load_errors(rules_copy)
-    assert any(f"jilin-pharma.yaml:{line}: quote of rule 'jilin-1-clinical-trial' does not occur verbatim" in e
-               for e in errors), errors
+    assert any(
+        f"jilin-pharma.yaml:{line}: quote of rule 'jilin-1-clinical-trial' does not occur verbatim" in e for e in errors
+    ), errors
 
 
 def test_an_unknown_option_value_is_an_error(rules_copy: Path) -> None:

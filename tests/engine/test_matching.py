@@ -14,8 +14,12 @@ YI, WAN = 100_000_000, 10_000
 def verdicts(engine: Engine, profile: dict, today: date = TODAY) -> dict[str, str]:
     match = engine.match(profile, today)
     found = {}
-    for status, group in ((ELIGIBLE, match.eligible), (UNDETERMINED, match.undetermined),
-                          ("near_miss", match.near_misses), (NOT_ELIGIBLE, match.not_eligible)):
+    for status, group in (
+        (ELIGIBLE, match.eligible),
+        (UNDETERMINED, match.undetermined),
+        ("near_miss", match.near_misses),
+        (NOT_ELIGIBLE, match.not_eligible),
+    ):
         for result in group:
             found[result.rule.id] = status
     return found
@@ -33,8 +37,16 @@ def result_for(engine: Engine, profile: dict, rule_id: str, today: date = TODAY)
 def test_an_empty_profile_leaves_every_rule_undetermined_for_want_of_a_region(engine: Engine) -> None:
     match = engine.match({}, TODAY)
     assert not match.eligible and not match.near_misses
-    assert len(match.undetermined) == len(engine.ruleset.rules)
+    current = [r for r in engine.ruleset.rules if not r.valid_until or r.valid_until >= TODAY]
+    assert len(match.undetermined) == len(current) >= 24
     assert all("region" in r.missing for r in match.undetermined)
+    assert all(r.outside_validity for r in match.not_eligible)
+
+
+def test_a_region_less_precise_than_a_rules_scope_leaves_it_open(engine: Engine) -> None:
+    match, result = result_for(engine, {"region": "吉林省/通化市"}, "dongchang-enterprise-service", date(2021, 6, 1))
+    assert result.status == UNDETERMINED
+    assert "所在地区 吉林省通化市 不够具体" in match.why(result)[0].text
 
 
 def test_a_provincial_rule_applies_to_a_district_of_that_province(engine: Engine) -> None:
@@ -43,8 +55,9 @@ def test_a_provincial_rule_applies_to_a_district_of_that_province(engine: Engine
 
 
 def test_a_district_rule_does_not_apply_to_the_rest_of_the_province(engine: Engine) -> None:
-    changchun = verdicts(engine, {"region": "吉林省/长春市"})
-    dongchang = verdicts(engine, {"region": "吉林省/通化市/东昌区"})
+    in_2021 = date(2021, 6, 1)
+    changchun = verdicts(engine, {"region": "吉林省/长春市"}, in_2021)
+    dongchang = verdicts(engine, {"region": "吉林省/通化市/东昌区"}, in_2021)
     district_rules = [r.id for r in engine.ruleset.rules if r.region == "吉林省/通化市/东昌区"]
     assert district_rules
     for rule_id in district_rules:
@@ -80,7 +93,12 @@ def test_last_years_revenue_is_not_wanted_when_this_year_is_below_every_threshol
 
 
 def test_the_trace_reads_as_sentences_with_amounts_in_chinese_units(engine: Engine) -> None:
-    profile = {"region": "吉林省/长春市", "industries": ["biologics"], "revenue": 12 * YI, "revenue_last_year": 8 * YI}
+    profile = {
+        "region": "吉林省/长春市",
+        "industries": ["biologics"],
+        "revenue": 12 * YI,
+        "revenue_last_year": 8 * YI,
+    }
     match, result = result_for(engine, profile, "jilin-12-revenue-milestone")
     text = "\n".join(line.text for line in match.why(result))
     assert "所在地区 吉林省长春市 属于 吉林省" in text
@@ -89,8 +107,9 @@ def test_the_trace_reads_as_sentences_with_amounts_in_chinese_units(engine: Engi
 
 
 def test_an_undetermined_rule_lists_exactly_the_facts_that_can_decide_it(engine: Engine) -> None:
-    match, result = result_for(engine, {"region": "吉林省", "approvals": ["new_drug_certificate"]},
-                               "jilin-2-new-drug-certificate")
+    match, result = result_for(
+        engine, {"region": "吉林省", "approvals": ["new_drug_certificate"]}, "jilin-2-new-drug-certificate"
+    )
     assert result.status == UNDETERMINED
     assert result.missing == ("produced_in_province",)
 
@@ -126,8 +145,13 @@ def test_formula_estimates_are_capped(engine: Engine) -> None:
 
 
 def test_interest_subsidy_is_loan_times_rate_capped(engine: Engine) -> None:
-    profile = {"region": "吉林省", "project_investment": 5000 * WAN, "project_on_schedule": True,
-               "loan_amount": 2000 * WAN, "loan_rate": 0.0435}
+    profile = {
+        "region": "吉林省",
+        "project_investment": 5000 * WAN,
+        "project_on_schedule": True,
+        "loan_amount": 2000 * WAN,
+        "loan_rate": 0.0435,
+    }
     match, result = result_for(engine, profile, "jilin-14-project-interest")
     assert match.amount(result).estimate_yuan == 87 * WAN
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import cn2an
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -144,6 +145,13 @@ def test_parse_money_reads_back_an_amount_in_wan(n: int) -> None:
 
 
 @settings(max_examples=200)
+@given(st.integers(min_value=0, max_value=10**15), st.sampled_from(["low", "up"]))
+def test_parse_money_reads_back_an_amount_in_chinese_numerals(n: int, mode: str) -> None:
+    # cn2an writes 30000000 as 三千万 and, in financial numerals, as 叁仟万.
+    assert parse_money(cn2an.an2cn(n, mode)) == Ok(n)
+
+
+@settings(max_examples=200)
 @given(st.integers(min_value=1, max_value=10**7))
 def test_parse_money_reads_back_an_amount_in_yi(n: int) -> None:
     written = f"{n / 10**4}"
@@ -268,8 +276,10 @@ def test_parse_choice_never_guesses_between_two_equally_close_options() -> None:
     assert_invalid_with_hint(parse_choice("生物药丙", options))
 
 
-def test_match_threshold_accepts_one_typo_in_a_four_character_label() -> None:
-    assert 70 <= MATCH_THRESHOLD <= 80
+def test_parse_choice_does_not_guess_a_typo_in_a_three_character_label() -> None:
+    # One wrong character in three is too far from "化妆品" to be sure (fuzz.ratio 67 < MATCH_THRESHOLD).
+    assert MATCH_THRESHOLD > 67
+    assert_invalid_with_hint(parse_choice("化状品", INDUSTRIES))
 
 
 @pytest.mark.parametrize(

@@ -13,23 +13,47 @@ YI, WAN = 100_000_000, 10_000
 
 PERSONAS = {
     "a Changchun biologics maker with a clinical permit": {
-        "region": "吉林省/长春市", "industries": ["biologics"], "approvals": ["clinical_trial_permit"],
-        "projects": ["biologics_rnd"], "revenue": 12 * YI, "revenue_last_year": 8 * YI,
-        "produced_in_province": True, "attracted_investment": False, "public_platform": False,
-        "idle_variety_sales": 0, "big_variety_sales_increase": 0, "variety_sales": 3 * YI,
-        "project_investment": 0, "online_sales": 0, "online_sales_last_year": 0,
+        "region": "吉林省/长春市",
+        "industries": ["biologics"],
+        "approvals": ["clinical_trial_permit"],
+        "projects": ["biologics_rnd"],
+        "revenue": 12 * YI,
+        "revenue_last_year": 8 * YI,
+        "produced_in_province": True,
+        "attracted_investment": False,
+        "public_platform": False,
+        "idle_variety_sales": 0,
+        "big_variety_sales_increase": 0,
+        "variety_sales": 3 * YI,
+        "project_investment": 0,
+        "online_sales": 0,
+        "online_sales_last_year": 0,
     },
     "a Tonghua distributor": {
-        "region": "吉林省/通化市/东昌区", "industries": ["distribution"], "approvals": [], "projects": [],
-        "revenue": 35 * YI, "revenue_last_year": 28 * YI, "online_sales": 1.2 * YI,
-        "online_sales_last_year": 0.8 * YI, "public_platform": False, "idle_variety_sales": 0,
-        "big_variety_sales_increase": 0, "variety_sales": 0, "project_investment": 3000 * WAN,
-        "project_on_schedule": True, "loan_amount": 2000 * WAN, "loan_rate": 0.0435,
-        "attracted_investment": False, "produced_in_province": False,
+        "region": "吉林省/通化市/东昌区",
+        "industries": ["distribution"],
+        "approvals": [],
+        "projects": [],
+        "revenue": 35 * YI,
+        "revenue_last_year": 28 * YI,
+        "online_sales": 1.2 * YI,
+        "online_sales_last_year": 0.8 * YI,
+        "public_platform": False,
+        "idle_variety_sales": 0,
+        "big_variety_sales_increase": 0,
+        "variety_sales": 0,
+        "project_investment": 3000 * WAN,
+        "project_on_schedule": True,
+        "loan_amount": 2000 * WAN,
+        "loan_rate": 0.0435,
+        "attracted_investment": False,
+        "produced_in_province": False,
     },
     "a Guangdong cosmetics firm": {"region": "广东省/广州市", "industries": ["cosmetics"]},
     "a Wuhan device maker": {
-        "region": "湖北省/武汉市", "industries": ["medical_devices"], "approvals": ["innovative_device"],
+        "region": "湖北省/武汉市",
+        "industries": ["medical_devices"],
+        "approvals": ["innovative_device"],
         "projects": ["device_rnd", "tech_upgrade"],
     },
 }
@@ -99,8 +123,10 @@ def test_a_skipped_question_is_not_asked_again(engine: Engine) -> None:
 
 
 def test_last_years_figure_is_asked_only_after_this_years_meets_a_threshold(engine: Engine) -> None:
-    asked = interview(engine, {"region": "吉林省", "industries": ["biologics"], "revenue": 3 * YI,
-                               "revenue_last_year": 2 * YI})
+    asked = interview(
+        engine,
+        {"region": "吉林省", "industries": ["biologics"], "revenue": 3 * YI, "revenue_last_year": 2 * YI},
+    )
     assert "revenue" in asked and "revenue_last_year" not in asked
 
 

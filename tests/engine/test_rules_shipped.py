@@ -24,7 +24,22 @@ def test_the_jilin_policy_encodes_its_nineteen_cash_measures(engine: Engine) -> 
     cash = [r for r in jilin if r.reward.kind in ("cash_reward", "subsidy", "interest_subsidy")]
     assert len(cash) == 19
     assert {r.clause for r in cash} == {
-        "1", "2", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "16", "18", "23",
+        "1",
+        "2",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "16",
+        "18",
+        "23",
     }
     assert all(r.reward.cap is not None for r in cash)
     assert any(r.reward.kind == "tax_measure" for r in jilin)
