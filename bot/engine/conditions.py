@@ -216,6 +216,8 @@ class Contains(Condition):
         if holds is None:
             return [TraceLine(None, f"{name} 尚不清楚(需包括 {self._wanted_text()})", depth)]
         shown = describe_value(self.question, profile[self.fact])
+        if self.label:
+            return [TraceLine(holds, f"{self.label}:{'是' if holds else '否'}({name}:{shown})", depth)]
         verb = "包括" if holds else "不包括"
         return [TraceLine(holds, f"{name}:{shown},{verb} {self._wanted_text()}", depth)]
 

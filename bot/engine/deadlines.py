@@ -42,7 +42,7 @@ class Schedule:
 
 
 def call_deadline(call: ApplicationCall) -> Deadline:
-    label = f"{call.title}{'(示例通知)' if call.example else ''}申报截止"
+    label = f"{call.title}{'(示例通知,日期非真实)' if call.example else ''}申报截止"
     return Deadline(call.closes, label, call.opens, call.id)
 
 
