@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import date
@@ -15,7 +16,9 @@ from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import SourceErrors, read_yaml
 from bot.report import match_json, match_text
-from handlers.enterprise import Interview, InterviewState
+from bot.settings import SettingsError, describe_settings, load_settings
+from bot.channels.terminal import run_terminal
+from handlers.enterprise import EnterpriseConversation
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
 
@@ -44,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--date", type=_date, default=None, help="day to compute deadlines for (default: today)")
     match.add_argument("--json", action="store_true", help="print the machine-readable result")
     match.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="rules folder (default: rules/)")
+
+    commands.add_parser(
+        "serve",
+        help="run the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set)",
+        description="Settings come from environment variables:\n" + describe_settings(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply database migrations (DATABASE_URL, default SQLite file)")
 
     chat = commands.add_parser("chat", help="run the enterprise interview in the terminal")
     chat.add_argument("--date", type=_date, default=None, help="day to compute deadlines for (default: today)")
@@ -107,31 +120,46 @@ def run_match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    """The interview in the terminal: type answers, 不清楚 to skip, /results to see results now, /quit."""
+    """The enterprise conversation in the terminal, on the same handler as Telegram."""
     engine = _load(args.rules, args.data, err)
     if engine is None:
         return EXIT_RULES
-    interview = Interview(engine, args.date or date.today())
-    state = InterviewState()
-    print(
-        "您好!回答几个问题,我来告诉您可以申请哪些奖励和补助。输入 /results 随时查看结果,/quit 退出。\n",
-        file=out,
-    )
-    reply = interview.ask_next(state)
-    print(reply.text, file=out)
-    while reply.question is not None:
-        out.write("> ")
-        out.flush()
-        line = stdin.readline()
-        if not line or line.strip() == "/quit":
-            print("\n再见。", file=out)
-            return EXIT_OK
-        if line.strip() == "/results":
-            print(interview.results(state), file=out)
-            print("\n" + reply.text, file=out)
-            continue
-        reply = interview.answer(state, line)
-        print("\n" + reply.text, file=out)
+    today = args.date or date.today()
+    run_terminal(EnterpriseConversation(lambda: engine, lambda: today), stdin, out)
+    return EXIT_OK
+
+
+def run_serve(err: TextIO) -> int:
+    """Starts the bot with the environment's settings; a bad setting or bad rules stop it with a clear message."""
+    from bot.service import configure_logging, run_bot
+
+    try:
+        settings = load_settings()
+        configure_logging(settings.LOG_LEVEL)
+        asyncio.run(run_bot(settings))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    except SourceErrors as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        print(f"{len(exc.errors)} error(s); the bot did not start.", file=err)
+        return EXIT_RULES
+    return EXIT_OK
+
+
+def run_db_upgrade(out: TextIO, err: TextIO) -> int:
+    from bot.service import DEFAULT_DATABASE
+    from bot.store.sql import database_url, migrate
+
+    try:
+        settings = load_settings()
+        url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
+    except (SettingsError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    asyncio.run(migrate(url))
+    print("database is up to date", file=out)
     return EXIT_OK
 
 
@@ -141,4 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         return rules_check(args.dir, args.data, sys.stdout, sys.stderr)
     if args.command == "match":
         return run_match(args, sys.stdout, sys.stderr)
+    if args.command == "serve":
+        return run_serve(sys.stderr)
+    if args.command == "db":
+        return run_db_upgrade(sys.stdout, sys.stderr)
     return run_chat(args, sys.stdin, sys.stdout, sys.stderr)

@@ -1,90 +1,230 @@
-"""The enterprise interview: one question at a time, chosen by the engine, answers parsed or re-asked."""
+"""The enterprise conversation: the interview, results, details, profile edits, language and forgetting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from bot.engine.answers import parse_answer
+from bot.engine.conditions import describe_value
 from bot.engine.engine import Engine
-from bot.engine.model import Question, localized
+from bot.engine.matching import Match
+from bot.engine.model import Question
 from bot.engine.parsing import Invalid, is_skip
-from bot.report import match_text
-
-SKIP_HINT = {
-    "zh-Hans": "不清楚可以回答“不清楚”跳过。",
-    "zh-Hant": "不清楚可以回答「不清楚」跳過。",
-    "en": "Answer '?' to skip.",
-}
+from bot.messages import Button, Incoming, Outgoing
+from bot.store.base import ChatState
+from handlers.render import (
+    ANSWER,
+    DONE,
+    EDIT,
+    RULE,
+    SKIP,
+    TOGGLE,
+    deadlines_message,
+    profile_message,
+    question_message,
+    results_message,
+    rule_details_message,
+)
+from handlers.texts import LANGUAGE_NAMES, LANGUAGES, language_for, t
 
 
 @dataclass
-class InterviewState:
-    """What one contact has answered so far; plain data so any store can keep it."""
-
-    answers: dict[str, Any] = field(default_factory=dict)
-    skipped: set[str] = field(default_factory=set)
-    current: str | None = None
-    language: str = "zh-Hans"
-
-
-@dataclass(frozen=True)
 class Reply:
-    """What the bot says back: text, and the question now waiting for an answer (if any)."""
+    """What the handler decided: messages to show, and whether the chat's data must be deleted."""
 
-    text: str
-    question: Question | None = None
-
-
-def question_prompt(question: Question, language: str) -> str:
-    """The question text, its options numbered (numbers are accepted as answers), and how to skip."""
-    lines = [localized(question.text, language)]
-    if question.options:
-        lines += [f"  {i}. {o.label(language)}" for i, o in enumerate(question.options, 1)]
-        if question.type == "multi_choice":
-            lines.append({"en": "Several answers: separate with commas."}.get(language, "可多选,用逗号分隔。"))
-    lines.append(SKIP_HINT.get(language, SKIP_HINT["zh-Hans"]))
-    return "\n".join(lines)
+    messages: list[Outgoing] = field(default_factory=list)
+    forget: bool = False
 
 
-def _by_number(question: Question, text: str) -> str:
-    """Lets '1,3' pick options by the numbers shown next to them."""
-    parts = [p for p in text.replace(",", ",").replace("、", ",").replace(" ", ",").split(",") if p]
-    if not question.options or not parts or not all(p.isdigit() for p in parts):
-        return text
-    picked = [question.options[int(p) - 1].label() for p in parts if 1 <= int(p) <= len(question.options)]
-    return "、".join(picked) if len(picked) == len(parts) else text
+class EnterpriseConversation:
+    """Decides the reply to one Incoming for one chat's state; no I/O, so any channel and store can use it."""
 
+    def __init__(self, engine: Callable[[], Engine], today: Callable[[], date] = date.today):
+        self._engine, self._today = engine, today
 
-class Interview:
-    """Runs the interview for one contact on a loaded engine; stateless itself, the state is passed in."""
+    @property
+    def engine(self) -> Engine:
+        return self._engine()
 
-    def __init__(self, engine: Engine, today: date):
-        self.engine, self.today = engine, today
+    def handle(self, incoming: Incoming, state: ChatState) -> Reply:
+        """Routes a command, a button press or a text answer; mutates state, returns what to say."""
+        if state.version == 0 and incoming.language_code:
+            state.language = language_for(incoming.language_code)
+        if incoming.callback_data is not None:
+            return self._button(incoming.callback_data, state)
+        if incoming.command is not None:
+            return self._command(incoming.command, state)
+        return self._text(incoming.text, state)
 
-    def ask_next(self, state: InterviewState) -> Reply:
-        """Asks the question that can change the most open results, or shows the results when none can."""
-        question = self.engine.next_question(state.answers, self.today, state.skipped)
-        state.current = question.fact if question else None
-        if question is None:
-            return Reply(self.results(state))
-        return Reply(question_prompt(question, state.language), question)
+    # Commands
 
-    def answer(self, state: InterviewState, text: str) -> Reply:
-        """Stores the answer to the current question and asks the next; a bad answer is re-asked with a hint."""
-        if state.current is None:
-            return self.ask_next(state)
+    def _command(self, command: str, state: ChatState) -> Reply:
+        lang = state.language
+        handlers: dict[str, Callable[[ChatState], Reply]] = {
+            "start": self._start,
+            "help": lambda s: Reply([Outgoing(t("help", lang))]),
+            "results": lambda s: Reply([results_message(self._match(s), lang)]),
+            "deadlines": lambda s: Reply([deadlines_message(self._match(s), lang)]),
+            "profile": self._profile,
+            "lang": self._choose_language,
+            "forget": self._confirm_forget,
+        }
+        handler = handlers.get(command)
+        return handler(state) if handler else Reply([Outgoing(t("unknown_command", lang))])
+
+    def _start(self, state: ChatState) -> Reply:
+        """Welcomes the contact and asks the first question, or continues an interview already begun."""
+        lang = state.language
+        if state.answers or state.skipped:
+            back = Outgoing(t("welcome_back", lang), ((Button(t("start_over", lang), "restart"),),))
+            return Reply([back, *self._ask_current_or_next(state)])
+        return Reply([Outgoing(t("welcome", lang)), *self._ask_next(state)])
+
+    def _profile(self, state: ChatState) -> Reply:
+        catalogue = self.engine.ruleset.catalogue
+        known = [q for q in catalogue.questions.values() if q.fact in state.answers or q.fact in state.skipped]
+        return Reply([profile_message(known, state.answers, state.skipped, state.language, describe_value)])
+
+    def _choose_language(self, state: ChatState) -> Reply:
+        buttons = tuple((Button(LANGUAGE_NAMES[code], f"l:{code}"),) for code in LANGUAGES)
+        return Reply([Outgoing(t("choose_language", state.language), buttons)])
+
+    def _confirm_forget(self, state: ChatState) -> Reply:
+        lang = state.language
+        buttons = ((Button(t("forget_yes", lang), "f:yes"), Button(t("forget_no", lang), "f:no")),)
+        return Reply([Outgoing(t("forget_confirm", lang), buttons)])
+
+    # Answers
+
+    def _text(self, text: str, state: ChatState) -> Reply:
+        if state.current is None or state.current not in self.engine.ruleset.catalogue:
+            state.current = None
+            return Reply([Outgoing(t("no_question", state.language))])
         question = self.engine.ruleset.catalogue[state.current]
         if is_skip(text):
-            state.skipped.add(question.fact)
-            return self.ask_next(state)
-        result = parse_answer(question, _by_number(question, text.strip()), self.engine.regions)
+            return self._skip(question, state)
+        result = parse_answer(question, text, self.engine.regions)
         if isinstance(result, Invalid):
-            return Reply(f"{result.reason}。{result.hint}\n\n{question_prompt(question, state.language)}", question)
-        state.answers[question.fact] = result.value
-        state.skipped.discard(question.fact)
-        return self.ask_next(state)
+            again = question_message(question, state.language, state.pending_choices)
+            hint = t("not_understood", state.language, reason=result.reason, hint=result.hint)
+            return Reply([Outgoing(hint), again])
+        return self._store_answer(question, result.value, state)
 
-    def results(self, state: InterviewState) -> str:
-        return match_text(self.engine.match(state.answers, self.today))
+    def _store_answer(self, question: Question, value: object, state: ChatState) -> Reply:
+        state.answers[question.fact] = value
+        if question.fact in state.skipped:
+            state.skipped.remove(question.fact)
+        return self._after_answer(state)
+
+    def _skip(self, question: Question, state: ChatState) -> Reply:
+        state.answers.pop(question.fact, None)
+        if question.fact not in state.skipped:
+            state.skipped.append(question.fact)
+        return self._after_answer(state)
+
+    def _after_answer(self, state: ChatState) -> Reply:
+        """Asks the next question; after a changed answer, shows the updated results first."""
+        state.pending_choices = []
+        if state.editing:
+            state.editing = False
+            return Reply([results_message(self._match(state), state.language), *self._ask_next(state)])
+        return Reply(self._ask_next(state))
+
+    def _ask_next(self, state: ChatState) -> list[Outgoing]:
+        question = self.engine.next_question(state.answers, self._today(), set(state.skipped))
+        state.current = question.fact if question else None
+        state.pending_choices = []
+        if question is None:
+            return [Outgoing(t("all_done", state.language)), results_message(self._match(state), state.language)]
+        return [question_message(question, state.language)]
+
+    def _ask_current_or_next(self, state: ChatState) -> list[Outgoing]:
+        catalogue = self.engine.ruleset.catalogue
+        if state.current in catalogue:
+            return [question_message(catalogue[state.current], state.language, state.pending_choices)]
+        return self._ask_next(state)
+
+    def _ask(self, question: Question, state: ChatState) -> list[Outgoing]:
+        """Asks a particular question (to change or complete an answer)."""
+        state.current, state.editing = question.fact, True
+        previous = state.answers.get(question.fact)
+        state.pending_choices = list(previous) if question.type == "multi_choice" and previous else []
+        return [question_message(question, state.language, state.pending_choices)]
+
+    def _match(self, state: ChatState) -> Match:
+        return self.engine.match(state.answers, self._today())
+
+    # Buttons
+
+    def _button(self, data: str, state: ChatState) -> Reply:
+        """Handles a pressed button; stale or forged data gets a polite notice, never an error."""
+        kind, _, rest = data.partition(":")
+        simple: dict[str, Callable[[ChatState], Reply]] = {
+            "restart": self._restart,
+            "res": lambda s: Reply([results_message(self._match(s), s.language)]),
+            "p": self._profile,
+        }
+        if not rest and kind in simple:
+            return simple[kind](state)
+        if kind in (ANSWER, TOGGLE, DONE, SKIP):
+            return self._question_button(kind, rest, state)
+        if kind == RULE:
+            return self._rule_details(rest, state)
+        if kind == EDIT and rest in self.engine.ruleset.catalogue:
+            return Reply(self._ask(self.engine.ruleset.catalogue[rest], state))
+        if kind == "l" and rest in LANGUAGES:
+            state.language = rest
+            return Reply([Outgoing(t("language_set", rest)), *self._ask_current_or_next(state)])
+        if kind == "f" and rest in ("yes", "no"):
+            if rest == "no":
+                return Reply([Outgoing(t("forget_cancelled", state.language), edit=True)])
+            return Reply([Outgoing(t("forgotten", state.language), edit=True)], forget=True)
+        return self._notice("bad_button", state)
+
+    def _notice(self, key: str, state: ChatState) -> Reply:
+        return Reply([Outgoing("", notice=t(key, state.language))])
+
+    def _restart(self, state: ChatState) -> Reply:
+        state.answers.clear()
+        state.skipped.clear()
+        state.editing = False
+        return Reply(self._ask_next(state))
+
+    def _rule_details(self, rule_id: str, state: ChatState) -> Reply:
+        match = self._match(state)
+        for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible):
+            for result in group:
+                if result.rule.id == rule_id:
+                    return Reply([rule_details_message(match, result, state.language)])
+        return self._notice("stale_button", state)
+
+    def _question_button(self, kind: str, rest: str, state: ChatState) -> Reply:
+        fact, _, value = rest.partition(":")
+        catalogue = self.engine.ruleset.catalogue
+        if fact not in catalogue:
+            return self._notice("bad_button", state)
+        if fact != state.current:
+            return self._notice("stale_button", state)
+        question = catalogue[fact]
+        if kind == SKIP:
+            return self._skip(question, state)
+        if kind == DONE and question.type == "multi_choice":
+            return self._store_answer(question, self._ordered(question, state.pending_choices), state)
+        if kind == TOGGLE and question.type == "multi_choice" and question.option(value):
+            if value in state.pending_choices:
+                state.pending_choices.remove(value)
+            else:
+                state.pending_choices.append(value)
+            toggled = question_message(question, state.language, state.pending_choices)
+            return Reply([Outgoing(toggled.text, toggled.buttons, edit=True)])
+        if kind == ANSWER and question.type == "bool" and value in ("1", "0"):
+            return self._store_answer(question, value == "1", state)
+        if kind == ANSWER and question.type == "choice" and question.option(value):
+            return self._store_answer(question, value, state)
+        return self._notice("bad_button", state)
+
+    @staticmethod
+    def _ordered(question: Question, chosen: list[str]) -> list[str]:
+        return [o.value for o in question.options if o.value in chosen]

@@ -1,0 +1,1 @@
+"""Channels: each translates between one wire format and Incoming/Outgoing."""

@@ -1,0 +1,233 @@
+"""The Telegram channel on python-telegram-bot: Update -> Incoming, Outgoing -> messages, one wiring place."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+
+from bot.messages import Incoming, Outgoing
+from bot.store.base import ChatStore
+from bot.store.updates import update_chat
+from handlers.enterprise import EnterpriseConversation, Reply
+from handlers.texts import COMMANDS, language_for, t
+
+log = logging.getLogger(__name__)
+
+BLOCKED_STATUSES = {"kicked", "left", "banned"}
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Handles updates of different chats concurrently and those of one chat strictly in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]  # idle chats keep no lock, so memory stays flat
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The channel-neutral view of a Telegram update, or None for updates the conversation ignores."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None:
+        return None
+    language = user.language_code if user else None
+    if update.callback_query is not None:
+        return Incoming(
+            chat.id, callback_data=update.callback_query.data or "", language_code=language, update_id=update.update_id
+        )
+    message = update.message
+    if message is None or message.text is None:
+        return None
+    text = message.text.strip()
+    if text.startswith("/"):
+        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        return Incoming(chat.id, command=command, language_code=language, update_id=update.update_id)
+    return Incoming(chat.id, text=text, language_code=language, update_id=update.update_id)
+
+
+def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Plain text cut at line ends into pieces whose HTML-escaped form fits Telegram's limit."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(html.escape(candidate)) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        # A single line longer than the limit is cut by characters, never inside an escape.
+        while len(html.escape(line)) > limit:
+            cut = limit
+            while len(html.escape(line[:cut])) > limit:
+                cut -= max(1, (len(html.escape(line[:cut])) - limit) // 5)
+            pieces.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
+    if not outgoing.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in outgoing.buttons]
+    )
+
+
+class TelegramChannel:
+    """Wires the conversation and the store into a python-telegram-bot Application."""
+
+    def __init__(self, conversation: EnterpriseConversation, store: ChatStore):
+        self.conversation, self.store = conversation, store
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Reads the chat's state, lets the conversation decide, saves, then sends (a lost race is retried)."""
+        if update.my_chat_member is not None:
+            await self._track_membership(update)
+            return
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        _, reply = await update_chat(
+            self.store, incoming.chat_id, lambda state: self.conversation.handle(incoming, state)
+        )
+        if reply.forget:
+            await self.store.forget(incoming.chat_id)
+        await self.deliver(update, context, reply)
+
+    async def _track_membership(self, update: Update) -> None:
+        member = update.my_chat_member
+        active = member.new_chat_member.status not in BLOCKED_STATUSES
+        await self.store.set_active(member.chat.id, active)
+        log.info("chat %s %s the bot", member.chat.id, "unblocked" if active else "blocked")
+
+    async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+        """Sends the reply: edits the pressed message where asked, answers the button press, splits long text."""
+        query = update.callback_query
+        notice = next((m.notice for m in reply.messages if m.notice), None)
+        if query is not None:
+            await _quietly(query.answer(text=notice))
+        chat_id = update.effective_chat.id
+        for outgoing in reply.messages:
+            if not outgoing.text:
+                continue
+            if outgoing.edit and query is not None and query.message is not None:
+                edited = await _quietly(
+                    query.message.edit_text(
+                        html.escape(split_message(outgoing.text)[0]),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup(outgoing),
+                    )
+                )
+                if edited is not None:
+                    continue
+            await self.send(context, chat_id, outgoing)
+
+    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outgoing: Outgoing) -> None:
+        pieces = split_message(outgoing.text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            try:
+                await context.bot.send_message(
+                    chat_id,
+                    html.escape(piece),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(outgoing) if last else None,
+                )
+            except Forbidden:
+                await self.store.set_active(chat_id, False)
+                log.info("chat %s blocked the bot; marked inactive", chat_id)
+                return
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs an unexpected error with the update id (never the token) and apologises to the chat."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update %s failed: %r", update_id, context.error, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            user = update.effective_user
+            language = language_for(user.language_code if user else None)
+            if update.callback_query is not None:
+                await _quietly(update.callback_query.answer())
+            await _quietly(context.bot.send_message(update.effective_chat.id, t("sorry", language)))
+
+
+async def _quietly(call: Awaitable[Any]) -> Any:
+    """Runs a Telegram call whose failure must not fail the update (an old message, an expired button)."""
+    try:
+        return await call
+    except (BadRequest, TelegramError) as exc:
+        log.info("ignored Telegram error: %s", exc)
+        return None
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu per language: Chinese by default, English for English clients."""
+    for code, language in ((None, "zh-Hans"), ("en", "en")):
+        commands = [BotCommand(name, texts.get(language, texts["zh-Hans"])) for name, texts in COMMANDS.items()]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+
+
+def build_application(
+    token: str,
+    channel: TelegramChannel,
+    base_url: str = "https://api.telegram.org/bot",
+    webhook: bool = False,
+    max_concurrent_updates: int = 256,
+    post_init: Callable[[Application], Awaitable[None]] | None = None,
+) -> Application:
+    """The one place that creates the Application and adds every handler."""
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(base_url)
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .post_init(post_init or register_commands)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.add_handler(TypeHandler(Update, channel.on_update))
+    application.add_error_handler(channel.on_error)
+    return application

@@ -1,0 +1,97 @@
+"""Runs the Telegram bot: loads rules, opens the store, and serves by polling or on a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+from contextlib import suppress
+from datetime import date
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Update
+
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.webhook import webhook_app
+from bot.engine.engine import Engine, settle_heap
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.store.sql import SqlChatStore, database_url, migrate
+from handlers.enterprise import EnterpriseConversation
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = PROJECT_ROOT / "incentive-bot.sqlite3"
+_TOKEN_PATTERN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+
+class RedactTokens(logging.Filter):
+    """Keeps bot tokens out of every log line (they appear in Bot API URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN_PATTERN.search(message):
+            record.msg, record.args = _TOKEN_PATTERN.sub("bot<token>", message), None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactTokens())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx logs every request URL, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Serves until `stop` is set (or SIGINT/SIGTERM); webhook mode when a webhook URL is set, else polling."""
+    token = settings.TELEGRAM_BOT_TOKEN
+    if not token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it to run the bot.")
+    engine = Engine.load(settings.RULES_DIR, settings.DATA_DIR)
+    url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
+    if url.startswith("sqlite"):
+        await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
+    store = SqlChatStore.from_url(url)
+    settle_heap()
+    channel = TelegramChannel(EnterpriseConversation(lambda: engine, date.today), store)
+    webhook_url = settings.TELEGRAM_WEBHOOK_URL
+    application = build_application(
+        token, channel, settings.TELEGRAM_API_BASE_URL, bool(webhook_url), settings.MAX_CONCURRENT_UPDATES
+    )
+    stop = stop or _stop_on_signals()
+    runner: web.AppRunner | None = None
+    try:
+        async with application:
+            await application.start()
+            if webhook_url:
+                path = urlparse(webhook_url).path or "/"
+                runner = web.AppRunner(webhook_app(application, path, settings.TELEGRAM_WEBHOOK_SECRET))
+                await runner.setup()
+                await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+                await application.bot.set_webhook(
+                    webhook_url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=Update.ALL_TYPES
+                )
+                log.info("serving webhook on %s:%s%s", settings.HOST, settings.PORT, path)
+            else:
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
+                log.info("polling for updates")
+            await stop.wait()
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await store.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop

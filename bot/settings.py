@@ -1,0 +1,119 @@
+"""Settings: a registry of (name, default, help) read from the environment; bad values stop start-up clearly."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says how to fix it."""
+
+
+def _url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("must be an http(s) URL such as https://bot.example.org/telegram")
+    return value.rstrip("/")
+
+
+def _secret(value: str) -> str:
+    # Telegram's own rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
+def _whole(value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    port = _whole(value)
+    if not 0 < port < 65536:
+        raise ValueError("must be a port number between 1 and 65535")
+    return port
+
+
+def _positive(value: str) -> int:
+    number = _whole(value)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
+def _token(value: str) -> str:
+    if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", value):
+        raise ValueError("does not look like a bot token (123456:ABC-…, from @BotFather)")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: environment name, default, what it is for, and how its text is checked."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+REGISTRY: tuple[Setting, ...] = (
+    Setting("TELEGRAM_BOT_TOKEN", None, "bot token from @BotFather; without it the bot cannot run", _token, True),
+    Setting("TELEGRAM_WEBHOOK_URL", None, "public URL Telegram posts updates to; set it for webhook mode", _url),
+    Setting("TELEGRAM_WEBHOOK_SECRET", None, "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", _secret, True),
+    Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API base URL (a self-hosted server)", _url),
+    Setting("DATABASE_URL", None, "database URL; default: a SQLite file incentive-bot.sqlite3", str, True),
+    Setting("HOST", "0.0.0.0", "address the webhook server listens on"),
+    Setting("PORT", 8080, "port the webhook server listens on", _port),
+    Setting("MAX_CONCURRENT_UPDATES", 256, "updates handled at once (one at a time per chat)", _positive),
+    Setting("RULES_DIR", PROJECT_ROOT / "rules", "folder of rule files", Path),
+    Setting("DATA_DIR", PROJECT_ROOT / "data", "folder of source documents and regions", Path),
+    Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", str.upper),
+)
+
+
+class Settings(dict):
+    """Resolved settings by name."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name.upper()]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Reads every registered setting; a malformed one raises SettingsError naming it (never its value)."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    for setting in REGISTRY:
+        raw = environ.get(setting.name)
+        if raw is None or raw == "":
+            settings[setting.name] = setting.default
+            continue
+        try:
+            settings[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            shown = "" if setting.secret else f" ('{raw}')"
+            raise SettingsError(f"{setting.name}{shown} {exc}. ({setting.help})") from None
+    if settings["TELEGRAM_WEBHOOK_URL"] and not settings["TELEGRAM_WEBHOOK_SECRET"]:
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET must be set in webhook mode, so forged posts to the webhook are refused."
+        )
+    return settings
+
+
+def describe_settings() -> str:
+    """The settings table for --help and the README."""
+    return "\n".join(f"  {s.name:<24} {s.help} (default: {s.default})" for s in REGISTRY)

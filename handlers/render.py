@@ -1,0 +1,176 @@
+"""Turns questions, results and rule details into Outgoing messages in the contact's language."""
+
+from __future__ import annotations
+
+from bot.engine.matching import Match, RuleResult
+from bot.engine.model import REWARD_KINDS, Question, Rule, localized
+from bot.messages import Button, Outgoing
+from bot.report import clause_citation
+from handlers.texts import localize, t
+
+BUTTONS_PER_ROW = 4
+SKIP, ANSWER, TOGGLE, DONE, RULE, EDIT = "s", "a", "t", "d", "r", "e"
+
+
+def callback(*parts: str) -> str:
+    """Button data: short fields joined by ':' (Telegram allows 64 bytes)."""
+    data = ":".join(parts)
+    if len(data.encode()) > 64:
+        raise ValueError(f"button data too long: {data}")
+    return data
+
+
+def _rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def question_message(question: Question, language: str, chosen: list[str] | None = None) -> Outgoing:
+    """One question with its answer buttons; multi-choice options toggle with ✓ and end with 完成."""
+    lines = [localized(question.text, language)]
+    buttons: list[Button] = []
+    if question.type == "bool":
+        buttons = [
+            Button(t("yes", language), callback(ANSWER, question.fact, "1")),
+            Button(t("no", language), callback(ANSWER, question.fact, "0")),
+        ]
+    elif question.type == "choice":
+        buttons = [Button(o.label(language), callback(ANSWER, question.fact, o.value)) for o in question.options]
+    elif question.type == "multi_choice":
+        picked = set(chosen or ())
+        buttons = [
+            Button(("✓ " if o.value in picked else "") + o.label(language), callback(TOGGLE, question.fact, o.value))
+            for o in question.options
+        ]
+        lines.append(t("multi_hint", language))
+    else:
+        lines.append(localized(question.help, language))
+    rows = list(_rows(buttons, 1 if question.type == "multi_choice" else 2))
+    last = [Button(t("skip", language), callback(SKIP, question.fact))]
+    if question.type == "multi_choice":
+        last.insert(0, Button(t("done", language), callback(DONE, question.fact)))
+    rows.append(tuple(last))
+    return Outgoing("\n".join(lines), tuple(rows))
+
+
+def _amount(match: Match, result: RuleResult) -> str:
+    kind = REWARD_KINDS.get(result.rule.reward.kind, result.rule.reward.kind)
+    text = match.amount(result).text
+    return text if text == kind else f"{text}({kind})"
+
+
+def _department(rule: Rule, language: str) -> str:
+    return rule.department or t("no_department", language)
+
+
+def results_message(match: Match, language: str) -> Outgoing:
+    """The grouped results: eligible with amount, clause, department and next deadline; open; near misses."""
+    catalogue = match.matcher.ruleset.catalogue
+    lines = [t("results_title", language, day=match.today.isoformat()), ""]
+    detail_buttons: list[Button] = []
+    answer_buttons: dict[str, Button] = {}
+    number = 0
+
+    def numbered(result: RuleResult) -> str:
+        nonlocal number
+        number += 1
+        detail_buttons.append(Button(t("details", language, n=number), callback(RULE, result.rule.id)))
+        return f"{number}. {result.rule.title}:{_amount(match, result)}"
+
+    if match.eligible:
+        lines.append(t("eligible", language, n=len(match.eligible)))
+        for result in match.eligible:
+            rule = result.rule
+            lines.append(numbered(result))
+            lines.append("   " + t("basis", language, citation=clause_citation(rule)))
+            lines.append("   " + t("department", language, department=_department(rule, language)))
+            lines.append("   " + t("when", language, when=match.schedule(result).summary()))
+    else:
+        lines.append(t("none_eligible", language))
+    if match.undetermined:
+        lines += ["", t("possible", language, n=len(match.undetermined))]
+        for result in match.undetermined:
+            lines.append(numbered(result))
+            facts = [catalogue[f] for f in result.missing]
+            names = "、".join(q.short_label(language) for q in facts)
+            lines.append("   " + t("still_unknown", language, facts=names))
+            for question in facts:
+                answer_buttons.setdefault(
+                    question.fact,
+                    Button(
+                        t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact)
+                    ),
+                )
+    if match.near_misses:
+        lines += ["", t("near", language, n=len(match.near_misses))]
+        for result in match.near_misses:
+            lines.append(numbered(result))
+            lines.append("   " + match.missing_condition(result))
+    lines += ["", t("disclaimer", language)]
+    rows = list(_rows(detail_buttons, BUTTONS_PER_ROW)) + list(_rows(list(answer_buttons.values()), 2))
+    rows.append((Button(t("change_answer", language), "p"), Button(t("start_over", language), "restart")))
+    return Outgoing(localize("\n".join(lines), language), tuple(rows))
+
+
+def rule_details_message(match: Match, result: RuleResult, language: str) -> Outgoing:
+    """Everything about one reward: the quoted clause, the conditions as a trace, materials, department, dates."""
+    rule = result.rule
+    marks = {True: "✓", False: "✗", None: "?"}
+    lines = [
+        f"{rule.title}",
+        _amount(match, result),
+        t("basis", language, citation=clause_citation(rule)),
+        t("rule_quote", language, quote=rule.quote),
+        "",
+        t("rule_conditions", language),
+    ]
+    lines += [f"{'  ' * (line.depth + 1)}{marks[line.holds]} {line.text}" for line in match.why(result)]
+    materials = "、".join(rule.materials) if rule.materials else t("no_materials", language)
+    lines += [
+        "",
+        t("rule_materials", language, materials=materials),
+        t("department", language, department=_department(rule, language)),
+        t("rule_dates", language),
+    ]
+    schedule = match.schedule(result)
+    dated = [*schedule.upcoming, *schedule.expired]
+    if dated:
+        lines += [
+            f"  {d.date.isoformat()} {d.label}" + (f"(自 {d.opens.isoformat()} 起)" if d.opens else "")
+            for d in sorted(dated, key=lambda d: d.date)
+        ]
+    lines.append(f"  {schedule.summary()}")
+    if rule.valid_from or rule.valid_until:
+        lines.append(f"  政策有效期:{rule.valid_from or '—'} 至 {rule.valid_until or '—'}")
+    if rule.note:
+        lines.append(t("rule_note", language, note=rule.note))
+    buttons = ((Button(t("show_results", language), "res"),),)
+    return Outgoing(localize("\n".join(lines), language), buttons)
+
+
+def deadlines_message(match: Match, language: str) -> Outgoing:
+    """The next deadline of every reward the contact may apply for, soonest first."""
+    dated = []
+    for result in match.eligible:
+        schedule = match.schedule(result)
+        if schedule.next is not None:
+            dated.append(
+                (schedule.next.date, f"{schedule.next.date.isoformat()}  {result.rule.title}\n   {schedule.summary()}")
+            )
+    if not dated:
+        return Outgoing(t("no_deadlines", language))
+    lines = [t("deadlines_title", language)] + [text for _, text in sorted(dated)]
+    return Outgoing(localize("\n".join(lines), language))
+
+
+def profile_message(questions: list[Question], answers: dict, skipped: list[str], language: str, describe) -> Outgoing:
+    """The answers so far, one button per fact to change it."""
+    if not questions:
+        return Outgoing(t("profile_empty", language))
+    lines = [t("profile_title", language)]
+    buttons = []
+    for question in questions:
+        value = describe(question, answers[question.fact]) if question.fact in answers else t("unknown_value", language)
+        lines.append(f"• {question.short_label(language)}:{value}")
+        buttons.append(Button(question.short_label(language), callback(EDIT, question.fact)))
+    rows = list(_rows(buttons, 2)) + [(Button(t("show_results", language), "res"),)]
+    return Outgoing(localize("\n".join(lines), language), tuple(rows))
