@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.terminal import run_terminal
 from bot.engine.engine import Engine, settle_heap
 from bot.engine.loader import DEFAULT_DATA_DIR, DEFAULT_RULES_DIR, TESTS_DIR
 from bot.engine.profile import ProfileError
@@ -17,7 +18,6 @@ from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import SourceErrors, read_yaml
 from bot.report import match_json, match_text
 from bot.settings import SettingsError, describe_settings, load_settings
-from bot.channels.terminal import run_terminal
 from handlers.enterprise import EnterpriseConversation
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
