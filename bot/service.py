@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import TelegramChannel, build_application, register_commands
 from bot.channels.webhook import webhook_app
 from bot.engine.engine import Engine, settle_heap
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
@@ -65,6 +65,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     runner: web.AppRunner | None = None
     try:
         async with application:
+            await register_commands(application)
             await application.start()
             if webhook_url:
                 path = urlparse(webhook_url).path or "/"

@@ -127,10 +127,11 @@ class EnterpriseConversation:
     def _after_answer(self, state: ChatState) -> Reply:
         """Asks the next question; after a changed answer, shows the updated results first."""
         state.pending_choices = []
-        if state.editing:
-            state.editing = False
-            return Reply([results_message(self._match(state), state.language), *self._ask_next(state)])
-        return Reply(self._ask_next(state))
+        changed, state.editing = state.editing, False
+        following = self._ask_next(state)
+        if changed and state.current is not None:
+            return Reply([results_message(self._match(state), state.language), *following])
+        return Reply(following)  # with nothing left to ask, this already ends with the results
 
     def _ask_next(self, state: ChatState) -> list[Outgoing]:
         question = self.engine.next_question(state.answers, self._today(), set(state.skipped))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -153,17 +154,20 @@ class TelegramChannel:
         for outgoing in reply.messages:
             if not outgoing.text:
                 continue
-            if outgoing.edit and query is not None and query.message is not None:
-                edited = await _quietly(
-                    query.message.edit_text(
-                        html.escape(split_message(outgoing.text)[0]),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup(outgoing),
-                    )
-                )
-                if edited is not None:
-                    continue
+            if outgoing.edit and query is not None and query.message is not None and await self._edit(query, outgoing):
+                continue
             await self.send(context, chat_id, outgoing)
+
+    @staticmethod
+    async def _edit(query: CallbackQuery, outgoing: Outgoing) -> bool:
+        """Replaces the pressed message; False when it cannot be edited (too old, deleted) so a new one is sent."""
+        try:
+            await query.message.edit_text(
+                html.escape(split_message(outgoing.text)[0]), parse_mode=ParseMode.HTML, reply_markup=markup(outgoing)
+            )
+        except BadRequest as exc:
+            return "not modified" in str(exc).lower()  # a double press: the message already shows this
+        return True
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outgoing: Outgoing) -> None:
         pieces = split_message(outgoing.text)
@@ -215,7 +219,6 @@ def build_application(
     base_url: str = "https://api.telegram.org/bot",
     webhook: bool = False,
     max_concurrent_updates: int = 256,
-    post_init: Callable[[Application], Awaitable[None]] | None = None,
 ) -> Application:
     """The one place that creates the Application and adds every handler."""
     builder = (
@@ -223,7 +226,6 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
-        .post_init(post_init or register_commands)
     )
     if webhook:
         builder = builder.updater(None)

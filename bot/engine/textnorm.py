@@ -42,9 +42,7 @@ _PINYIN_LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ�
 _TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 # A tone mark is required so that a real bracketed abbreviation such as "(cn)" is never taken for a reading;
 # six letters is the longest pinyin syllable ("zhuang").
-_READING = re.compile(
-    rf"(?<=[{_CJK}])[(（](?=[{_PINYIN_LETTERS}]*[{_TONE_MARKS}])[{_PINYIN_LETTERS}]{{1,6}}[)）]"
-)
+_READING = re.compile(rf"(?<=[{_CJK}])[(（](?=[{_PINYIN_LETTERS}]*[{_TONE_MARKS}])[{_PINYIN_LETTERS}]{{1,6}}[)）]")
 
 
 def strip_pinyin(text: str) -> str:

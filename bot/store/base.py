@@ -15,12 +15,12 @@ class ChatState:
     language: str = "zh-Hans"
     answers: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-    current: str | None = None          # the fact whose question is waiting for an answer
+    current: str | None = None  # the fact whose question is waiting for an answer
     pending_choices: list[str] = field(default_factory=list)  # multi-choice toggles not yet confirmed
-    editing: bool = False               # the current question changes an earlier answer: show results after
-    subscribed: bool = True             # wants deadline reminders and notices
-    active: bool = True                 # False once the chat blocked the bot
-    version: int = 0                    # optimistic-concurrency counter, bumped by every save
+    editing: bool = False  # the current question changes an earlier answer: show results after
+    subscribed: bool = True  # wants deadline reminders and notices
+    active: bool = True  # False once the chat blocked the bot
+    version: int = 0  # optimistic-concurrency counter, bumped by every save
 
 
 class ConcurrentUpdate(Exception):

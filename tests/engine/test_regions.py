@@ -143,15 +143,11 @@ def test_lookup_finds_the_one_place_meant(regions: RegionIndex, text: str, path:
         ("朝陽", ["北京市/朝阳区", "吉林省/长春市/朝阳区"]),
     ],
 )
-def test_lookup_gives_every_candidate_of_an_ambiguous_name(
-    regions: RegionIndex, text: str, paths: list[str]
-) -> None:
+def test_lookup_gives_every_candidate_of_an_ambiguous_name(regions: RegionIndex, text: str, paths: list[str]) -> None:
     assert regions.lookup(text) == paths
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", "火星", "东昌去", "长春是", "吉林省长春市东昌区", "通化市南关区"]
-)
+@pytest.mark.parametrize("text", ["", "   ", "火星", "东昌去", "长春是", "吉林省长春市东昌区", "通化市南关区"])
 def test_lookup_does_not_guess_a_misspelt_or_impossible_place(regions: RegionIndex, text: str) -> None:
     assert regions.lookup(text) == []
 

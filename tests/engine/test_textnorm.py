@@ -18,9 +18,7 @@ READING = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]
 
 # Any text, including CJK, private-use and control characters.
 any_text = st.text(
-    st.one_of(
-        st.characters(), st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF), st.sampled_from("?(一)")
-    )
+    st.one_of(st.characters(), st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF), st.sampled_from("?(一)"))
 )
 
 
@@ -73,9 +71,7 @@ def test_strip_pinyin_removes_readings_after_characters() -> None:
     assert strip_pinyin("市委常委會(huì)在醫(yī)藥高新區(qū)") == "市委常委會在醫藥高新區"
 
 
-@pytest.mark.parametrize(
-    "text", ["(一)加快發展", "實驗室(GLP)建設", "機構(CRO)", "中國(cn)", "a(huì)", "(huì)開頭"]
-)
+@pytest.mark.parametrize("text", ["(一)加快發展", "實驗室(GLP)建設", "機構(CRO)", "中國(cn)", "a(huì)", "(huì)開頭"])
 def test_strip_pinyin_keeps_real_parentheses(text: str) -> None:
     assert strip_pinyin(text) == text
 
@@ -138,9 +134,7 @@ def test_clean_document_leaves_runs_it_cannot_repair_for_sure(dongchang_clean: l
     assert any(line.startswith("?。ㄎ澹┟裆l聿粩嘣鲞M") for line in dongchang_clean)
 
 
-def test_clean_document_keeps_the_rest_of_the_dongchang_report(
-    dongchang: str, dongchang_clean: list[str]
-) -> None:
+def test_clean_document_keeps_the_rest_of_the_dongchang_report(dongchang: str, dongchang_clean: list[str]) -> None:
     assert len(dongchang_clean) == dongchang.count("\n") + 1
     assert dongchang_clean[0] == "2021年通化市東昌區政府工作報告—全文"
     # Readings are gone wherever they follow a character; some stay inside runs that were not repaired.

@@ -132,7 +132,17 @@ def test_changing_an_answer_from_the_profile_updates_the_results_at_once(talk) -
     assert talk.state.current == "region"
     reply = talk("广东省")
     assert talk.state.answers["region"] == "广东省"
-    assert "暂未找到确定可以申请的奖励" in reply.messages[0].text
+    assert "暂未找到确定可以申请的奖励" in reply.messages[-1].text
+    assert sum("结果(按" in m.text for m in reply.messages) == 1
+
+
+def test_changing_an_answer_mid_interview_shows_results_then_the_next_question(talk) -> None:
+    talk(command="start")
+    talk("吉林省长春市")
+    talk(button="e:region")
+    reply = talk("东昌区")
+    assert "结果(按" in reply.messages[0].text
+    assert "贵企业属于哪些行业" in reply.messages[-1].text
 
 
 def test_an_old_button_gets_a_polite_notice_and_changes_nothing(talk) -> None:

@@ -1,0 +1,324 @@
+"""ChatStore on SQLAlchemy 2 async: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) through DATABASE_URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    delete,
+    event,
+    func,
+    insert,
+    update,
+)
+from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
+
+DEFAULT_DATABASE_PATH = Path("incentive-bot.sqlite3")
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Long enough to outlast another process's write transaction instead of failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+EXPECTED_URL_FORMS = (
+    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (postgres:// and postgresql+asyncpg:// work too) "
+    "or sqlite:///PATH/TO/FILE.sqlite3"
+)
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg"}
+_SQLITE_SCHEMES = {"sqlite", "sqlite+aiosqlite"}
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def database_url(value: str | None, default_path: Path) -> str:
+    """The SQLAlchemy async URL for a DATABASE_URL setting, or the SQLite file at default_path when it is unset.
+
+    postgres:// and postgresql:// become postgresql+asyncpg://, sqlite:// becomes sqlite+aiosqlite://.
+    Raises ValueError naming the expected forms; the message never contains the password.
+    """
+    if value is None or not value.strip():
+        return f"sqlite+aiosqlite:///{default_path.as_posix()}"
+    value = value.strip()
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        raise _bad_url(value, "it does not start with a scheme such as postgresql://")
+    if scheme.lower() in _POSTGRES_SCHEMES:
+        url = f"postgresql+asyncpg://{rest}"
+    elif scheme.lower() in _SQLITE_SCHEMES:
+        url = f"sqlite+aiosqlite://{rest}"
+    elif _SCHEME.fullmatch(scheme):
+        raise _bad_url(value, f"the database kind {scheme!r} is not supported")
+    else:  # not a scheme at all, and it may hold a password
+        raise _bad_url(value, "it does not start with a scheme such as postgresql://")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # The parser's own message may quote parts of the URL, so it is not passed on.
+        raise _bad_url(value, "it cannot be parsed (is the port a number?)") from None
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.host and "@" in parsed.host:
+            raise _bad_url(value, "the password or user name contains '@'; write it as %40")
+        if not parsed.host and "host" not in parsed.query:
+            raise _bad_url(value, "it names no host")
+    elif not parsed.database:
+        raise _bad_url(value, "it names no database file")
+    return url
+
+
+def _bad_url(value: str, problem: str) -> ValueError:
+    masked = mask_password(value)
+    return ValueError(f"DATABASE_URL {masked!r} cannot be used: {problem}. Expected {EXPECTED_URL_FORMS}.")
+
+
+def mask_password(url: str) -> str:
+    """The URL with any password replaced by ***, even when the URL is malformed."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or not _SCHEME.fullmatch(scheme):
+        scheme, separator, rest = "", "", url
+    # The last '@' ends the credentials: an unescaped '@' inside a password must not leave its tail visible.
+    credentials, at, location = rest.rpartition("@")
+    if at:
+        user, colon, _ = credentials.partition(":")
+        rest = f"{user}{':***' if colon else ''}@{location}"
+    rest = re.sub(r"(?i)(password=)[^&]*", r"\1***", rest)
+    return f"{scheme}{separator}{rest}"
+
+
+# Named constraints let Alembic alter and drop them later, on SQLite too (where it rebuilds tables).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the bot's tables; its metadata is what the Alembic migrations must produce."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend; SQLite stores no offset, so it is added back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class ChatRow(Base):
+    """One chat's stored ChatState, plus when it was first and last saved."""
+
+    __tablename__ = "chats"
+
+    # Telegram chat ids are 64-bit and chosen by Telegram, so no sequence (BIGSERIAL) must be attached.
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(35))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    skipped: Mapped[list[str]] = mapped_column(JSON)
+    current: Mapped[str | None] = mapped_column(Text)
+    pending_choices: Mapped[list[str]] = mapped_column(JSON)
+    editing: Mapped[bool] = mapped_column(Boolean)
+    subscribed: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+def _state_columns(state: ChatState) -> dict[str, Any]:
+    """The columns that hold the state itself (not the key, version or timestamps)."""
+    return {
+        "language": state.language,
+        "answers": state.answers,
+        "skipped": state.skipped,
+        "current": state.current,
+        "pending_choices": state.pending_choices,
+        "editing": state.editing,
+        "subscribed": state.subscribed,
+        "active": state.active,
+    }
+
+
+def _state_from_row(row: ChatRow) -> ChatState:
+    return ChatState(
+        chat_id=row.chat_id,
+        language=row.language,
+        answers=row.answers,
+        skipped=row.skipped,
+        current=row.current,
+        pending_choices=row.pending_choices,
+        editing=row.editing,
+        subscribed=row.subscribed,
+        active=row.active,
+        version=row.version,
+    )
+
+
+def open_engine(url: str) -> AsyncEngine:
+    """An async engine for a database URL (see database_url), set up so several processes can share it."""
+    url = database_url(url, DEFAULT_DATABASE_PATH)
+    if make_url(url).get_backend_name() != "sqlite":
+        # Survives a PostgreSQL restart between two updates instead of failing the next one.
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    event.listen(engine.sync_engine, "connect", _use_write_ahead_log)
+    return engine
+
+
+def _use_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets readers in other processes go on while one process writes."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlChatStore(ChatStore):
+    """Chat states in the `chats` table; each save checks and bumps `version` in the same statement."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlChatStore:
+        """A store on the database at url; its schema must exist already (see migrate)."""
+        return cls(open_engine(url))
+
+    async def create_schema(self) -> None:
+        """Creates the tables straight from the models, for tests; real databases are set up by migrate()."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def load(self, chat_id: int) -> ChatState:
+        async with self._sessions() as session:
+            row = await session.get(ChatRow, chat_id)
+            return _state_from_row(row) if row is not None else ChatState(chat_id)
+
+    async def save(self, state: ChatState) -> ChatState:
+        now = _now()
+        columns = _state_columns(state)
+        # The write is the transaction's first statement: SQLite then waits for a busy lock instead of
+        # failing, and the version check and the write cannot be separated by another process's save.
+        async with self._sessions.begin() as session:
+            if state.version == 0:
+                try:
+                    await session.execute(
+                        insert(ChatRow).values(
+                            chat_id=state.chat_id, **columns, version=1, created_at=now, updated_at=now
+                        )
+                    )
+                except IntegrityError:
+                    raise ConcurrentUpdate(f"chat {state.chat_id} was created by someone else") from None
+            else:
+                result = await session.execute(
+                    update(ChatRow)
+                    .where(ChatRow.chat_id == state.chat_id, ChatRow.version == state.version)
+                    .values(**columns, version=ChatRow.version + 1, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(result) != 1:
+                    raise ConcurrentUpdate(f"chat {state.chat_id} is no longer at version {state.version}")
+        return dataclasses.replace(state, version=state.version + 1)
+
+    async def forget(self, chat_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ChatRow).where(ChatRow.chat_id == chat_id).execution_options(synchronize_session=False)
+            )
+            return _rowcount(result) > 0
+
+    async def set_active(self, chat_id: int, active: bool) -> None:
+        # Bumping the version makes a save based on an older read fail instead of undoing this change.
+        for _ in range(3):
+            now = _now()
+            try:
+                async with self._sessions.begin() as session:
+                    result = await session.execute(
+                        update(ChatRow)
+                        .where(ChatRow.chat_id == chat_id)
+                        .values(active=active, version=ChatRow.version + 1, updated_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if _rowcount(result) == 0:
+                        columns = _state_columns(ChatState(chat_id, active=active))
+                        await session.execute(
+                            insert(ChatRow).values(
+                                chat_id=chat_id, **columns, version=1, created_at=now, updated_at=now
+                            )
+                        )
+                return
+            except IntegrityError:
+                continue  # another process created the row between our UPDATE and INSERT: update it now
+        raise ConcurrentUpdate(f"chat {chat_id} kept changing while marking it {'active' if active else 'blocked'}")
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+def alembic_config() -> Config:
+    """Alembic configuration for the bundled migrations, independent of the working directory and alembic.ini."""
+    config = Config()
+    # ConfigParser treats '%' as interpolation, so a path containing one must be escaped.
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return config
+
+
+async def migrate(url: str) -> None:
+    """Brings the database at url up to the newest schema (`alembic upgrade head`); safe to run repeatedly."""
+    engine = open_engine(url)
+    try:
+        # Alembic's documented pattern for async engines: env.py uses this connection instead of calling
+        # asyncio.run(), which would fail inside the caller's running event loop.
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to_head)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

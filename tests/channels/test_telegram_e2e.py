@@ -1,0 +1,312 @@
+"""The real python-telegram-bot Application, over HTTP, against a local fake Bot API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.service import run_bot
+from bot.settings import load_settings
+from bot.store.sql import SqlChatStore, migrate
+from tests.fakes.bot_api import FakeBotApi
+
+pytestmark = pytest.mark.asyncio
+
+CHAT = 7001
+SECRET = "s3cret-Token_for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database: a SQLite file, or the machine's PostgreSQL (required in CI)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            if os.environ.get("CI"):
+                pytest.fail("TEST_DATABASE_URL must be set in CI so the PostgreSQL tests run")
+            pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    await migrate(url)
+    if request.param == "postgresql":
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM chats"))
+        await engine.dispose()
+    yield url
+
+
+@pytest.fixture()
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi(token="123456789:AAH-fake-token-for-tests_0123456789") as fake:
+        yield fake
+
+
+def bot_settings(api: FakeBotApi, database: str, webhook_port: int | None = None) -> dict[str, str]:
+    env = {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "DATABASE_URL": database,
+        "LOG_LEVEL": "WARNING",
+    }
+    if webhook_port is not None:
+        env |= {
+            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/telegram",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "HOST": "127.0.0.1",
+            "PORT": str(webhook_port),
+        }
+    return env
+
+
+@asynccontextmanager
+async def running_bot(api: FakeBotApi, database: str, webhook_port: int | None = None) -> AsyncIterator[None]:
+    """Runs the bot as `incentive-bot serve` would, until the block ends."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(load_settings(bot_settings(api, database, webhook_port)), stop))
+    ready = "setWebhook" if webhook_port else "getUpdates"
+    for _ in range(400):
+        if any(method == ready for method, _ in api.calls) or task.done():
+            break
+        await asyncio.sleep(0.025)
+    if task.done():
+        task.result()  # surfaces a start-up failure
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+class Contact:
+    """One enterprise contact talking to the bot, in polling or webhook mode."""
+
+    def __init__(self, api: FakeBotApi, chat_id: int, webhook: str | None = None, language: str = "zh-hans"):
+        self.api, self.chat_id, self.webhook, self.language = api, chat_id, webhook, language
+
+    async def _deliver(self, update: dict) -> None:
+        if self.webhook:
+            assert await self.api.post_webhook(self.webhook, update, SECRET) == 200
+        else:
+            self.api.push_update(update)
+
+    async def say(self, text: str, replies: int = 1) -> list[dict]:
+        before = len(self.api.messages_to(self.chat_id))
+        await self._deliver(self.api.make_message(self.chat_id, text, language_code=self.language))
+        return (await self.api.wait_for_messages(self.chat_id, before + replies))[before:]
+
+    async def press(self, data: str, replies: int = 1) -> list[dict]:
+        message_id = self.last_with_button(data)["message_id"]
+        before = len(self.api.messages_to(self.chat_id))
+        await self._deliver(self.api.make_callback(self.chat_id, data, message_id, language_code=self.language))
+        return (await self.api.wait_for_messages(self.chat_id, before + replies))[before:]
+
+    def last_with_button(self, data: str) -> dict:
+        for message in reversed(self.api.messages_to(self.chat_id)):
+            if data in buttons(message):
+                return message
+        return self.api.messages_to(self.chat_id)[-1]
+
+    @property
+    def last(self) -> dict:
+        return self.api.messages_to(self.chat_id)[-1]
+
+
+def buttons(message: dict) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def wait_for_text(contact: Contact, needle: str, timeout: float = 10) -> dict:
+    """The first message to the contact that contains needle, waiting for it to arrive."""
+    for _ in range(int(timeout / 0.02)):
+        for message in contact.api.messages_to(contact.chat_id):
+            if needle in message["text"]:
+                return message
+        await asyncio.sleep(0.02)
+    raise AssertionError(
+        f"no message with {needle!r}: {[m['text'][:40] for m in contact.api.messages_to(contact.chat_id)]}"
+    )
+
+
+async def interview(contact: Contact) -> dict:
+    """A whole interview from /start to results, with button and free-text answers; returns the results."""
+    replies = await contact.say("/start", replies=2)
+    assert "奖励政策小助手" in replies[0]["text"] and "贵企业注册在哪里" in replies[1]["text"]
+    assert (await contact.say("長春"))[0]["text"].startswith("贵企业属于哪些行业")
+    toggled = await contact.press("t:industries:biologics")
+    assert toggled[0]["method"] == "editMessageText" and "✓ 生物药" in str(toggled[0]["reply_markup"])
+    assert "本年度新取得" in (await contact.press("d:industries"))[0]["text"]
+    assert "研发及产业化项目" in (await contact.say("临床试验许可"))[0]["text"]
+    for _ in range(30):
+        skips = [b for b in buttons(contact.last) if b.startswith("s:")]
+        if not skips:
+            break
+        await contact.press(skips[0])
+    return await wait_for_text(contact, "结果(按")
+
+
+async def test_a_full_interview_by_polling_ends_with_results(api: FakeBotApi, database: str) -> None:
+    async with running_bot(api, database):
+        contact = Contact(api, CHAT)
+        text = (await interview(contact))["text"]
+        assert "✅ 可以申请" in text and "新取得临床试验许可或注册申请受理书的医药健康产品奖励" in text
+        assert "最高200万元" in text and "第1条" in text
+        assert "r:jilin-1-clinical-trial" in buttons(await wait_for_text(contact, "结果(按"))
+        details = await contact.press("r:jilin-1-clinical-trial")
+        assert "对新取得临床试验许可、注册申请受理书的医药健康产品,最高给予200万元奖励。" in details[0]["text"]
+    assert api.commands[""] and api.commands["en"]
+    assert all(m["parse_mode"] == "HTML" for m in api.sent if m["method"] == "sendMessage")
+
+
+async def test_a_full_interview_on_the_webhook(api: FakeBotApi, database: str) -> None:
+    port = free_port()
+    async with running_bot(api, database, webhook_port=port):
+        assert api.webhook_url == f"http://127.0.0.1:{port}/telegram" and api.webhook_secret == SECRET
+        contact = Contact(api, CHAT, webhook=api.webhook_url)
+        assert "✅ 可以申请" in (await interview(contact))["text"]
+
+
+async def test_a_webhook_post_without_the_secret_is_refused_and_not_processed(api: FakeBotApi, database: str) -> None:
+    port = free_port()
+    async with running_bot(api, database, webhook_port=port):
+        update = api.make_message(CHAT, "/start")
+        assert await api.post_webhook(api.webhook_url, update, secret_token=None) == 403
+        assert await api.post_webhook(api.webhook_url, update, secret_token="wrong") == 403
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ok"
+        await asyncio.sleep(0.3)
+        assert api.messages_to(CHAT) == []
+
+
+async def test_an_interview_survives_a_restart_and_continues_with_the_same_question(
+    api: FakeBotApi, database: str
+) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        await contact.say("吉林省长春市")
+        assert contact.last["text"].startswith("贵企业属于哪些行业")
+    async with running_bot(api, database):
+        reply = await contact.say("生物制药")
+        assert "本年度新取得" in reply[0]["text"]
+    store = SqlChatStore.from_url(database)
+    state = await store.load(CHAT)
+    await store.close()
+    assert state.answers == {"region": "吉林省/长春市", "industries": ["biologics"]}
+
+
+async def test_profile_edit_updates_the_results_at_once(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        await contact.say("吉林省长春市")
+        profile = await contact.say("/profile")
+        assert "所在地区" in profile[0]["text"] and "e:region" in buttons(profile[0])
+        await contact.press("e:region")
+        replies = await contact.say("广东省", replies=2)
+        assert "暂未找到确定可以申请的奖励" in replies[-1]["text"]
+
+
+async def test_forget_deletes_everything_after_confirmation(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        await contact.say("吉林省长春市")
+        confirm = await contact.say("/forget")
+        assert "f:yes" in buttons(confirm[0])
+        done = await contact.press("f:yes")
+        assert "已删除" in done[0]["text"]
+    store = SqlChatStore.from_url(database)
+    state = await store.load(CHAT)
+    await store.close()
+    assert state.version == 0 and state.answers == {}
+
+
+async def test_a_forged_or_stale_button_gets_a_polite_answer(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        for data in ("a:revenu:1", "r:no-such-rule", "zzz", "a:produced_in_province:1"):
+            update = api.make_callback(CHAT, data, contact.last["message_id"])
+            api.push_update(update)
+        for _ in range(200):
+            if len(api.callback_answers) >= 4:
+                break
+            await asyncio.sleep(0.025)
+        notices = [a.get("text", "") for a in api.callback_answers]
+        assert len(notices) == 4 and all(("失效" in n or "无法识别" in n) for n in notices)
+        assert not any("抱歉" in m["text"] for m in api.messages_to(CHAT))
+        assert "贵企业注册在哪里" in (await contact.say("/start", replies=2))[1]["text"]
+
+
+async def test_user_text_is_escaped_not_interpreted(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        replies = await contact.say("<b>火星</b>", replies=2)
+        assert "&lt;b&gt;" in replies[0]["text"] and "<b>" not in replies[0]["text"]
+
+
+async def test_blocking_and_unblocking_the_bot_is_tracked(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start", replies=2)
+        api.push_update(api.make_my_chat_member(CHAT, "kicked"))
+        store = SqlChatStore.from_url(database)
+        for _ in range(200):
+            if not (await store.load(CHAT)).active:
+                break
+            await asyncio.sleep(0.025)
+        assert (await store.load(CHAT)).active is False
+        api.push_update(api.make_my_chat_member(CHAT, "member"))
+        for _ in range(200):
+            if (await store.load(CHAT)).active:
+                break
+            await asyncio.sleep(0.025)
+        state = await store.load(CHAT)
+        await store.close()
+        assert state.active is True and state.answers == {}
+
+
+async def test_two_processes_sharing_the_database_lose_no_answer(api: FakeBotApi, database: str) -> None:
+    """Two bot processes get updates of the same chat at once; every toggle lands (no lost update)."""
+    first, second = free_port(), free_port()
+    async with running_bot(api, database, webhook_port=first), running_bot(api, database, webhook_port=second):
+        contact = Contact(api, CHAT, webhook=f"http://127.0.0.1:{first}/telegram")
+        await contact.say("/start", replies=2)
+        await contact.say("吉林省长春市")
+        message_id = contact.last["message_id"]
+        options = ["tcm", "biologics", "chemical_drugs", "medical_devices", "cosmetics", "distribution"]
+        posts = [
+            api.post_webhook(
+                f"http://127.0.0.1:{(first, second)[i % 2]}/telegram",
+                api.make_callback(CHAT, f"t:industries:{option}", message_id),
+                SECRET,
+            )
+            for i, option in enumerate(options)
+        ]
+        assert await asyncio.gather(*posts) == [200] * len(options)
+        for _ in range(400):
+            if len(api.callback_answers) >= len(options):
+                break
+            await asyncio.sleep(0.025)
+        store = SqlChatStore.from_url(database)
+        state = await store.load(CHAT)
+        await store.close()
+        assert sorted(state.pending_choices) == sorted(options)

@@ -1,0 +1,804 @@
+"""A local fake Telegram Bot API server that the real python-telegram-bot talks to over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from aiohttp import web
+
+JSON = dict[str, Any]
+Handler = Callable[[str, JSON, float], Awaitable[Any]]
+
+# PTB sends each parameter as a form field holding its JSON encoding, except plain strings, which go raw.
+# These parameters are strings in the Bot API, so they must not be JSON-decoded (a text of "123" stays "123").
+_STRING_PARAMS = frozenset(
+    {
+        "action",
+        "business_connection_id",
+        "callback_query_id",
+        "caption",
+        "data",
+        "description",
+        "emoji",
+        "inline_message_id",
+        "ip_address",
+        "language_code",
+        "message_effect_id",
+        "name",
+        "parse_mode",
+        "secret_token",
+        "short_description",
+        "text",
+        "title",
+        "url",
+    }
+)
+# What Telegram delivers when the bot never set allowed_updates: everything except these.
+_NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+# An inline button without one of these is a plain text button, which Telegram rejects in inline keyboards.
+_INLINE_BUTTON_ACTIONS = frozenset(
+    {
+        "callback_data",
+        "callback_game",
+        "copy_text",
+        "login_url",
+        "pay",
+        "switch_inline_query",
+        "switch_inline_query_chosen_chat",
+        "switch_inline_query_current_chat",
+        "url",
+        "web_app",
+    }
+)
+_MEMBER_STATUSES = frozenset({"member", "kicked", "left"})
+_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+_LANGUAGE_RE = re.compile(r"[a-z]{2}")
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_TAG_RE = re.compile(r"<[^>]*>")
+_MAX_TEXT = 4096
+_MAX_CALLBACK_DATA = 64
+_MAX_POLL_LIMIT = 100
+_DEFAULT_BOT_ID = 123456789
+
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
+_POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API; the HTTP status equals error_code, as with Telegram."""
+
+    def __init__(self, error_code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.parameters = parameters
+
+    def payload(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+def _utf16_len(text: str) -> int:
+    """Telegram measures entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _visible_length(text: str, parse_mode: str | None) -> int:
+    """Length after Telegram strips the markup; Markdown is not parsed, so its raw length is used."""
+    if parse_mode and parse_mode.lower() == "html":
+        return len(html.unescape(_TAG_RE.sub("", text)))
+    return len(text)
+
+
+def _decode(name: str, value: Any) -> Any:
+    """One parameter as the Bot API means it: JSON-encoded form values decoded, string parameters left alone."""
+    if not isinstance(value, str) or name in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # e.g. chat_id "@channel"
+
+
+def _scope_key(scope: Any) -> str:
+    if not scope or (isinstance(scope, dict) and scope.get("type") == "default"):
+        return "default"
+    return json.dumps(scope, sort_keys=True, separators=(",", ":"))
+
+
+def _update_type(update: JSON) -> str:
+    return next((key for key in update if key != "update_id"), "")
+
+
+class FakeBotApi:
+    """An in-process Bot API server: serves PTB's HTTP calls, records them and feeds it updates."""
+
+    def __init__(self, token: str = f"{_DEFAULT_BOT_ID}:FAKE-token", bot_username: str = "fake_incentive_bot") -> None:
+        self.token = token  # a token to give the bot; any other token is accepted too
+        self.bot_username = bot_username
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.base_url = ""
+        self.seen_tokens: set[str] = set()
+
+        # What tests look at.
+        self.sent: list[JSON] = []
+        self.calls: list[tuple[str, JSON]] = []
+        self.commands: dict[str, list[JSON]] = {}  # default scope, by language code ("" = all languages)
+        self.scoped_commands: dict[tuple[str, str], list[JSON]] = {}  # (scope key, language code)
+        self.unknown_methods: list[str] = []
+        self.callback_answers: list[JSON] = []
+        self.chat_actions: list[tuple[int, str]] = []
+        self.deleted: list[tuple[int, int]] = []
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_params: JSON = {}
+        self.allowed_updates: list[str] | None = None
+        self.confirmed_offset = 0
+        self.closed = False
+        self.logged_out = False
+
+        self._updates: deque[JSON] = deque()
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._poller: asyncio.Future[bool] | None = None
+        self._stopping = False
+        self._failures: dict[str, deque[ApiError]] = {}
+        self._blocked: set[int] = set()
+        self._chats: dict[int, JSON] = {}
+        self._bot_users: dict[str, JSON] = {}
+        self._next_message_id: dict[int, int] = {}
+        self._messages: dict[tuple[int, int], JSON] = {}  # the bot's messages, for edits and callbacks
+        self._by_chat: dict[int, list[JSON]] = {}
+        self._chat_conditions: dict[int, asyncio.Condition] = {}
+        self._answered_callbacks: set[str] = set()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+        handlers: dict[str, Handler] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendChatAction": self._send_chat_action,
+            "close": self._close,
+            "logOut": self._log_out,
+        }
+        # Telegram matches method names case-insensitively.
+        self._handlers = {name.lower(): handler for name, handler in handlers.items()}
+
+    # ----------------------------------------------------------------------------------------- lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # No access log (20,000 requests in a benchmark); cancel handlers whose client went away, so an
+        # abandoned long poll does not linger.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0, handler_cancellation=True
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, backlog=1024)
+        await site.start()
+        self.host = host
+        self.port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{self.port}/bot"
+        self._stopping = False
+        self._session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake_poller(True)  # a pending long poll answers [] at once instead of holding up the shutdown
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # ----------------------------------------------------------------------------------- test controls
+
+    def fail_next(
+        self, method: str, error_code: int = 429, description: str | None = None, retry_after: int | None = 1
+    ) -> None:
+        """Answer the next call of method with this error; calling it again queues another failure.
+
+        retry_after is only sent with error code 429 (PTB turns any retry_after into RetryAfter).
+        """
+        if description is None:
+            if error_code == 429:
+                description = f"Too Many Requests: retry after {retry_after}"
+            else:
+                description = HTTPStatus(error_code).phrase
+        parameters = {"retry_after": retry_after} if error_code == 429 and retry_after is not None else None
+        self._failures.setdefault(method.lower(), deque()).append(ApiError(error_code, description, parameters))
+
+    def block_chat(self, chat_id: int) -> None:
+        """The user blocked the bot: sending or editing in this chat fails with 403."""
+        self._blocked.add(int(chat_id))
+
+    def unblock_chat(self, chat_id: int) -> None:
+        self._blocked.discard(int(chat_id))
+
+    def messages_to(self, chat_id: int) -> list[JSON]:
+        """Recorded sendMessage/editMessageText calls for one chat, oldest first."""
+        return list(self._by_chat.get(int(chat_id), ()))
+
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10) -> list[JSON]:
+        """The messages sent (or edited) in a chat once there are at least count of them."""
+        chat_id = int(chat_id)
+        messages = self._by_chat.setdefault(chat_id, [])
+        if len(messages) < count:
+            condition = self._chat_conditions.get(chat_id)
+            if condition is None:
+                condition = self._chat_conditions[chat_id] = asyncio.Condition()
+            try:
+                async with condition:
+                    await asyncio.wait_for(condition.wait_for(lambda: len(messages) >= count), timeout)
+            except TimeoutError:
+                received = [(m["method"], m["text"]) for m in messages]
+                raise AssertionError(
+                    f"expected {count} message(s) to chat {chat_id} within {timeout}s, got {len(messages)}: {received}"
+                ) from None
+        return list(messages)
+
+    def clear_records(self) -> None:
+        """Forget recorded calls and messages (e.g. between benchmark phases); chat state is kept."""
+        self.sent.clear()
+        self.calls.clear()
+        self.unknown_methods.clear()
+        self.callback_answers.clear()
+        self.chat_actions.clear()
+        self.deleted.clear()
+        for messages in self._by_chat.values():
+            messages.clear()  # in place: waiters hold these lists
+
+    # --------------------------------------------------------------------------------- update builders
+
+    def make_message(
+        self,
+        chat_id: int,
+        text: str,
+        user_id: int | None = None,
+        language_code: str = "zh-hans",
+        first_name: str = "Test",
+    ) -> JSON:
+        """An update with a text message from a user; a leading /command gets its bot_command entity."""
+        user = self._user(chat_id, user_id, language_code, first_name)
+        message: JSON = {
+            "message_id": self._new_message_id(chat_id),
+            "from": user,
+            "chat": self._chat(chat_id, first_name),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def make_callback(
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int,
+        user_id: int | None = None,
+        language_code: str = "zh-hans",
+        first_name: str = "Test",
+    ) -> JSON:
+        """An update with a button press on the bot's message message_id."""
+        message = self._messages.get((chat_id, message_id))
+        if message is None:  # a message this server never sent: a minimal one, as for an old message
+            message = {
+                "message_id": message_id,
+                "from": self._bot_user(self.token),
+                "chat": self._chat(chat_id),
+                "date": int(time.time()),
+            }
+        callback = {
+            "id": str(next(self._callback_ids) * 1_000_003 + abs(chat_id)),
+            "from": self._user(chat_id, user_id, language_code, first_name),
+            "message": message,
+            "chat_instance": str(abs(chat_id) * 31 + 7),
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": callback}
+
+    def make_my_chat_member(
+        self,
+        chat_id: int,
+        new_status: str = "kicked",
+        old_status: str | None = None,
+        user_id: int | None = None,
+        first_name: str = "Test",
+    ) -> JSON:
+        """An update saying the user blocked ("kicked") or (re)started ("member") the bot."""
+        if old_status is None:
+            old_status = "kicked" if new_status == "member" else "member"
+        for status in (new_status, old_status):
+            if status not in _MEMBER_STATUSES:
+                raise ValueError(f"unsupported status {status!r}; use one of {sorted(_MEMBER_STATUSES)}")
+        bot = self._bot_user(self.token)
+
+        def member(status: str) -> JSON:
+            # Telegram sends until_date 0 for a bot blocked for good.
+            return (
+                {"user": bot, "status": status, "until_date": 0}
+                if status == "kicked"
+                else {"user": bot, "status": status}
+            )
+
+        update = {
+            "chat": self._chat(chat_id),
+            "from": self._user(chat_id, user_id, None, first_name),
+            "date": int(time.time()),
+            "old_chat_member": member(old_status),
+            "new_chat_member": member(new_status),
+        }
+        return {"update_id": next(self._update_ids), "my_chat_member": update}
+
+    # ---------------------------------------------------------------------------------------- feeding
+
+    def push_update(self, update: JSON) -> None:
+        """Queue an update for getUpdates (polling mode); call it from the event loop's thread."""
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        self._wake_poller(True)
+
+    async def post_webhook(self, url: str | None, update: JSON, secret_token: str | None = None) -> int:
+        """POST an update to the bot's webhook (url None: the one it registered); returns the HTTP status."""
+        if self._session is None:
+            raise RuntimeError("FakeBotApi is not started")
+        target = url or self.webhook_url
+        if not target:
+            raise ValueError("no webhook url given or registered")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret_token} if secret_token is not None else None
+        async with self._session.post(target, json=update, headers=headers) as response:
+            await response.read()
+            return response.status
+
+    # ------------------------------------------------------------------------------------------ HTTP
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        received = time.monotonic()
+        token = request.match_info["token"]
+        method = request.match_info["method"]
+        self.seen_tokens.add(token)
+        params = await self._read_params(request)
+        self.calls.append((method, params))
+        key = method.lower()
+        try:
+            handler = self._handlers.get(key)
+            if handler is None:
+                self.unknown_methods.append(method)
+                raise ApiError(404, "Not Found: method not found")
+            failures = self._failures.get(key)
+            if failures:
+                raise failures.popleft()
+            result = await handler(token, params, received)
+        except ApiError as err:
+            return self._respond(err.error_code, err.payload())
+        return self._respond(200, {"ok": True, "result": result})
+
+    @staticmethod
+    def _respond(status: int, payload: JSON) -> web.Response:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return web.Response(body=body, status=status, content_type="application/json")
+
+    @staticmethod
+    async def _read_params(request: web.Request) -> JSON:
+        """Query string, form, multipart or JSON body, decoded the way the Bot API reads them."""
+        raw: JSON = dict(request.query) if request.query_string else {}
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    raw.update(body)
+            else:  # application/x-www-form-urlencoded (what PTB sends) or multipart/form-data (uploads)
+                for name, value in (await request.post()).items():
+                    raw[name] = value if isinstance(value, str) else {"filename": value.filename}
+        return {name: _decode(name, value) for name, value in raw.items()}
+
+    # ------------------------------------------------------------------------------------ bookkeeping
+
+    def _bot_user(self, token: str) -> JSON:
+        user = self._bot_users.get(token)
+        if user is None:
+            prefix = token.split(":", 1)[0]
+            user = {
+                "id": int(prefix) if prefix.isdigit() else _DEFAULT_BOT_ID,
+                "is_bot": True,
+                "first_name": "Incentive Bot",
+                "username": self.bot_username,
+            }
+            self._bot_users[token] = user
+        return user
+
+    def _chat(self, chat_id: int, first_name: str | None = None) -> JSON:
+        chat = self._chats.get(chat_id)
+        if chat is None or (first_name is not None and chat.get("first_name", first_name) != first_name):
+            if chat_id > 0:
+                chat = {"id": chat_id, "type": "private", "first_name": first_name or "Test"}
+            else:  # -100… ids are supergroups and channels, other negative ids basic groups
+                kind = "supergroup" if chat_id < -1_000_000_000_000 else "group"
+                chat = {"id": chat_id, "type": kind, "title": "Test group"}
+            self._chats[chat_id] = chat
+        return chat
+
+    @staticmethod
+    def _user(chat_id: int, user_id: int | None, language_code: str | None, first_name: str) -> JSON:
+        # In a private chat the chat id is the user's id.
+        user: JSON = {"id": user_id if user_id is not None else abs(chat_id), "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def _new_message_id(self, chat_id: int) -> int:
+        # One sequence per chat for the user's and the bot's messages, as in private chats.
+        message_id = self._next_message_id.get(chat_id, 0) + 1
+        self._next_message_id[chat_id] = message_id
+        return message_id
+
+    def _wake_poller(self, value: bool) -> None:
+        poller = self._poller
+        if poller is not None and not poller.done():
+            poller.set_result(value)
+
+    def _pending(self, offset: int, limit: int) -> list[JSON]:
+        if not self._updates:
+            return []
+        allowed = self.allowed_updates
+        selected = (
+            update
+            for update in self._updates
+            if update["update_id"] >= offset
+            and (_update_type(update) in allowed if allowed else _update_type(update) not in _NOT_DELIVERED_BY_DEFAULT)
+        )
+        return list(itertools.islice(selected, limit))
+
+    def _confirm(self, offset: int) -> None:
+        updates = self._updates
+        if offset > 0:
+            self.confirmed_offset = offset
+            while updates and updates[0]["update_id"] < offset:
+                updates.popleft()
+        elif offset < 0:  # keep only the last -offset updates
+            while len(updates) > -offset:
+                updates.popleft()
+
+    async def _record(
+        self, method: str, chat_id: int, params: JSON, markup: JSON | None, message_id: int, received: float
+    ) -> None:
+        entry = {
+            "method": method,
+            "chat_id": chat_id,
+            "text": params.get("text"),
+            "parse_mode": params.get("parse_mode"),
+            "reply_markup": markup,
+            "message_id": message_id,
+            "time": received,
+            "params": params,
+        }
+        self.sent.append(entry)
+        self._by_chat.setdefault(chat_id, []).append(entry)
+        condition = self._chat_conditions.get(chat_id)
+        if condition is not None:
+            async with condition:
+                condition.notify_all()
+
+    # ---------------------------------------------------------------------------- parameter checking
+
+    @staticmethod
+    def _chat_id(params: JSON) -> int:
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+            if chat_id is None or chat_id == "":
+                raise ApiError(400, "Bad Request: chat_id is empty")
+            raise ApiError(400, "Bad Request: chat not found")  # e.g. an @username this server cannot resolve
+        return chat_id
+
+    @staticmethod
+    def _message_id(params: JSON) -> int:
+        message_id = params.get("message_id")
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        return message_id
+
+    @staticmethod
+    def _text(params: JSON) -> str:
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if _visible_length(text, params.get("parse_mode")) > _MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return text
+
+    @staticmethod
+    def _markup(params: JSON) -> JSON | None:
+        markup = params.get("reply_markup")
+        if markup is None:
+            return None
+        if isinstance(markup, str):  # a JSON body may still carry it JSON-encoded
+            try:
+                markup = json.loads(markup)
+            except ValueError:
+                markup = None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", ()):
+            for button in row:
+                if not _INLINE_BUTTON_ACTIONS.intersection(button):
+                    raise ApiError(
+                        400,
+                        "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline "
+                        "keyboard",
+                    )
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= _MAX_CALLBACK_DATA:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _check_not_blocked(self, chat_id: int) -> None:
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def _stored_message(self, chat_id: int, message_id: int) -> JSON:
+        message = self._messages.get((chat_id, message_id))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    # ---------------------------------------------------------------------------------------- methods
+
+    async def _get_me(self, token: str, params: JSON, received: float) -> JSON:
+        return {
+            **self._bot_user(token),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _get_updates(self, token: str, params: JSON, received: float) -> list[JSON]:
+        if self.webhook_url:
+            raise ApiError(409, _WEBHOOK_CONFLICT)
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or _MAX_POLL_LIMIT), 1), _MAX_POLL_LIMIT)
+        timeout = float(params.get("timeout") or 0)
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = allowed or None  # [] means "all default types"
+        self._confirm(offset)
+        self._wake_poller(False)  # a newer getUpdates terminates a waiting one, as on Telegram
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            updates = self._pending(offset, limit)
+            remaining = deadline - loop.time()
+            if updates or remaining <= 0 or self._stopping:
+                return updates
+            poller: asyncio.Future[bool] = loop.create_future()
+            self._poller = poller
+            try:
+                await asyncio.wait_for(poller, remaining)
+            except TimeoutError:
+                return []
+            finally:
+                if self._poller is poller:
+                    self._poller = None
+            if not poller.result():
+                raise ApiError(409, _POLL_CONFLICT)
+
+    async def _send_message(self, token: str, params: JSON, received: float) -> JSON:
+        chat_id = self._chat_id(params)
+        self._check_not_blocked(chat_id)
+        text = self._text(params)
+        markup = self._markup(params)
+        message_id = self._new_message_id(chat_id)
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._bot_user(token),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "text": text,
+        }
+        # A sent Message only carries an inline keyboard; reply keyboards are not echoed (PTB could not parse them).
+        if markup is not None and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self._messages[(chat_id, message_id)] = message
+        await self._record("sendMessage", chat_id, params, markup, message_id, received)
+        return message
+
+    async def _edit_message_text(self, token: str, params: JSON, received: float) -> JSON | bool:
+        if params.get("inline_message_id"):
+            self._text(params)
+            self._markup(params)
+            return True  # inline messages are not tracked
+        chat_id = self._chat_id(params)
+        message_id = self._message_id(params)
+        self._check_not_blocked(chat_id)
+        message = self._stored_message(chat_id, message_id)
+        text = self._text(params)
+        markup = self._markup(params)
+        inline = markup if markup is not None and "inline_keyboard" in markup else None
+        if text == message.get("text") and inline == message.get("reply_markup"):
+            raise ApiError(400, _NOT_MODIFIED)
+        # Editing without reply_markup removes the inline keyboard, as on Telegram.
+        edited = {key: value for key, value in message.items() if key != "reply_markup"}
+        edited.update(text=text, edit_date=int(time.time()))
+        if inline is not None:
+            edited["reply_markup"] = inline
+        self._messages[(chat_id, message_id)] = edited
+        await self._record("editMessageText", chat_id, params, markup, message_id, received)
+        return edited
+
+    async def _edit_message_reply_markup(self, token: str, params: JSON, received: float) -> JSON | bool:
+        if params.get("inline_message_id"):
+            self._markup(params)
+            return True
+        chat_id = self._chat_id(params)
+        message_id = self._message_id(params)
+        self._check_not_blocked(chat_id)
+        message = self._stored_message(chat_id, message_id)
+        markup = self._markup(params)
+        inline = markup if markup is not None and "inline_keyboard" in markup else None
+        if inline == message.get("reply_markup"):
+            raise ApiError(400, _NOT_MODIFIED)
+        edited = {key: value for key, value in message.items() if key != "reply_markup"}
+        edited["edit_date"] = int(time.time())
+        if inline is not None:
+            edited["reply_markup"] = inline
+        self._messages[(chat_id, message_id)] = edited
+        return edited
+
+    async def _delete_message(self, token: str, params: JSON, received: float) -> bool:
+        chat_id = self._chat_id(params)
+        message_id = self._message_id(params)
+        if self._messages.pop((chat_id, message_id), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.deleted.append((chat_id, message_id))
+        return True
+
+    async def _answer_callback_query(self, token: str, params: JSON, received: float) -> bool:
+        query_id = params.get("callback_query_id")
+        if not query_id:
+            raise ApiError(400, "Bad Request: QUERY_ID_INVALID")
+        query_id = str(query_id)
+        if query_id in self._answered_callbacks:  # Telegram accepts one answer per query
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        self._answered_callbacks.add(query_id)
+        self.callback_answers.append(params)
+        return True
+
+    @staticmethod
+    def _language(params: JSON) -> str:
+        language = params.get("language_code") or ""
+        if language and not _LANGUAGE_RE.fullmatch(language):  # a two-letter ISO 639-1 code, not "zh-hans"
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return language
+
+    async def _set_my_commands(self, token: str, params: JSON, received: float) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            name = command.get("command", "") if isinstance(command, dict) else ""
+            description = command.get("description", "") if isinstance(command, dict) else ""
+            if not _COMMAND_RE.fullmatch(str(name).lstrip("/")) or not 1 <= len(str(description)) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        language = self._language(params)
+        scope = _scope_key(params.get("scope"))
+        if commands:
+            self.scoped_commands[(scope, language)] = commands
+        else:  # setting an empty list deletes the list, as on Telegram
+            self.scoped_commands.pop((scope, language), None)
+        if scope == "default":
+            if commands:
+                self.commands[language] = commands
+            else:
+                self.commands.pop(language, None)
+        return True
+
+    async def _get_my_commands(self, token: str, params: JSON, received: float) -> list[JSON]:
+        return self.scoped_commands.get((_scope_key(params.get("scope")), self._language(params)), [])
+
+    async def _delete_my_commands(self, token: str, params: JSON, received: float) -> bool:
+        language = self._language(params)
+        scope = _scope_key(params.get("scope"))
+        self.scoped_commands.pop((scope, language), None)
+        if scope == "default":
+            self.commands.pop(language, None)
+        return True
+
+    async def _set_webhook(self, token: str, params: JSON, received: float) -> bool:
+        url = params.get("url") or ""
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook_url = str(url)
+        self.webhook_secret = str(secret) if url and secret is not None else None
+        self.webhook_params = params if url else {}
+        if isinstance(params.get("allowed_updates"), list):
+            self.allowed_updates = params["allowed_updates"] or None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        if url:
+            self._wake_poller(False)  # a waiting getUpdates ends in a conflict once a webhook is set
+        return True
+
+    async def _delete_webhook(self, token: str, params: JSON, received: float) -> bool:
+        self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_params = {}
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _get_webhook_info(self, token: str, params: JSON, received: float) -> JSON:
+        info: JSON = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook_url:
+            for name in ("max_connections", "allowed_updates", "ip_address"):
+                if name in self.webhook_params:
+                    info[name] = self.webhook_params[name]
+        return info
+
+    async def _send_chat_action(self, token: str, params: JSON, received: float) -> bool:
+        chat_id = self._chat_id(params)
+        self._check_not_blocked(chat_id)
+        action = params.get("action")
+        if not action:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        self.chat_actions.append((chat_id, str(action)))
+        return True
+
+    async def _close(self, token: str, params: JSON, received: float) -> bool:
+        self.closed = True
+        return True
+
+    async def _log_out(self, token: str, params: JSON, received: float) -> bool:
+        self.logged_out = True
+        return True

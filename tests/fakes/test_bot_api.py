@@ -1,0 +1,234 @@
+"""The fake Bot API server, driven by python-telegram-bot's real Bot and Application."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    ChatMemberBanned,
+    ChatMemberMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageEntity,
+    Update,
+)
+from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, RetryAfter
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from tests.fakes.bot_api import FakeBotApi
+
+CHAT = 4242
+
+
+@pytest_asyncio.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    async with Bot(api.token, base_url=api.base_url) as real_bot:
+        yield real_bot
+
+
+@pytest.mark.asyncio
+async def test_get_me(api: FakeBotApi, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert me.is_bot and me.id == 123456789 and me.username == api.bot_username
+    assert api.token in api.seen_tokens
+    assert [method for method, _ in api.calls] == ["getMe", "getMe"]  # Bot.initialize already called it
+
+
+@pytest.mark.asyncio
+async def test_send_message_records_parsed_keyboard(api: FakeBotApi, bot: Bot) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("是", callback_data="yes")]])
+    first = await bot.send_message(CHAT, "<b>你好</b>", parse_mode="HTML", reply_markup=keyboard)
+    second = await bot.send_message(CHAT, "second")
+
+    assert (first.message_id, second.message_id) == (1, 2)
+    assert first.chat.id == CHAT and first.from_user.is_bot and first.text == "<b>你好</b>"
+    assert first.reply_markup == keyboard  # echoed back and parsed by PTB
+    record = api.sent[0]
+    assert record["method"] == "sendMessage" and record["chat_id"] == CHAT
+    assert record["parse_mode"] == "HTML"
+    assert record["reply_markup"] == {"inline_keyboard": [[{"text": "是", "callback_data": "yes"}]]}
+    assert record["time"] <= time.monotonic()
+    assert api.sent[1]["reply_markup"] is None
+    assert [m["text"] for m in await api.wait_for_messages(CHAT, 2, timeout=1)] == ["<b>你好</b>", "second"]
+
+
+@pytest.mark.asyncio
+async def test_edits_follow_telegram_rules(api: FakeBotApi, bot: Bot) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="a")]])
+    sent = await bot.send_message(CHAT, "question", reply_markup=keyboard)
+    edited = await bot.edit_message_text("answer", chat_id=CHAT, message_id=sent.message_id)
+    assert edited.text == "answer" and edited.reply_markup is None  # no markup given: keyboard removed
+    assert api.sent[-1]["method"] == "editMessageText"
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("answer", chat_id=CHAT, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+        too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
+        await bot.send_message(CHAT, "long data", reply_markup=too_long)
+    assert await bot.delete_message(CHAT, sent.message_id)
+
+
+@pytest.mark.asyncio
+async def test_get_updates_parses_and_confirms(api: FakeBotApi, bot: Bot) -> None:
+    api.push_update(api.make_message(CHAT, "/start abc"))
+    sent = await bot.send_message(CHAT, "pick one")
+    api.push_update(api.make_callback(CHAT, "region:jl", sent.message_id))
+    api.push_update(api.make_my_chat_member(CHAT, new_status="kicked"))
+
+    updates = await bot.get_updates(timeout=1)
+    assert len(updates) == 3
+    message, callback, member = updates
+    assert message.message.text == "/start abc"
+    assert message.message.entities == (MessageEntity(MessageEntity.BOT_COMMAND, 0, len("/start")),)
+    assert message.message.from_user.language_code == "zh-hans"
+    assert message.effective_chat.type == "private"
+    assert callback.callback_query.data == "region:jl"
+    assert callback.callback_query.message.message_id == sent.message_id
+    assert callback.callback_query.message.text == "pick one"
+    assert isinstance(member.my_chat_member.new_chat_member, ChatMemberBanned)
+    assert isinstance(member.my_chat_member.old_chat_member, ChatMemberMember)
+    assert all(isinstance(update, Update) for update in updates)
+
+    # Unconfirmed updates come again; an offset past them confirms them.
+    assert len(await bot.get_updates()) == 3
+    assert await bot.get_updates(offset=updates[-1].update_id + 1) == ()
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+@pytest.mark.asyncio
+async def test_long_poll_times_out_empty_and_wakes_on_push(api: FakeBotApi, bot: Bot) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == ()
+    assert 0.9 <= time.monotonic() - started < 3
+
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.05)
+    api.push_update(api.make_message(CHAT, "hi"))
+    updates = await asyncio.wait_for(poll, 2)
+    assert [u.message.text for u in updates] == ["hi"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_fail_next_429_raises_retry_after(api: FakeBotApi, bot: Bot) -> None:
+    api.fail_next("sendMessage")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(CHAT, "hello")
+    assert caught.value.retry_after in (1, dtm.timedelta(seconds=1))
+    assert api.sent == []
+    await bot.send_message(CHAT, "hello")  # only the next call fails
+    assert len(api.sent) == 1
+
+
+@pytest.mark.asyncio
+async def test_blocked_chat_raises_forbidden(api: FakeBotApi, bot: Bot) -> None:
+    api.block_chat(CHAT)
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(CHAT, "hello")
+    await bot.send_message(CHAT + 1, "other chats still work")
+    assert [m["chat_id"] for m in api.sent] == [CHAT + 1]
+
+
+@pytest.mark.asyncio
+async def test_set_my_commands_per_language(api: FakeBotApi, bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand("start", "开始")], language_code="zh")
+    await bot.set_my_commands([BotCommand("start", "Start")])
+    await bot.set_my_commands([BotCommand("help", "Help")], scope=BotCommandScopeAllPrivateChats())
+    assert api.commands == {
+        "zh": [{"command": "start", "description": "开始"}],
+        "": [{"command": "start", "description": "Start"}],
+    }
+    assert await bot.get_my_commands(language_code="zh") == (BotCommand("start", "开始"),)
+    assert await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats()) == (BotCommand("help", "Help"),)
+    assert await bot.delete_my_commands(language_code="zh")
+    assert "zh" not in api.commands
+    with pytest.raises(BadRequest):
+        await bot.set_my_commands([BotCommand("start", "x")], language_code="zh-hans")
+
+
+@pytest.mark.asyncio
+async def test_webhook_and_unknown_method(api: FakeBotApi, bot: Bot) -> None:
+    assert await bot.set_webhook("https://example.test/hook", secret_token="s3cret")
+    assert (api.webhook_url, api.webhook_secret) == ("https://example.test/hook", "s3cret")
+    assert (await bot.get_webhook_info()).url == "https://example.test/hook"
+    assert await bot.delete_webhook()
+    assert api.webhook_url == ""
+    assert await bot.send_chat_action(CHAT, "typing")
+
+    with pytest.raises(EndPointNotFound):  # PTB turns the 404 for an unknown method into this
+        await bot.do_api_request("sendTeleportation", api_kwargs={"chat_id": CHAT})
+    assert api.unknown_methods == ["sendTeleportation"]
+
+
+@pytest.mark.asyncio
+async def test_post_webhook_and_polling_conflict(api: FakeBotApi, bot: Bot) -> None:
+    received: list[tuple[str | None, dict]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        await bot.set_webhook(url, secret_token="s3cret")
+        update = api.make_message(CHAT, "/start")
+        assert await api.post_webhook(None, update, secret_token=api.webhook_secret) == 200
+        assert received == [("s3cret", update)]
+        with pytest.raises(Conflict):  # as on Telegram, no polling while a webhook is set
+            await bot.get_updates()
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_wait_for_messages_reports_what_arrived(api: FakeBotApi, bot: Bot) -> None:
+    await bot.send_message(CHAT, "only one")
+    with pytest.raises(AssertionError, match="only one"):
+        await api.wait_for_messages(CHAT, 2, timeout=0.05)
+
+
+@pytest.mark.asyncio
+async def test_real_application_echoes_over_polling(api: FakeBotApi) -> None:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
+
+    app = Application.builder().token(api.token).base_url(api.base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    async with app:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.start()
+        try:
+            api.push_update(api.make_message(CHAT, "你好"))
+            api.push_update(api.make_message(CHAT + 1, "second user"))
+            echoed = await api.wait_for_messages(CHAT, 1, timeout=5)
+            assert echoed[0]["text"] == "echo: 你好"
+            assert (await api.wait_for_messages(CHAT + 1, 1, timeout=5))[0]["text"] == "echo: second user"
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert api.confirmed_offset > 0  # the updater confirmed what it fetched on stop
+    assert (await asyncio.wait_for(_pending_count(api), 1)) == 0
+
+
+async def _pending_count(api: FakeBotApi) -> int:
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        return (await bot.get_webhook_info()).pending_update_count
