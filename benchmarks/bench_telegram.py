@@ -146,6 +146,12 @@ def stop_process(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), to show where the work goes."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(name: str, driver: Driver) -> float:
     lat = sorted(driver.latencies)
     p50 = statistics.median(lat) * 1000
@@ -153,7 +159,9 @@ def report(name: str, driver: Driver) -> float:
     rate = driver.updates / driver.elapsed
     print(
         f"{name:<34} {driver.updates:>6} updates in {driver.elapsed:6.1f} s  {rate:7.1f} updates/s  "
-        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (p99 target < 200 ms: {'ok' if p99 < 200 else 'OVER'})"
+        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (p99 target < 200 ms: {'ok' if p99 < 200 else 'OVER'})\n"
+        f"{'':<34} CPU per update: bot {driver.cpu * 1000 / driver.updates:.1f} ms, "
+        f"driver and fake Bot API {driver.own_cpu * 1000 / driver.updates:.1f} ms"
     )
     return rate
 
@@ -177,7 +185,10 @@ async def bench(
         process = start_process(command, env)
         try:
             await wait_ready(api, process)
+            cpu_before, own_before = cpu_seconds(process.pid), cpu_seconds(os.getpid())
             driver = await run_phase(api, webhook, contacts, concurrency, echo_updates)
+            driver.cpu = cpu_seconds(process.pid) - cpu_before
+            driver.own_cpu = cpu_seconds(os.getpid()) - own_before
         finally:
             stop_process(process)
         rate = report(name, driver)
@@ -194,7 +205,7 @@ async def main() -> None:
         help="PostgreSQL URL (default: $TEST_DATABASE_URL); skipped when absent",
     )
     args = parser.parse_args()
-    serve = [sys.executable, "-m", "bot", "serve"]
+    serve = os.environ.get("BENCH_SERVE", f"{sys.executable} -m bot serve").split()
     print(f"{args.contacts} contacts, {args.concurrency} at a time, bot in its own process, webhook mode\n")
     with tempfile.TemporaryDirectory() as folder:
         sqlite = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"

@@ -109,6 +109,28 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
     return pieces
 
 
+def coalesce(messages: list[Outgoing]) -> list[Outgoing]:
+    """Joins a text-only message to the one after it (one Bot API call instead of two) when both fit in one."""
+    joined: list[Outgoing] = []
+    for message in messages:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.text
+            and message.text
+            and not previous.buttons
+            and not previous.edit
+            and not message.edit
+            and len(html.escape(f"{previous.text}\n\n{message.text}")) <= MessageLimit.MAX_TEXT_LENGTH
+        ):
+            joined[-1] = Outgoing(
+                f"{previous.text}\n\n{message.text}", message.buttons, notice=previous.notice or message.notice
+            )
+        else:
+            joined.append(message)
+    return joined
+
+
 def markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
     if not outgoing.buttons:
         return None
@@ -147,16 +169,20 @@ class TelegramChannel:
     async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
         """Sends the reply: edits the pressed message where asked, answers the button press, splits long text."""
         query = update.callback_query
-        notice = next((m.notice for m in reply.messages if m.notice), None)
+        answered = None
         if query is not None:
-            await _quietly(query.answer(text=notice))
+            # The button's spinner stops independently of the reply, so both go out at once.
+            notice = next((m.notice for m in reply.messages if m.notice), None)
+            answered = asyncio.ensure_future(_quietly(query.answer(text=notice)))
         chat_id = update.effective_chat.id
-        for outgoing in reply.messages:
+        for outgoing in coalesce(reply.messages):
             if not outgoing.text:
                 continue
             if outgoing.edit and query is not None and query.message is not None and await self._edit(query, outgoing):
                 continue
             await self.send(context, chat_id, outgoing)
+        if answered is not None:
+            await answered
 
     @staticmethod
     async def _edit(query: CallbackQuery, outgoing: Outgoing) -> bool:

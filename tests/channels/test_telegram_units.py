@@ -1,0 +1,73 @@
+"""Pieces of the Telegram channel that need no server: message splitting, joining, escaping, per-chat order."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from telegram import Chat, Message, Update
+
+from bot.channels.telegram import PerChatUpdateProcessor, coalesce, split_message
+from bot.messages import Button, Outgoing
+
+LIMIT = 4096
+
+
+def test_a_long_result_is_split_at_line_ends_within_the_limit() -> None:
+    lines = [f"{i}. 新取得临床试验许可的奖励 <最高200万元> & more" for i in range(400)]
+    text = "\n".join(lines)
+    pieces = split_message(text)
+    assert len(pieces) > 1
+    assert all(len(html.escape(p)) <= LIMIT for p in pieces)
+    assert "\n".join(pieces) == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab&<>\n中文 "), max_size=12000))
+def test_any_text_splits_into_pieces_that_fit_and_lose_nothing(text: str) -> None:
+    pieces = split_message(text)
+    assert all(len(html.escape(p)) <= LIMIT for p in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_a_text_only_message_is_joined_to_the_question_after_it() -> None:
+    question = Outgoing("问题?", ((Button("是", "a:x:1"),),))
+    joined = coalesce([Outgoing("欢迎"), question])
+    assert len(joined) == 1 and joined[0].text == "欢迎\n\n问题?" and joined[0].buttons == question.buttons
+
+
+def test_messages_with_buttons_or_edits_stay_separate() -> None:
+    first = Outgoing("结果", ((Button("详情", "r:x"),),))
+    edit = Outgoing("已切换", edit=True)
+    assert len(coalesce([first, Outgoing("问题")])) == 2
+    assert len(coalesce([Outgoing("提示"), edit])) == 2
+    assert len(coalesce([Outgoing("x" * 3000), Outgoing("y" * 3000)])) == 2
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, "private")
+    return Update(update_id, message=Message(update_id, None, chat, text="t"))
+
+
+async def test_updates_of_one_chat_run_in_order_and_chats_run_concurrently() -> None:
+    processor = PerChatUpdateProcessor(64)
+    log: list[tuple[int, int]] = []
+    running = {"now": 0, "peak": 0}
+
+    async def work(chat_id: int, number: int) -> None:
+        running["now"] += 1
+        running["peak"] = max(running["peak"], running["now"])
+        await asyncio.sleep(0.01 * (3 - number % 3))  # later updates finish faster if unordered
+        log.append((chat_id, number))
+        running["now"] -= 1
+
+    async with processor:
+        await asyncio.gather(
+            *(processor.process_update(_update(n, chat), work(chat, n)) for n in range(6) for chat in (1, 2, 3))
+        )
+    for chat in (1, 2, 3):
+        assert [n for c, n in log if c == chat] == list(range(6))
+    assert running["peak"] == 3
+    assert processor._locks == {}
