@@ -294,11 +294,30 @@ class Within(Condition):
         return [TraceLine(holds, f"所在地区 {shown} {verb} {scope}", depth)]
 
 
-class AllOf(Condition):
-    """Every part must hold; one part that fails decides the whole."""
+class _Group(Condition):
+    """All or any of a list of parts, with an optional label that stands for them in traces."""
+
+    joined_by = ""
 
     def __init__(self, parts: list[Condition], label: str | None = None):
         self.parts, self.label = parts, label
+
+    def missing(self, profile: Mapping[str, Any]) -> set[str]:
+        if self.test(profile) is not None:
+            return set()
+        return set().union(*(part.missing(profile) for part in self.parts))
+
+    def facts(self) -> set[str]:
+        return set().union(*(p.facts() for p in self.parts))
+
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
+        return _explain_group(self, profile, depth, self.joined_by)
+
+
+class AllOf(_Group):
+    """Every part must hold; one part that fails decides the whole."""
+
+    joined_by = "同时满足"
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         result: Tri = True
@@ -310,14 +329,6 @@ class AllOf(Condition):
                 result = None
         return result
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        if self.test(profile) is not None:
-            return set()
-        found: set[str] = set()
-        for part in self.parts:
-            found |= part.missing(profile)
-        return found
-
     def ask_first(self, profile: Mapping[str, Any]) -> set[str]:
         # Requirements are written most selective first, so asking them in order skips the rest early.
         if self.test(profile) is not None:
@@ -327,21 +338,14 @@ class AllOf(Condition):
                 return part.ask_first(profile)
         return set()
 
-    def facts(self) -> set[str]:
-        return set().union(*(p.facts() for p in self.parts))
-
     def requirement(self) -> str:
         return self.label or ",且".join(p.requirement() for p in self.parts)
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        return _explain_group(self, profile, depth, "同时满足")
 
-
-class AnyOf(Condition):
+class AnyOf(_Group):
     """At least one part must hold."""
 
-    def __init__(self, parts: list[Condition], label: str | None = None):
-        self.parts, self.label = parts, label
+    joined_by = "满足其一"
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         result: Tri = False
@@ -353,30 +357,14 @@ class AnyOf(Condition):
                 result = None
         return result
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        if self.test(profile) is not None:
-            return set()
-        found: set[str] = set()
-        for part in self.parts:
-            found |= part.missing(profile)
-        return found
-
     def ask_first(self, profile: Mapping[str, Any]) -> set[str]:
+        # Any undecided part could make the whole hold, so each one's first question is worth asking.
         if self.test(profile) is not None:
             return set()
-        found: set[str] = set()
-        for part in self.parts:
-            found |= part.ask_first(profile)
-        return found
-
-    def facts(self) -> set[str]:
-        return set().union(*(p.facts() for p in self.parts))
+        return set().union(*(part.ask_first(profile) for part in self.parts))
 
     def requirement(self) -> str:
         return self.label or "或".join(f"({p.requirement()})" for p in self.parts)
-
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        return _explain_group(self, profile, depth, "满足其一")
 
 
 class Not(Condition):
@@ -407,7 +395,7 @@ class Not(Condition):
         return lines + self.part.explain(profile, depth + 1)
 
 
-def _explain_group(group: AllOf | AnyOf, profile: Mapping[str, Any], depth: int, how: str) -> list[TraceLine]:
+def _explain_group(group: _Group, profile: Mapping[str, Any], depth: int, how: str) -> list[TraceLine]:
     if group.label is None and isinstance(group, AllOf):
         lines: list[TraceLine] = []
         for part in group.parts:
