@@ -311,3 +311,29 @@ async def test_two_processes_sharing_the_database_lose_no_answer(api: FakeBotApi
         state = await store.load(CHAT)
         await store.close()
         assert sorted(state.pending_choices) == sorted(options)
+
+
+async def test_an_unexpected_error_is_logged_with_the_update_id_and_the_user_gets_an_apology(
+    api: FakeBotApi, database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from handlers.enterprise import EnterpriseConversation
+
+    real = EnterpriseConversation.handle
+
+    def failing(self, incoming, state):
+        if incoming.text == "boom":
+            raise RuntimeError("something broke")
+        return real(self, incoming, state)
+
+    monkeypatch.setattr(EnterpriseConversation, "handle", failing)
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start")
+        update = api.make_message(CHAT, "boom")
+        api.push_update(update)
+        apology = await wait_for_text(contact, "抱歉")
+        assert "Traceback" not in apology["text"] and "something broke" not in apology["text"]
+        assert "贵企业属于" not in apology["text"]
+        assert "贵企业注册在哪里" in (await contact.say("/start"))[0]["text"]
+    assert any(f"update {update['update_id']} failed" in r.getMessage() for r in caplog.records)
+    assert api.token not in caplog.text
