@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import time
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.engine import conditions as c
 from bot.engine.engine import Engine, settle_heap
@@ -114,6 +118,16 @@ def report(name: str, matcher: Matcher, repeat: int, match_target: float, questi
         )
 
 
+def interview_lengths(engine: Engine) -> None:
+    """Questions each persona of the tests is asked before nothing can change its results."""
+    from tests.engine.test_questions import PERSONAS, interview
+
+    total = len(engine.ruleset.catalogue)
+    print(f"\ninterview length (catalogue: {total} questions)")
+    for name, truth in sorted(PERSONAS.items()):
+        print(f"  {name:<52} {len(interview(engine, truth)):>2} questions")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=10_000)
@@ -126,6 +140,7 @@ def main() -> None:
     settle_heap()  # as the bot does after loading its rules
     report("shipped rules", engine.matcher, args.repeat * 10, 1.0, 1.0)
     report("generated rules", big, args.repeat, 20.0, 100.0)
+    interview_lengths(engine)
 
 
 if __name__ == "__main__":
