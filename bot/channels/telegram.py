@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -17,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from bot.messages import Incoming, Outgoing
@@ -29,6 +31,27 @@ from handlers.texts import COMMANDS, language_for, t
 log = logging.getLogger(__name__)
 
 BLOCKED_STATUSES = {"kicked", "left", "banned"}
+FLOOD_RETRIES = 3
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the attribute's type will change to timedelta
+        warnings.simplefilter("ignore")
+        delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+async def honouring_flood_control(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Makes a Bot API call; on 429 waits the retry_after Telegram asks for and tries again, so no reply is lost."""
+    for attempt in range(FLOOD_RETRIES + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if attempt == FLOOD_RETRIES:
+                raise
+            log.warning("flood control: waiting %.1f s as Telegram asks", _retry_seconds(exc))
+            await asyncio.sleep(_retry_seconds(exc))
+    return None
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -173,7 +196,7 @@ class TelegramChannel:
         if query is not None:
             # The button's spinner stops independently of the reply, so both go out at once.
             notice = next((m.notice for m in reply.messages if m.notice), None)
-            answered = asyncio.ensure_future(_quietly(query.answer(text=notice)))
+            answered = asyncio.ensure_future(_quietly(honouring_flood_control(lambda: query.answer(text=notice))))
         chat_id = update.effective_chat.id
         for outgoing in coalesce(reply.messages):
             if not outgoing.text:
@@ -188,8 +211,12 @@ class TelegramChannel:
     async def _edit(query: CallbackQuery, outgoing: Outgoing) -> bool:
         """Replaces the pressed message; False when it cannot be edited (too old, deleted) so a new one is sent."""
         try:
-            await query.message.edit_text(
-                html.escape(split_message(outgoing.text)[0]), parse_mode=ParseMode.HTML, reply_markup=markup(outgoing)
+            await honouring_flood_control(
+                lambda: query.message.edit_text(
+                    html.escape(split_message(outgoing.text)[0]),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(outgoing),
+                )
             )
         except BadRequest as exc:
             return "not modified" in str(exc).lower()  # a double press: the message already shows this
@@ -200,11 +227,13 @@ class TelegramChannel:
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             try:
-                await context.bot.send_message(
-                    chat_id,
-                    html.escape(piece),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup(outgoing) if last else None,
+                await honouring_flood_control(
+                    lambda piece=piece, last=last: context.bot.send_message(
+                        chat_id,
+                        html.escape(piece),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup(outgoing) if last else None,
+                    )
                 )
             except Forbidden:
                 await self.store.set_active(chat_id, False)

@@ -38,6 +38,8 @@ P = ParamSpec("P")
 # fuzz.ratio of one wrong character in a four-character label ("生物制要" for "生物制药") is 75; one wrong
 # character in a three-character label scores 67 and is not accepted, as too many labels are that close.
 MATCH_THRESHOLD = 75
+MIN_FUZZY_LENGTH = 3
+BARE_FRACTION_LIMIT = Decimal("0.2")
 # Larger figures are typing mistakes, not enterprise revenue (10^15 yuan is about 10 times China's GDP).
 MAX_AMOUNT = 10**15
 
@@ -279,6 +281,10 @@ _PERCENT_SUFFIXES = {"%": Decimal(100), "‰": Decimal(1000)}
 
 
 @_never_raises
+def _number_text(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
 def parse_fraction(text: str) -> ParseResult:
     """Parse a rate as a fraction: "4.35%", "百分之四点三五", "0.0435" and "4.35" all give Ok(0.0435)."""
     s = _compact(_prepare(text)).rstrip(_TRAILING_PUNCTUATION)
@@ -301,9 +307,10 @@ def parse_fraction(text: str) -> ParseResult:
     except (_NotANumber, InvalidOperation):
         return Invalid("看不懂这个比例", FRACTION_HINT)
     if divisor is None:
-        if number == 1:
-            return Invalid("“1”既可能是 1% 也可能是 100%", "请写成 1% 或 100%")
-        # Rates are written both ways; a bare number above 1 can only be a percentage.
+        # Rates are written both ways. A bare number above 1 can only be a percentage and a small one (≤ 0.2)
+        # is a fraction; in between, "0.8" may mean 80% or 0.8%, so it is asked again instead of guessed.
+        if BARE_FRACTION_LIMIT < number <= 1:
+            return Invalid(f"“{_number_text(number)}”既可能是百分之几也可能是小数", "请带上百分号,例如 4.35%")
         divisor = Decimal(100) if number > 1 else Decimal(1)
     fraction = number / divisor
     if fraction > 1:
@@ -366,6 +373,8 @@ def _contained_options(key: str, options: Sequence[Option]) -> list[Option]:
 
 
 def _fuzzy_option(key: str, options: Sequence[Option]) -> Option | None | Invalid:
+    if len(key) < MIN_FUZZY_LENGTH:
+        return None  # two characters are too few to tell a typo from another word ("医药" is not "中医药")
     choices: list[str] = []
     owners: list[int] = []
     for number, option in enumerate(options):
@@ -397,6 +406,9 @@ def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
         return Ok(exact[0].value)
     if len(exact) > 1:
         return Invalid("这个回答对应不止一个选项", hint)
+    if _NEGATION.search(key):
+        # "没有临床试验许可" names an option only to deny it; reading it as that option would invert the answer.
+        return Invalid("回答里有否定的说法(如“没有”“未”“不”),无法确定选哪一项", hint + ";只写适用的一项")
     contained = _contained_options(key, options)
     if len(contained) == 1:
         return Ok(contained[0].value)
@@ -410,6 +422,7 @@ def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
     return Invalid(f"没有“{_prepare(text)[:20]}”这个选项", hint)
 
 
+_NEGATION = re.compile(r"没|无|未|不|非|别|否")
 _NONE_ANSWERS = frozenset(["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "none", "nothing"])
 _LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
 _WORD_SEPARATORS = re.compile(r"以及|和|及|与|跟|还有")
@@ -437,15 +450,19 @@ def parse_multi_choice(text: str, options: Sequence[Option]) -> ParseResult:
 
 def _part_values(part: str, options: Sequence[Option]) -> list[str] | Invalid:
     """The values named in one comma-separated part; 和/及/与 split it only if it is not an option itself."""
-    result = parse_choice(part, options)
-    if isinstance(result, Ok):
-        return [result.value]
     pieces = [p for p in _WORD_SEPARATORS.split(part) if p]
+    exact = any(part == o.value.casefold() or part in _normalised_labels(o) for o in options)
+    if len(pieces) == 1 or exact:
+        # "中药和西药" must not pass as 中药 by containment: each piece has to be understood on its own.
+        result = parse_choice(part, options)
+        if isinstance(result, Ok):
+            return [result.value]
     values: list[str] = []
     for piece in pieces if len(pieces) > 1 else [part]:
         piece_result = parse_choice(piece, options)
         if not isinstance(piece_result, Ok):
-            return Invalid(f"看不懂“{piece[:20]}”", _labels_hint(options) + ";多个用顿号隔开")
+            reason = piece_result.reason if _NEGATION.search(piece) else f"看不懂“{piece[:20]}”"
+            return Invalid(reason, _labels_hint(options) + ";多个用顿号隔开;都没有就回答“没有”")
         values.append(piece_result.value)
     return values
 

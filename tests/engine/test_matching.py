@@ -66,7 +66,7 @@ def test_a_district_rule_does_not_apply_to_the_rest_of_the_province(engine: Engi
 
 
 def test_yishang_includes_the_number_itself(engine: Engine) -> None:
-    base = {"region": "吉林省", "project_on_schedule": True}
+    base = {"region": "吉林省", "industries": ["tcm"], "project_on_schedule": True, "loan_amount": 1000 * WAN}
     assert verdicts(engine, {**base, "project_investment": 3000 * WAN})["jilin-14-project-interest"] == ELIGIBLE
     assert verdicts(engine, {**base, "project_investment": 3000 * WAN - 1})["jilin-14-project-interest"] == "near_miss"
 
@@ -115,7 +115,13 @@ def test_an_undetermined_rule_lists_exactly_the_facts_that_can_decide_it(engine:
 
 
 def test_a_near_miss_says_what_would_make_it_match(engine: Engine) -> None:
-    profile = {"region": "吉林省", "project_investment": 2500 * WAN, "project_on_schedule": True}
+    profile = {
+        "region": "吉林省",
+        "industries": ["tcm"],
+        "project_investment": 2500 * WAN,
+        "project_on_schedule": True,
+        "loan_amount": 1000 * WAN,
+    }
     match, result = result_for(engine, profile, "jilin-14-project-interest")
     assert result.near_miss
     text = match.missing_condition(result)
@@ -123,7 +129,13 @@ def test_a_near_miss_says_what_would_make_it_match(engine: Engine) -> None:
 
 
 def test_a_rule_failing_two_conditions_is_not_a_near_miss(engine: Engine) -> None:
-    profile = {"region": "吉林省", "project_investment": 2500 * WAN, "project_on_schedule": False}
+    profile = {
+        "region": "吉林省",
+        "industries": ["tcm"],
+        "project_investment": 2500 * WAN,
+        "project_on_schedule": False,
+        "loan_amount": 1000 * WAN,
+    }
     _, result = result_for(engine, profile, "jilin-14-project-interest")
     assert result.status == NOT_ELIGIBLE and not result.near_miss
 
@@ -134,7 +146,7 @@ def test_a_rule_outside_the_region_is_never_a_near_miss(engine: Engine) -> None:
 
 
 def test_formula_estimates_are_capped(engine: Engine) -> None:
-    base = {"region": "吉林省", "attracted_investment": True, "projects": ["tech_upgrade"]}
+    base = {"region": "吉林省", "industries": ["tcm"], "attracted_investment": True, "projects": ["tech_upgrade"]}
     match, result = result_for(engine, {**base, "equipment_investment": 300 * WAN}, "jilin-18-tech-upgrade-equipment")
     amount = match.amount(result)
     assert (amount.estimate_yuan, amount.max_yuan) == (60 * WAN, 100 * WAN)

@@ -386,3 +386,41 @@ def test_parsed_money_is_a_whole_amount_in_range(text: str) -> None:
     if isinstance(result, Ok):
         assert isinstance(result.value, int)
         assert 0 <= result.value <= parsing.MAX_AMOUNT
+
+
+# A denied option must never be read as chosen, and a partly understood answer is not half accepted.
+
+
+@pytest.mark.parametrize("text", ["没有临床试验许可", "一致性评价未完成", "不是高新技术企业", "无新药证书"])
+def test_a_negated_option_is_refused_not_inverted(text: str) -> None:
+    options = [
+        Option("clinical_trial_permit", ("临床试验许可",)),
+        Option("consistency_evaluation", ("完成仿制药一致性评价", "一致性评价")),
+        Option("high_tech_first", ("首次认定国家高新技术企业", "高新技术企业")),
+        Option("new_drug_certificate", ("新药证书",)),
+    ]
+    result = parse_multi_choice(text, options)
+    assert isinstance(result, Invalid) and "否定" in result.reason
+    assert isinstance(parse_choice(text, options), Invalid)
+
+
+def test_every_piece_joined_by_he_must_be_understood() -> None:
+    options = [Option("tcm", ("中药", "中医药")), Option("biologics", ("生物药",))]
+    result = parse_multi_choice("中药和西药", options)
+    assert isinstance(result, Invalid) and "西药" in result.reason
+    assert parse_multi_choice("中药和生物药", options) == Ok(["tcm", "biologics"])
+
+
+def test_two_characters_are_not_fuzzy_matched() -> None:
+    assert isinstance(parse_choice("医药", [Option("tcm", ("中医药",)), Option("other", ("其他",))]), Invalid)
+
+
+@pytest.mark.parametrize("text", ["0.8", "0.5", "1", "0.21"])
+def test_a_bare_rate_that_could_be_a_percentage_or_a_fraction_is_asked_again(text: str) -> None:
+    result = parse_fraction(text)
+    assert isinstance(result, Invalid) and "%" in result.hint
+
+
+def test_small_bare_rates_are_fractions_and_larger_ones_percentages() -> None:
+    assert parse_fraction("0.0435") == Ok(0.0435)
+    assert parse_fraction("4.35") == Ok(0.0435)
