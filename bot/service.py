@@ -26,20 +26,16 @@ DEFAULT_DATABASE = PROJECT_ROOT / "incentive-bot.sqlite3"
 _TOKEN_PATTERN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
 
 
-class RedactTokens(logging.Filter):
-    """Keeps bot tokens out of every log line (they appear in Bot API URLs)."""
+class RedactingFormatter(logging.Formatter):
+    """Formats log records with bot tokens removed from the message and from any traceback."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _TOKEN_PATTERN.search(message):
-            record.msg, record.args = _TOKEN_PATTERN.sub("bot<token>", message), None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return _TOKEN_PATTERN.sub("bot<token>", super().format(record))
 
 
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
-    handler.addFilter(RedactTokens())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -80,6 +76,10 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                 await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
                 log.info("polling for updates")
             await stop.wait()
+            if runner is not None:
+                # Stop taking posts first, so nothing is acknowledged that will not be handled.
+                await runner.cleanup()
+                runner = None
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()

@@ -29,6 +29,8 @@ from handlers.render import (
 )
 from handlers.texts import LANGUAGE_NAMES, LANGUAGES, language_for, t
 
+DONE_WORDS = {"完成", "好了", "选好了", "done", "ok"}
+
 
 @dataclass
 class Reply:
@@ -105,6 +107,8 @@ class EnterpriseConversation:
         question = self.engine.ruleset.catalogue[state.current]
         if is_skip(text):
             return self._skip(question, state)
+        if question.type == "multi_choice" and text.strip().casefold() in DONE_WORDS:
+            return self._store_answer(question, self._ordered(question, state.pending_choices), state)
         result = parse_answer(question, text, self.engine.regions)
         if isinstance(result, Invalid):
             again = question_message(question, state.language, state.pending_choices)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
-from bot.service import RedactTokens
+from bot.service import RedactingFormatter
 from bot.settings import SettingsError, load_settings
 
 TOKEN = "123456789:AAH-real-looking-token_0123456789abcd"
@@ -43,9 +44,13 @@ def test_a_malformed_secret_is_not_echoed() -> None:
     assert "has spaces" not in str(caught.value)
 
 
-def test_bot_tokens_are_redacted_from_log_lines() -> None:
-    record = logging.LogRecord(
-        "httpx", logging.INFO, "", 0, "POST %s", (f"https://api.telegram.org/bot{TOKEN}/x",), None
-    )
-    RedactTokens().filter(record)
-    assert TOKEN not in record.getMessage() and "bot<token>/x" in record.getMessage()
+def test_bot_tokens_are_redacted_from_log_lines_and_tracebacks() -> None:
+    try:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/sendMessage failed")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "httpx", logging.ERROR, "", 0, "POST %s", (f"https://api.telegram.org/bot{TOKEN}/x",), sys.exc_info()
+        )
+    text = RedactingFormatter("%(message)s").format(record)
+    assert TOKEN not in text
+    assert "bot<token>/x" in text and "bot<token>/sendMessage failed" in text and "Traceback" in text

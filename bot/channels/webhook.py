@@ -24,6 +24,9 @@ def webhook_app(application: Application, path: str, secret: str) -> web.Applica
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("refused a webhook post without the right secret from %s", request.remote)
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        if not application.running:
+            # Stopping: an update queued now would never be handled; Telegram resends after a 503.
+            return web.json_response({"ok": False, "error": "shutting down"}, status=503)
         try:
             data = await request.json()
             update = Update.de_json(data, application.bot)

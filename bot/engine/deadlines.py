@@ -37,7 +37,7 @@ class Schedule:
             return f"{self.next.label}:{self.next.date.isoformat()}({when}{not_open})"
         if self.expired:
             last = self.expired[-1]
-            return f"{last.label}已于 {last.date.isoformat()} 截止;下一轮{NOT_PUBLISHED}"
+            return f"{last.label}:{last.date.isoformat()}(已截止);下一轮{NOT_PUBLISHED}"
         return NOT_PUBLISHED
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -160,6 +161,20 @@ def _s2t() -> Any:
     return opencc.OpenCC("s2t")
 
 
+# Ids and option values travel in button data, which Telegram limits to 64 bytes ("r:<rule id>",
+# "t:<fact>:<option>"), so they are short, plain and lower-case.
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]*")
+MAX_RULE_ID_BYTES = 60
+MAX_FACT_AND_OPTION_BYTES = 60
+
+
+def _check_identifier(col: _Collector, value: str, line: int, what: str, limit: int) -> None:
+    if not IDENTIFIER.fullmatch(value):
+        col.error(line, f"{what} '{value}' may use only a-z, 0-9, '_' and '-' (starting with a letter or digit)")
+    elif len(value.encode()) > limit:
+        col.error(line, f"{what} '{value}' is too long (at most {limit} characters; it travels in button data)")
+
+
 def load_catalogue(path: Path) -> Catalogue:
     """Reads the question catalogue; every problem is reported with its line."""
     data = read_yaml(path)
@@ -179,9 +194,13 @@ def load_catalogue(path: Path) -> Catalogue:
             continue
         if fact in questions:
             col.error(item.line_of("fact"), f"fact '{fact}' is defined twice")
+        _check_identifier(col, fact, item.line_of("fact"), "fact", MAX_FACT_AND_OPTION_BYTES)
         if kind not in FACT_TYPES:
             col.error(item.line_of("type"), f"unknown type '{kind}' (use {', '.join(FACT_TYPES)})")
         options = _options(col, item, kind)
+        longest = max((len(o.value.encode()) for o in options), default=0)
+        if len(fact.encode()) + longest > MAX_FACT_AND_OPTION_BYTES:
+            col.error(item.line_of("fact"), f"fact '{fact}' and its longest option value are too long for button data")
         questions[fact] = Question(
             fact=fact,
             type=kind,
@@ -214,6 +233,7 @@ def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, .
             continue
         if value in seen:
             col.error(entry.line_of("value"), f"option '{value}' is listed twice")
+        _check_identifier(col, value, entry.line_of("value"), "option value", MAX_FACT_AND_OPTION_BYTES)
         seen.add(value)
         synonyms = entry.get("synonyms") or []
         if not isinstance(synonyms, list):
@@ -509,6 +529,8 @@ def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Docum
         if key not in item:
             col.error(item.line, f"rule needs '{key}'")
     rule_id = col.text(item, "id", "a rule")
+    if rule_id:
+        _check_identifier(col, rule_id, item.line_of("id"), "rule id", MAX_RULE_ID_BYTES)
     quote = col.text(item, "quote", "a rule")
     if document is not None and quote and not quote_occurs(quote, document):
         col.error(item.line_of("quote"), f"quote of rule '{rule_id}' does not occur verbatim in {document.file}")

@@ -78,8 +78,11 @@ class Match:
         """What would make a near miss match: the one failing requirement and where the profile stands."""
         if result.failed is None:
             return ""
-        now = "; ".join(line.text for line in result.failed.explain(self.profile) if line.holds is False)
-        return f"需满足:{result.failed.requirement()}(目前:{now})"
+        wanted = result.failed.requirement()
+        now = "; ".join(
+            line.text for line in result.failed.explain(self.profile) if line.holds is False and line.text != wanted
+        )
+        return f"需满足:{wanted}(目前:{now})" if now else f"需满足:{wanted}"
 
 
 class Matcher:

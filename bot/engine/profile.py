@@ -36,6 +36,7 @@ def parse_profile(raw: Any, catalogue: Catalogue, regions: RegionIndex) -> Profi
             continue
         result = parse_answer(catalogue[fact], value, regions)
         if isinstance(result, Invalid):
-            raise ProfileError(fact, f"{result.reason}:“{value}”。{result.hint}")
+            shown = "" if str(value) in result.reason else f":“{value}”"
+            raise ProfileError(fact, f"{result.reason}{shown}。{result.hint}")
         profile[fact] = result.value
     return profile

@@ -16,7 +16,7 @@ from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, 
 
 OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
 TEST_KEYS = {"name", "date", "profile", "expect"}
-EXPECT_KEYS = {"outcome", "max_amount", "min_amount", "estimate", "missing", "next_deadline"}
+EXPECT_KEYS = {"outcome", "max_amount", "min_amount", "estimate", "missing", "next_deadline", "kind", "per_variety"}
 
 
 @dataclass
@@ -129,8 +129,15 @@ def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[st
     ):
         if key in wanted:
             expected = _money(wanted[key])
-            if expected != got:
+            if expected is _NOT_AN_AMOUNT:
+                problems.append(f"expected {key} '{wanted[key]}' is not an amount (write e.g. 100万 or null)")
+            elif expected != got:
                 problems.append(f"expected {key} {wanted[key]}, got {got}")
+    reward = result.rule.reward
+    if "kind" in wanted and wanted["kind"] != reward.kind:
+        problems.append(f"expected kind {wanted['kind']}, got {reward.kind}")
+    if "per_variety" in wanted and wanted["per_variety"] != reward.per_variety:
+        problems.append(f"expected per_variety {wanted['per_variety']}, got {reward.per_variety}")
     if "missing" in wanted and sorted(wanted["missing"] or []) != sorted(result.missing):
         problems.append(f"expected missing {sorted(wanted['missing'] or [])}, got {sorted(result.missing)}")
     if "next_deadline" in wanted:
@@ -142,11 +149,14 @@ def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[st
     return problems
 
 
-def _money(value: Any) -> int | None:
-    if value is None or isinstance(value, int):
+_NOT_AN_AMOUNT = object()
+
+
+def _money(value: Any) -> Any:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     result = parse_money(str(value))
-    return None if isinstance(result, Invalid) else result.value
+    return _NOT_AN_AMOUNT if isinstance(result, Invalid) else result.value
 
 
 def thresholds(condition: Condition | None) -> list[tuple[str, float]]:

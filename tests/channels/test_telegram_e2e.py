@@ -337,3 +337,24 @@ async def test_an_unexpected_error_is_logged_with_the_update_id_and_the_user_get
         assert "贵企业注册在哪里" in (await contact.say("/start"))[0]["text"]
     assert any(f"update {update['update_id']} failed" in r.getMessage() for r in caplog.records)
     assert api.token not in caplog.text
+
+
+async def test_a_stopping_webhook_acknowledges_nothing_it_will_not_handle(api: FakeBotApi, database: str) -> None:
+    port = free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(load_settings(bot_settings(api, database, port)), stop))
+    for _ in range(400):
+        if api.webhook_url or task.done():
+            break
+        await asyncio.sleep(0.025)
+    url = api.webhook_url
+    stop.set()
+    statuses = []
+    for _ in range(5):
+        try:
+            statuses.append(await api.post_webhook(url, api.make_message(CHAT, "/start"), SECRET))
+        except aiohttp.ClientError:
+            statuses.append("refused")
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(task, 10)
+    assert 200 not in statuses or api.messages_to(CHAT), statuses

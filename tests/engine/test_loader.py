@@ -95,3 +95,16 @@ def test_every_error_of_a_file_is_reported_at_once(rules_copy: Path) -> None:
 def test_a_duplicate_rule_id_is_an_error(rules_copy: Path) -> None:
     break_file(rules_copy, JILIN, "id: jilin-4-pharmacopoeia", "id: jilin-1-clinical-trial")
     assert any("rule id 'jilin-1-clinical-trial' is used twice" in e for e in load_errors(rules_copy))
+
+
+def test_a_rule_id_too_long_for_button_data_is_an_error(rules_copy: Path) -> None:
+    long_id = "jilin-1-clinical-trial-" + "x" * 50
+    line = break_file(rules_copy, JILIN, "id: jilin-1-clinical-trial\n", f"id: {long_id}\n")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: rule id '{long_id}' is too long" in e for e in errors), errors
+
+
+def test_a_rule_id_with_spaces_or_capitals_is_an_error(rules_copy: Path) -> None:
+    line = break_file(rules_copy, JILIN, "id: jilin-4-pharmacopoeia", "id: Jilin 4")
+    errors = load_errors(rules_copy)
+    assert any(f"jilin-pharma.yaml:{line}: rule id 'Jilin 4' may use only" in e for e in errors), errors

@@ -192,7 +192,7 @@ def test_deadlines_count_days_left_and_know_when_a_window_has_closed(engine: Eng
     match, result = result_for(engine, profile, "jilin-1-clinical-trial", today=date(2027, 1, 1))
     schedule = match.schedule(result)
     assert schedule.next is None and len(schedule.expired) == 1
-    assert "已于 2026-12-15 截止" in schedule.summary()
+    assert "2026-12-15(已截止)" in schedule.summary()
 
 
 def test_a_rule_without_any_date_says_dates_are_not_published(engine: Engine) -> None:

@@ -202,3 +202,20 @@ def test_deadlines_list_the_next_date_of_each_eligible_reward(talk) -> None:
 
 def test_an_unknown_command_points_to_help(talk) -> None:
     assert "/help" in talk(command="frobnicate").messages[0].text
+
+
+def test_typing_done_completes_a_multi_choice_like_the_button(talk) -> None:
+    talk(command="start")
+    talk("吉林省长春市")
+    talk(button="t:industries:tcm")
+    talk("完成")
+    assert talk.state.answers["industries"] == ["tcm"]
+
+
+def test_a_denied_approval_is_re_asked_not_counted(talk) -> None:
+    talk(command="start")
+    talk("吉林省长春市")
+    talk("生物制药")
+    reply = talk("没有临床试验许可")
+    assert "否定" in reply.messages[0].text
+    assert "approvals" not in talk.state.answers and talk.state.current == "approvals"
