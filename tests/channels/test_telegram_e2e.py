@@ -358,3 +358,15 @@ async def test_a_stopping_webhook_acknowledges_nothing_it_will_not_handle(api: F
         await asyncio.sleep(0.05)
     await asyncio.wait_for(task, 10)
     assert 200 not in statuses or api.messages_to(CHAT), statuses
+
+
+async def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(api: FakeBotApi, database: str) -> None:
+    contact = Contact(api, CHAT)
+    async with running_bot(api, database):
+        await contact.say("/start")
+        api.fail_next("sendMessage", error_code=429, retry_after=1)
+        started = asyncio.get_running_loop().time()
+        reply = await contact.say("吉林省长春市")
+        assert reply[0]["text"].startswith("贵企业属于哪些行业")
+        assert asyncio.get_running_loop().time() - started >= 0.9
+        assert not any("抱歉" in m["text"] for m in api.messages_to(CHAT))
