@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import warnings
+import os
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -34,10 +34,13 @@ BLOCKED_STATUSES = {"kicked", "left", "banned"}
 FLOOD_RETRIES = 3
 
 
+# Opt in to python-telegram-bot's coming durations as timedelta (its default in the next major version);
+# otherwise every 429 answer raises a deprecation warning where PTB builds the RetryAfter error.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def _retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the attribute's type will change to timedelta
-        warnings.simplefilter("ignore")
-        delay = error.retry_after
+    delay = error.retry_after
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
