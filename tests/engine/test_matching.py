@@ -111,7 +111,8 @@ def test_an_undetermined_rule_lists_exactly_the_facts_that_can_decide_it(engine:
         engine, {"region": "吉林省", "approvals": ["new_drug_certificate"]}, "jilin-2-new-drug-certificate"
     )
     assert result.status == UNDETERMINED
-    assert result.missing == ("produced_in_province",)
+    assert result.missing == ("industries", "produced_in_province")
+    assert result.ask_order == (("industries",), ("produced_in_province",))
 
 
 def test_a_near_miss_says_what_would_make_it_match(engine: Engine) -> None:
