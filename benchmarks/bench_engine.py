@@ -23,29 +23,14 @@ from bot.engine.engine import Engine, settle_heap
 from bot.engine.matching import Matcher
 from bot.engine.model import NUMERIC_TYPES, Reward, RuleSet
 from bot.engine.questions import next_question_for
+from tests.engine.test_questions import PERSONAS, interview
 
 TODAY = date(2026, 11, 22)
 YI = 100_000_000
 
 PARTIAL = {"region": "吉林省/长春市", "industries": ["biologics"], "revenue": 12 * YI}
-FULL = {
-    "region": "吉林省/通化市/东昌区",
-    "industries": ["distribution", "tcm"],
-    "approvals": ["high_tech_first"],
-    "projects": ["tech_upgrade"],
-    "revenue": 35 * YI,
-    "revenue_last_year": 28 * YI,
-    "online_sales": 1.2 * YI,
-    "online_sales_last_year": 0.8 * YI,
-    "public_platform": False,
-    "idle_variety_sales": 0,
-    "big_variety_sales_increase": 0,
-    "variety_sales": 2 * YI,
-    "project_investment": 5000 * 10_000,
-    "project_on_schedule": True,
-    "attracted_investment": True,
-    "produced_in_province": True,
-}
+# The richest persona of the tests: a distributor for whom almost every question matters.
+FULL = PERSONAS["a Tonghua distributor"]
 
 
 def generated_ruleset(engine: Engine, count: int, seed: int = 7) -> RuleSet:
@@ -120,8 +105,6 @@ def report(name: str, matcher: Matcher, repeat: int, match_target: float, questi
 
 def interview_lengths(engine: Engine) -> None:
     """Questions each persona of the tests is asked before nothing can change its results."""
-    from tests.engine.test_questions import PERSONAS, interview
-
     total = len(engine.ruleset.catalogue)
     print(f"\ninterview length (catalogue: {total} questions)")
     for name, truth in sorted(PERSONAS.items()):

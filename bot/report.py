@@ -48,7 +48,8 @@ def match_json(match: Match) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _amount_line(match: Match, result: RuleResult) -> str:
+def amount_line(match: Match, result: RuleResult) -> str:
+    """The amount and kind of a reward as one phrase: 最高200万元(奖励)."""
     kind = REWARD_KINDS.get(result.rule.reward.kind, result.rule.reward.kind)
     text = match.amount(result).text
     return text if text == kind else f"{text}({kind})"
@@ -61,7 +62,7 @@ def _department(rule: Rule) -> str:
 def describe_result(match: Match, result: RuleResult, index: int, detail: bool = True) -> list[str]:
     """A few lines about one rule: title and amount, citation, reasons, department, deadline."""
     rule = result.rule
-    lines = [f"{index}. {rule.title}:{_amount_line(match, result)}", f"   依据:{clause_citation(rule)}"]
+    lines = [f"{index}. {rule.title}:{amount_line(match, result)}", f"   依据:{clause_citation(rule)}"]
     if detail:
         reasons = [line.text for line in match.why(result) if line.holds]
         if reasons:
@@ -87,12 +88,12 @@ def match_text(match: Match) -> str:
         out += ["", f"可能符合,还需补充信息({len(match.undetermined)} 项)"]
         for i, result in enumerate(match.undetermined, 1):
             missing = "、".join(catalogue[f].short_label() for f in result.missing)
-            out.append(f"{i}. {result.rule.title}:{_amount_line(match, result)}")
+            out.append(f"{i}. {result.rule.title}:{amount_line(match, result)}")
             out.append(f"   还需知道:{missing}")
     if match.near_misses:
         out += ["", f"差一点就符合({len(match.near_misses)} 项)"]
         for i, result in enumerate(match.near_misses, 1):
-            out.append(f"{i}. {result.rule.title}:{_amount_line(match, result)}")
+            out.append(f"{i}. {result.rule.title}:{amount_line(match, result)}")
             out.append(f"   {match.missing_condition(result)}")
     out += ["", DISCLAIMER]
     return "\n".join(out)

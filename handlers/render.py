@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.engine.matching import Match, RuleResult
-from bot.engine.model import REWARD_KINDS, Question, Rule, localized
+from bot.engine.model import Question, Rule, localized
 from bot.messages import Button, Outgoing
-from bot.report import clause_citation
+from bot.report import amount_line, clause_citation
 from handlers.texts import localize, t
 
 BUTTONS_PER_ROW = 4
@@ -52,12 +52,6 @@ def question_message(question: Question, language: str, chosen: list[str] | None
     return Outgoing("\n".join(lines), tuple(rows))
 
 
-def _amount(match: Match, result: RuleResult) -> str:
-    kind = REWARD_KINDS.get(result.rule.reward.kind, result.rule.reward.kind)
-    text = match.amount(result).text
-    return text if text == kind else f"{text}({kind})"
-
-
 def _department(rule: Rule, language: str) -> str:
     return rule.department or t("no_department", language)
 
@@ -74,7 +68,7 @@ def results_message(match: Match, language: str) -> Outgoing:
         nonlocal number
         number += 1
         detail_buttons.append(Button(t("details", language, n=number), callback(RULE, result.rule.id)))
-        return f"{number}. {result.rule.title}:{_amount(match, result)}"
+        return f"{number}. {result.rule.title}:{amount_line(match, result)}"
 
     if match.eligible:
         lines.append(t("eligible", language, n=len(match.eligible)))
@@ -117,7 +111,7 @@ def rule_details_message(match: Match, result: RuleResult, language: str) -> Out
     marks = {True: "✓", False: "✗", None: "?"}
     lines = [
         f"{rule.title}",
-        _amount(match, result),
+        amount_line(match, result),
         t("basis", language, citation=clause_citation(rule)),
         t("rule_quote", language, quote=rule.quote),
         "",
