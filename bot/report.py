@@ -59,18 +59,21 @@ def _department(rule: Rule) -> str:
     return rule.department or "原文未写明,请咨询当地主管部门"
 
 
-def describe_result(match: Match, result: RuleResult, index: int, detail: bool = True) -> list[str]:
-    """A few lines about one rule: title and amount, citation, reasons, department, deadline."""
+def rule_notes(rule: Rule) -> list[str]:
+    """What a reader must know beside the amount: the reward's note, then the rule's."""
+    return [note for note in (rule.reward.note, rule.note) if note]
+
+
+def describe_result(match: Match, result: RuleResult, index: int) -> list[str]:
+    """A few lines about one rule: title and amount, citation, reasons, department, deadline, notes."""
     rule = result.rule
     lines = [f"{index}. {rule.title}:{amount_line(match, result)}", f"   依据:{clause_citation(rule)}"]
-    if detail:
-        reasons = [line.text for line in match.why(result) if line.holds]
-        if reasons:
-            lines.append(f"   符合:{';'.join(reasons)}")
+    reasons = [line.text for line in match.why(result) if line.holds]
+    if reasons:
+        lines.append(f"   符合:{';'.join(reasons)}")
     lines.append(f"   受理部门:{_department(rule)}")
     lines.append(f"   申报时间:{match.schedule(result).summary()}")
-    if rule.note:
-        lines.append(f"   说明:{rule.note}")
+    lines += [f"   说明:{note}" for note in rule_notes(rule)]
     return lines
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.engine.matching import Match, RuleResult
 from bot.engine.model import Question, Rule, localized
 from bot.messages import Button, Outgoing
-from bot.report import amount_line, clause_citation
+from bot.report import amount_line, clause_citation, rule_notes
 from handlers.texts import localize, t
 
 BUTTONS_PER_ROW = 4
@@ -135,8 +135,7 @@ def rule_details_message(match: Match, result: RuleResult, language: str) -> Out
     lines.append(f"  {schedule.summary()}")
     if rule.valid_from or rule.valid_until:
         lines.append(f"  政策有效期:{rule.valid_from or '—'} 至 {rule.valid_until or '—'}")
-    if rule.note:
-        lines.append(t("rule_note", language, note=rule.note))
+    lines += [t("rule_note", language, note=note) for note in rule_notes(rule)]
     buttons = ((Button(t("show_results", language), "res"),),)
     return Outgoing(localize("\n".join(lines), language), buttons)
 

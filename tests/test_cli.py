@@ -117,6 +117,8 @@ def test_match_prints_a_readable_result_by_default(capsys) -> None:
     )
     assert code == 0, err
     assert "可以申请" in out and "第1条" in out and "最高200万元" in out and "还剩 23 天" in out
+    # The reward's own note (measure 12 names no amount per tier) is shown with the rule.
+    assert "说明:一次性奖励;原文未写明各档对应金额" in out
 
 
 @pytest.mark.parametrize(

@@ -75,9 +75,6 @@ class Condition:
         """The facts worth asking now: those of the first undecided requirement (empty when decided)."""
         return self.missing(profile)
 
-    def facts(self) -> set[str]:
-        raise NotImplementedError
-
     def requirement(self) -> str:
         """What must hold, as a phrase: 年营业收入 ≥ 10亿元."""
         raise NotImplementedError
@@ -102,9 +99,6 @@ class Compare(Condition):
 
     def missing(self, profile: Mapping[str, Any]) -> set[str]:
         return {self.fact} if self.test(profile) is None else set()
-
-    def facts(self) -> set[str]:
-        return {self.fact}
 
     def requirement(self) -> str:
         if self.label:
@@ -154,9 +148,6 @@ class FirstCrossing(Condition):
             return {self.current.fact}
         return {self.previous.fact}
 
-    def facts(self) -> set[str]:
-        return {self.current.fact, self.previous.fact}
-
     def requirement(self) -> str:
         if self.label:
             return self.label
@@ -201,9 +192,6 @@ class Contains(Condition):
     def missing(self, profile: Mapping[str, Any]) -> set[str]:
         return {self.fact} if profile.get(self.fact) is None else set()
 
-    def facts(self) -> set[str]:
-        return {self.fact}
-
     def _wanted_text(self) -> str:
         return "或".join(_option_label(self.question, v) for v in self.values)
 
@@ -237,9 +225,6 @@ class Equals(Condition):
 
     def missing(self, profile: Mapping[str, Any]) -> set[str]:
         return {self.fact} if profile.get(self.fact) is None else set()
-
-    def facts(self) -> set[str]:
-        return {self.fact}
 
     def requirement(self) -> str:
         return self.label or f"{self.question.short_label()}:{describe_value(self.question, self.value)}"
@@ -275,9 +260,6 @@ class Within(Condition):
     def missing(self, profile: Mapping[str, Any]) -> set[str]:
         return {self.fact} if self.test(profile) is None else set()
 
-    def facts(self) -> set[str]:
-        return {self.fact}
-
     def requirement(self) -> str:
         return f"企业位于{self.scope.replace('/', '')}"
 
@@ -306,9 +288,6 @@ class _Group(Condition):
         if self.test(profile) is not None:
             return set()
         return set().union(*(part.missing(profile) for part in self.parts))
-
-    def facts(self) -> set[str]:
-        return set().union(*(p.facts() for p in self.parts))
 
     def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
         return _explain_group(self, profile, depth, self.joined_by)
@@ -382,9 +361,6 @@ class Not(Condition):
 
     def ask_first(self, profile: Mapping[str, Any]) -> set[str]:
         return self.part.ask_first(profile)
-
-    def facts(self) -> set[str]:
-        return self.part.facts()
 
     def requirement(self) -> str:
         return self.label or f"并非:{self.part.requirement()}"

@@ -100,12 +100,6 @@ class Matcher:
         self._call_deadlines = calls_by_rule(ruleset.calls)
         _FACT_ORDER.update({fact: q.order for fact, q in ruleset.catalogue.questions.items()})
 
-    def evaluate(self, rule: Rule, profile: Mapping[str, Any], today: date) -> RuleResult:
-        for compiled in self._compiled:
-            if compiled.rule is rule:
-                return self._evaluate(compiled, profile, today, compiled.scope.test(profile))
-        raise KeyError(rule.id)
-
     def match(self, profile: Mapping[str, Any], today: date) -> Match:
         """Sorts every rule into eligible, undetermined, near miss or not eligible for this profile and day."""
         result = Match(self, profile, today)

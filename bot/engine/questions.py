@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from datetime import date
-from typing import Any
+from collections.abc import Iterable
 
-from bot.engine.matching import Match, Matcher
+from bot.engine.matching import Match
 from bot.engine.model import Question
 
 
@@ -34,14 +32,6 @@ def estimate_questions(match: Match, skipped: Iterable[str] = ()) -> Counter[str
             if match.profile.get(fact) is None and fact not in skipped:
                 scores[fact] += 1
     return scores
-
-
-def next_question(
-    matcher: Matcher, profile: Mapping[str, Any], today: date, skipped: Iterable[str] = ()
-) -> Question | None:
-    """The question to ask next, or None when no answer can change any result or estimate."""
-    match = matcher.match(profile, today)
-    return next_question_for(match, skipped)
 
 
 def next_question_for(match: Match, skipped: Iterable[str] = ()) -> Question | None:

@@ -116,12 +116,3 @@ def read_yaml(path: Path) -> Any:
         raise SourceErrors([SourceError(shown, line, problem)]) from None
     except yaml.YAMLError as exc:
         raise SourceErrors([SourceError(shown, 0, f"invalid YAML: {exc}")]) from None
-
-
-def line_of(container: Any, key: Any, default: int = 0) -> int:
-    """The line of a key in a Mapping or an index in a Sequence, or the default for plain values."""
-    if isinstance(container, Mapping):
-        return container.line_of(key)
-    if isinstance(container, Sequence) and isinstance(key, int):
-        return container.line_of(key)
-    return getattr(container, "line", default)

@@ -172,21 +172,6 @@ def _state_columns(state: ChatState) -> dict[str, Any]:
     }
 
 
-def _state_from_row(row: ChatRow) -> ChatState:
-    return ChatState(
-        chat_id=row.chat_id,
-        language=row.language,
-        answers=row.answers,
-        skipped=row.skipped,
-        current=row.current,
-        pending_choices=row.pending_choices,
-        editing=row.editing,
-        subscribed=row.subscribed,
-        active=row.active,
-        version=row.version,
-    )
-
-
 def open_engine(url: str) -> AsyncEngine:
     """An async engine for a database URL (see database_url), set up so several processes can share it."""
     url = database_url(url, DEFAULT_DATABASE_PATH)
