@@ -22,6 +22,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.messages import Incoming, Outgoing
 from bot.store.base import ChatStore
 from bot.store.updates import update_chat
@@ -284,6 +285,8 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .request(AiohttpRequest(connection_pool_size=max_concurrent_updates))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if webhook:
         builder = builder.updater(None)
