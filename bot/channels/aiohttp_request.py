@@ -98,12 +98,16 @@ class AiohttpRequest(BaseRequest):
         return aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect, sock_read=reading)
 
     @staticmethod
-    def _body(request_data: RequestData | None, files: dict | None) -> aiohttp.FormData | dict[str, str] | None:
-        """Form fields as PTB's own transport sends them; multipart when the request carries files."""
+    def _body(request_data: RequestData | None, files: dict | None) -> aiohttp.FormData | aiohttp.BytesPayload | None:
+        """A JSON body, which the Bot API accepts for every method but file uploads; those go as multipart.
+
+        JSON costs a fraction of the CPU of form-encoding Chinese text, and carries the same fields: the Bot API
+        reads a JSON-serialised parameter (reply_markup, say) from a JSON string exactly as from a form value.
+        """
         if request_data is None:
             return None
         if not files:
-            return request_data.json_parameters
+            return aiohttp.BytesPayload(request_data.json_payload, content_type="application/json")
         form = aiohttp.FormData()
         for name, value in request_data.json_parameters.items():
             form.add_field(name, value)
