@@ -56,7 +56,7 @@ async def test_the_bot_api_errors_reach_the_caller_as_telegram_errors(api: FakeB
 
 async def test_a_server_that_does_not_answer_in_time_is_a_timeout() -> None:
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
+        await asyncio.sleep(30)
         return web.json_response({"ok": True, "result": True})
 
     async with _server(slow) as base_url, AiohttpRequest(read_timeout=0.2, write_timeout=0.1) as request:
@@ -129,7 +129,7 @@ class _server:
     async def __aenter__(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handler)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.1)  # a hanging handler must not hold the test up
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
