@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    create_engine,
     delete,
     event,
     func,
@@ -28,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -173,17 +178,12 @@ def _state_columns(state: ChatState) -> dict[str, Any]:
 
 
 def open_engine(url: str) -> AsyncEngine:
-    """An async engine for a database URL (see database_url), set up so several processes can share it."""
+    """An async engine for a database URL (see database_url), for migrations and one-off work."""
     url = database_url(url, DEFAULT_DATABASE_PATH)
     if make_url(url).get_backend_name() != "sqlite":
         # Survives a PostgreSQL restart between two updates instead of failing the next one.
         return create_async_engine(url, pool_pre_ping=True)
-    # SQLite has one writer at a time: with one connection per process, this process's updates queue here in
-    # order instead of colliding on the file lock, whose retry sleeps would otherwise make the slowest replies
-    # seconds long. Other processes still wait on the lock (busy timeout).
-    engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, pool_size=1, max_overflow=0, pool_timeout=60
-    )
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     event.listen(engine.sync_engine, "connect", _use_write_ahead_log)
     return engine
 
@@ -201,6 +201,87 @@ def _use_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+T = TypeVar("T")
+Work = Callable[..., T]
+
+
+class _Database(ABC):
+    """Runs a piece of synchronous SQLAlchemy work on a connection, in or out of a transaction."""
+
+    dialect: str
+
+    @abstractmethod
+    async def read(self, work: Work[T], *args: Any) -> T:
+        """Runs work(connection, *args) outside a transaction."""
+
+    @abstractmethod
+    async def write(self, work: Work[T], *args: Any) -> T:
+        """Runs work(connection, *args) in a transaction, committed when it returns, rolled back if it raises."""
+
+    @abstractmethod
+    async def dispose(self) -> None:
+        """Closes the connections."""
+
+
+class _AsyncDatabase(_Database):
+    """PostgreSQL through asyncpg: the work runs in SQLAlchemy's greenlet bridge, on the event loop itself."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine, self.dialect = engine, engine.dialect.name
+
+    async def read(self, work: Work[T], *args: Any) -> T:
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(work, *args)
+
+    async def write(self, work: Work[T], *args: Any) -> T:
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work, *args)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class _SqliteWorker(_Database):
+    """SQLite on one connection owned by one worker thread; each read or write is one trip to that thread.
+
+    aiosqlite makes a trip for every cursor call (open, execute, fetch, close, commit), about ten per update,
+    and those trips cost the bot more CPU than everything else it does for an update. One connection also
+    queues this process's writes in order instead of letting them collide on the file lock, whose retry
+    sleeps would make the slowest replies seconds long; other processes still wait on the lock (busy timeout).
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        sync_url = make_url(url).set(drivername="sqlite")
+        self.engine = create_engine(
+            sync_url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            pool_size=1,
+            max_overflow=0,
+        )
+        event.listen(self.engine, "connect", _use_write_ahead_log)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+
+    async def read(self, work: Work[T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._read, work, args)
+
+    async def write(self, work: Work[T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, work, args)
+
+    def _read(self, work: Work[T], args: tuple[Any, ...]) -> T:
+        with self.engine.connect() as connection:
+            return work(connection, *args)
+
+    def _write(self, work: Work[T], args: tuple[Any, ...]) -> T:
+        with self.engine.begin() as connection:
+            return work(connection, *args)
+
+    async def dispose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
+        self._thread.shutdown(wait=True)
 
 
 def _now() -> datetime:
@@ -242,6 +323,28 @@ class _HotPathSql:
         # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
+    def load_state(self, connection: Connection, chat_id: int) -> ChatState:
+        row = connection.exec_driver_sql(self.load, (chat_id,)).first()
+        return self.state(chat_id, row) if row is not None else ChatState(chat_id)
+
+    def save_state(self, connection: Connection, state: ChatState) -> ChatState:
+        """Writes the state if its version is still the stored one; raises ConcurrentUpdate otherwise.
+
+        The write is the transaction's first statement: SQLite then waits for a busy lock instead of failing,
+        and the version check and the write cannot be separated by another process's save.
+        """
+        now = self.timestamp(_now())
+        if state.version == 0:
+            try:
+                connection.exec_driver_sql(self.insert, (state.chat_id, *self.values(state), 1, now, now))
+            except IntegrityError:
+                raise ConcurrentUpdate(f"chat {state.chat_id} was created by someone else") from None
+        else:
+            result = connection.exec_driver_sql(self.update, (*self.values(state), now, state.chat_id, state.version))
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"chat {state.chat_id} is no longer at version {state.version}")
+        return dataclasses.replace(state, version=state.version + 1)
+
     def state(self, chat_id: int, row: Any) -> ChatState:
         values = dict(zip((*_STATE_FIELDS, "version"), row, strict=True))
         for name in _JSON_FIELDS:
@@ -255,78 +358,62 @@ class _HotPathSql:
 class SqlChatStore(ChatStore):
     """Chat states in the `chats` table; each save checks and bumps `version` in the same statement."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._sql = _HotPathSql(engine.dialect.name)
+    def __init__(self, database: _Database) -> None:
+        self._database = database
+        self._sql = _HotPathSql(database.dialect)
 
     @classmethod
     def from_url(cls, url: str) -> SqlChatStore:
         """A store on the database at url; its schema must exist already (see migrate)."""
-        return cls(open_engine(url))
+        url = database_url(url, DEFAULT_DATABASE_PATH)
+        if make_url(url).get_backend_name() == "sqlite":
+            return cls(_SqliteWorker(url))
+        return cls(_AsyncDatabase(open_engine(url)))
 
     async def create_schema(self) -> None:
         """Creates the tables straight from the models, for tests; real databases are set up by migrate()."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        await self._database.write(Base.metadata.create_all)
 
     async def load(self, chat_id: int) -> ChatState:
-        async with self.engine.connect() as connection:
-            row = (await connection.exec_driver_sql(self._sql.load, (chat_id,))).first()
-        return self._sql.state(chat_id, row) if row is not None else ChatState(chat_id)
+        return await self._database.read(self._sql.load_state, chat_id)
 
     async def save(self, state: ChatState) -> ChatState:
-        sql = self._sql
-        now = sql.timestamp(_now())
-        # The write is the transaction's first statement: SQLite then waits for a busy lock instead of
-        # failing, and the version check and the write cannot be separated by another process's save.
-        async with self.engine.begin() as connection:
-            if state.version == 0:
-                try:
-                    await connection.exec_driver_sql(sql.insert, (state.chat_id, *sql.values(state), 1, now, now))
-                except IntegrityError:
-                    raise ConcurrentUpdate(f"chat {state.chat_id} was created by someone else") from None
-            else:
-                result = await connection.exec_driver_sql(
-                    sql.update, (*sql.values(state), now, state.chat_id, state.version)
-                )
-                if result.rowcount != 1:
-                    raise ConcurrentUpdate(f"chat {state.chat_id} is no longer at version {state.version}")
-        return dataclasses.replace(state, version=state.version + 1)
+        return await self._database.write(self._sql.save_state, state)
 
     async def forget(self, chat_id: int) -> bool:
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                delete(ChatRow).where(ChatRow.chat_id == chat_id).execution_options(synchronize_session=False)
-            )
-            return _rowcount(result) > 0
+        return await self._database.write(_delete_chat, chat_id)
 
     async def set_active(self, chat_id: int, active: bool) -> None:
-        # Bumping the version makes a save based on an older read fail instead of undoing this change.
         for _ in range(3):
-            now = _now()
             try:
-                async with self._sessions.begin() as session:
-                    result = await session.execute(
-                        update(ChatRow)
-                        .where(ChatRow.chat_id == chat_id)
-                        .values(active=active, version=ChatRow.version + 1, updated_at=now)
-                        .execution_options(synchronize_session=False)
-                    )
-                    if _rowcount(result) == 0:
-                        columns = _state_columns(ChatState(chat_id, active=active))
-                        await session.execute(
-                            insert(ChatRow).values(
-                                chat_id=chat_id, **columns, version=1, created_at=now, updated_at=now
-                            )
-                        )
+                await self._database.write(_mark_active, chat_id, active)
                 return
             except IntegrityError:
                 continue  # another process created the row between our UPDATE and INSERT: update it now
         raise ConcurrentUpdate(f"chat {chat_id} kept changing while marking it {'active' if active else 'blocked'}")
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self._database.dispose()
+
+
+def _delete_chat(connection: Connection, chat_id: int) -> bool:
+    result = connection.execute(delete(ChatRow).where(ChatRow.chat_id == chat_id))
+    return _rowcount(result) > 0
+
+
+def _mark_active(connection: Connection, chat_id: int, active: bool) -> None:
+    # Bumping the version makes a save based on an older read fail instead of undoing this change.
+    now = _now()
+    result = connection.execute(
+        update(ChatRow)
+        .where(ChatRow.chat_id == chat_id)
+        .values(active=active, version=ChatRow.version + 1, updated_at=now)
+    )
+    if _rowcount(result) == 0:
+        columns = _state_columns(ChatState(chat_id, active=active))
+        connection.execute(
+            insert(ChatRow).values(chat_id=chat_id, **columns, version=1, created_at=now, updated_at=now)
+        )
 
 
 def _rowcount(result: Any) -> int:

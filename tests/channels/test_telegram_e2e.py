@@ -79,9 +79,14 @@ async def running_bot(api: FakeBotApi, database: str, webhook_port: int | None =
     """Runs the bot as `incentive-bot serve` would, until the block ends."""
     stop = asyncio.Event()
     task = asyncio.create_task(run_bot(load_settings(bot_settings(api, database, webhook_port)), stop))
-    ready = "setWebhook" if webhook_port else "getUpdates"
+    webhook = bot_settings(api, database, webhook_port).get("TELEGRAM_WEBHOOK_URL")
+
+    def started(method: str, params: dict) -> bool:
+        # Another bot already running on this fake must not count: each waits for its own webhook.
+        return method == "setWebhook" and params.get("url") == webhook if webhook else method == "getUpdates"
+
     for _ in range(400):
-        if any(method == ready for method, _ in api.calls) or task.done():
+        if any(started(method, params) for method, params in api.calls) or task.done():
             break
         await asyncio.sleep(0.025)
     if task.done():

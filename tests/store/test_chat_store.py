@@ -326,9 +326,12 @@ async def test_updates_from_separate_processes_all_land(database: str, store: Ch
 async def test_timestamps_are_utc_and_updated_at_moves_on_save(database: str, store: ChatStore) -> None:
     state = await store.save(ChatState(CHAT))
     await store.save(state)
-    assert isinstance(store, SqlChatStore)
-    async with store.engine.connect() as connection:
-        created_at, updated_at = (await connection.execute(select(ChatRow.created_at, ChatRow.updated_at))).one()
+    engine = open_engine(database)
+    try:
+        async with engine.connect() as connection:
+            created_at, updated_at = (await connection.execute(select(ChatRow.created_at, ChatRow.updated_at))).one()
+    finally:
+        await engine.dispose()
     assert created_at.tzinfo is not None and created_at.utcoffset() == UTC.utcoffset(None)
     assert updated_at > created_at
 
