@@ -1,6 +1,6 @@
 """Drives simulated contacts through full interviews on the webhook and prints throughput and reply latency.
 
-Run: python benchmarks/bench_telegram.py [--contacts 1000] [--concurrency 50] [--postgres URL]
+Run: python benchmarks/bench_telegram.py [--contacts 1000] [--concurrency 20] [--postgres URL]
 
 The bot runs as a separate process (`incentive-bot serve`, webhook mode) against a local fake Bot API in this
 process; each contact answers like a person: it waits for the bot's reply before its next update. Latency is
@@ -198,7 +198,7 @@ async def bench(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50, help="contacts talking at the same time")
+    parser.add_argument("--concurrency", type=int, default=20, help="contacts talking at the same time")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TEST_DATABASE_URL"),
@@ -233,9 +233,22 @@ async def main() -> None:
         args.concurrency,
         echo_updates=per_contact,
     )
+    same_transport_rate, _ = await bench(
+        "echo bot on the aiohttp transport",
+        [sys.executable, "benchmarks/echo_bot.py", "--aiohttp"],
+        {},
+        args.contacts,
+        args.concurrency,
+        echo_updates=per_contact,
+    )
+    print()
     for name, (rate, _) in rates.items():
         share = rate / echo_rate
-        print(f"{name}: {share:.0%} of the echo bot's throughput (target ≥ 50%: {'ok' if share >= 0.5 else 'UNDER'})")
+        verdict = "ok" if share >= 0.5 else "UNDER"
+        print(
+            f"{name}: {share:.0%} of the bare echo bot's throughput (target ≥ 50%: {verdict}); "
+            f"{rate / same_transport_rate:.0%} of an echo bot on the same transport"
+        )
 
 
 async def _empty(url: str) -> None:

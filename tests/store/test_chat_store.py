@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
 from bot.store.memory import MemoryChatStore
-from bot.store.sql import Base, ChatRow, SqlChatStore, database_url, migrate, open_engine
+from bot.store.sql import (
+    POSTGRES_APPLICATION_NAME,
+    Base,
+    ChatRow,
+    SqlChatStore,
+    database_url,
+    migrate,
+    open_engine,
+)
 from bot.store.updates import update_chat
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -319,6 +327,31 @@ async def test_updates_from_separate_processes_all_land(database: str, store: Ch
     ]
     assert [await process.wait() for process in processes] == [0, 0]
     assert set((await store.load(CHAT)).answers) == {f"{name}_{i}" for name in ("a", "b") for i in range(10)}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", [POSTGRES], indirect=True)
+async def test_a_store_goes_on_after_the_server_dropped_its_connections(database: str, store: ChatStore) -> None:
+    """As after a PostgreSQL restart: the next read finds its pooled connection dead and tries a new one."""
+    saved = await store.save(full_state())
+    assert (await store.load(CHAT)).version == saved.version  # the pool now holds an open connection
+    engine = open_engine(database)
+    try:
+        async with engine.connect() as connection:
+            dropped = await connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database() AND pid <> pg_backend_pid()"
+                ),
+                {"name": POSTGRES_APPLICATION_NAME},
+            )
+    finally:
+        await engine.dispose()
+    assert dropped >= 1
+    loaded = await store.load(CHAT)
+    assert (loaded.answers, loaded.version) == (full_state().answers, saved.version)
+    loaded.answers["revenue"] = 5
+    assert (await store.save(loaded)).version == saved.version + 1
 
 
 @pytest.mark.asyncio
