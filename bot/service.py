@@ -50,7 +50,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
     if url.startswith("sqlite"):
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
-    store = SqlChatStore.from_url(url)
+    store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     settle_heap()
     channel = TelegramChannel(EnterpriseConversation(lambda: engine, date.today), store)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL

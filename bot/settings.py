@@ -74,6 +74,7 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("TELEGRAM_WEBHOOK_SECRET", None, "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", _secret, True),
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API base URL (a self-hosted server)", _url),
     Setting("DATABASE_URL", None, "database URL; default: a SQLite file incentive-bot.sqlite3", str, True),
+    Setting("DATABASE_POOL_SIZE", 20, "PostgreSQL connections each bot process keeps open", _positive),
     Setting("HOST", "0.0.0.0", "address the webhook server listens on"),
     Setting("PORT", 8080, "port the webhook server listens on", _port),
     Setting("MAX_CONCURRENT_UPDATES", 256, "updates handled at once (one at a time per chat)", _positive),

@@ -44,6 +44,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Long enough to outlast another process's write transaction instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+DEFAULT_POOL_SIZE = 20
+POOL_TIMEOUT_SECONDS = 30
 
 EXPECTED_URL_FORMS = (
     "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (postgres:// and postgresql+asyncpg:// work too) "
@@ -242,8 +244,17 @@ class _PostgresDatabase(_Database):
 
     dialect = "postgresql"
 
-    def __init__(self, url: str) -> None:
-        self.engine = create_async_engine(url, isolation_level="AUTOCOMMIT", connect_args=_POSTGRES_CONNECT_ARGS)
+    def __init__(self, url: str, pool_size: int) -> None:
+        # No overflow: an update waits a moment for one of the open connections rather than opening one for a
+        # single statement and closing it again, which costs the bot more than the statement.
+        self.engine = create_async_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            connect_args=_POSTGRES_CONNECT_ARGS,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
 
     async def read(self, work: Work[T], *args: Any) -> T:
         try:
@@ -382,12 +393,15 @@ class SqlChatStore(ChatStore):
         self._sql = _HotPathSql(database.dialect)
 
     @classmethod
-    def from_url(cls, url: str) -> SqlChatStore:
-        """A store on the database at url; its schema must exist already (see migrate)."""
+    def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> SqlChatStore:
+        """A store on the database at url; its schema must exist already (see migrate).
+
+        pool_size is how many PostgreSQL connections it keeps open; SQLite always has one.
+        """
         url = database_url(url, DEFAULT_DATABASE_PATH)
         if make_url(url).get_backend_name() == "sqlite":
             return cls(_SqliteWorker(url))
-        return cls(_PostgresDatabase(url))
+        return cls(_PostgresDatabase(url, pool_size))
 
     async def create_schema(self) -> None:
         """Creates the tables straight from the models, for tests; real databases are set up by migrate()."""
