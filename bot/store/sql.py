@@ -258,14 +258,17 @@ class _PostgresDatabase(_Database):
 
     async def read(self, work: Work[T], *args: Any) -> T:
         try:
-            return await self.write(work, *args)
+            return await self._run(work, args)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
         # SQLAlchemy has dropped every pooled connection opened before the failure, so this one is new.
-        return await self.write(work, *args)
+        return await self._run(work, args)
 
     async def write(self, work: Work[T], *args: Any) -> T:
+        return await self._run(work, args)
+
+    async def _run(self, work: Work[T], args: tuple[Any, ...]) -> T:
         async with self.engine.connect() as connection:
             return await connection.run_sync(work, *args)
 
