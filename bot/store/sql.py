@@ -31,7 +31,7 @@ from sqlalchemy import (
     insert,
     update,
 )
-from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -434,7 +434,7 @@ class SqlChatStore(ChatStore):
 
 def _delete_chat(connection: Connection, chat_id: int) -> bool:
     result = connection.execute(delete(ChatRow).where(ChatRow.chat_id == chat_id))
-    return _rowcount(result) > 0
+    return result.rowcount > 0
 
 
 def _mark_active(connection: Connection, chat_id: int, active: bool) -> None:
@@ -445,16 +445,11 @@ def _mark_active(connection: Connection, chat_id: int, active: bool) -> None:
         .where(ChatRow.chat_id == chat_id)
         .values(active=active, version=ChatRow.version + 1, updated_at=now)
     )
-    if _rowcount(result) == 0:
+    if result.rowcount == 0:
         columns = _state_columns(ChatState(chat_id, active=active))
         connection.execute(
             insert(ChatRow).values(chat_id=chat_id, **columns, version=1, created_at=now, updated_at=now)
         )
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return result.rowcount
 
 
 def alembic_config() -> Config:
