@@ -19,10 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.engine import conditions as c
-from bot.engine.engine import Engine, settle_heap
+from bot.engine.engine import Engine
 from bot.engine.matching import Matcher
 from bot.engine.model import NUMERIC_TYPES, Reward, RuleSet
 from bot.engine.questions import next_question_for
+from bot.loading import load_engine, settle_heap
 from tests.engine.test_questions import PERSONAS, interview
 
 TODAY = date(2026, 11, 22)
@@ -117,7 +118,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     start = time.perf_counter()
-    engine = Engine.load()
+    engine = load_engine()
     print(f"loading the shipped rules (catalogue, 5 documents, quotes checked): {time.perf_counter() - start:.2f} s")
     big = Matcher(generated_ruleset(engine, args.rules), engine.regions)
     settle_heap()  # as the bot does after loading its rules

@@ -8,17 +8,19 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.channels.terminal import run_terminal
-from bot.engine.engine import Engine, settle_heap
-from bot.engine.loader import DEFAULT_DATA_DIR, DEFAULT_RULES_DIR, TESTS_DIR
+from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
-from bot.engine.yamlsource import SourceErrors, read_yaml
-from bot.report import match_json, match_text
+from bot.engine.yamlsource import SourceErrors
+from bot.loading import read_profile, read_sources, settle_heap
 from bot.settings import SettingsError, describe_settings, load_settings
+from handlers import phrases
 from handlers.enterprise import EnterpriseConversation
+from handlers.report import match_json, match_text
+from handlers.texts import LANGUAGES
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
 
@@ -34,19 +36,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incentive-bot", description="Tells enterprises which government incentives they may apply for."
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="folder with policies/ and regions.yaml")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="folder with policies/ and regions.yaml (default: the shipped data)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     rules = commands.add_parser("rules", help="work with rule files")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_commands.add_parser("check", help="validate rule files and run the rule tests")
-    check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_RULES_DIR, help="rules folder (default: rules/)")
+    check.add_argument("dir", nargs="?", type=Path, default=None, help="rules folder (default: the shipped rules)")
 
     match = commands.add_parser("match", help="match a profile file against the rules")
     match.add_argument("--profile", required=True, type=Path, help="YAML or JSON file of profile facts")
     match.add_argument("--date", type=_date, default=None, help="day to compute deadlines for (default: today)")
     match.add_argument("--json", action="store_true", help="print the machine-readable result")
-    match.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="rules folder (default: rules/)")
+    match.add_argument("--lang", choices=LANGUAGES, default="zh-Hans", help="language of the result (default: zh-Hans)")
+    match.add_argument("--rules", type=Path, default=None, help="rules folder (default: the shipped rules)")
 
     commands.add_parser(
         "serve",
@@ -60,28 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="run the enterprise interview in the terminal")
     chat.add_argument("--date", type=_date, default=None, help="day to compute deadlines for (default: today)")
-    chat.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="rules folder (default: rules/)")
+    chat.add_argument("--rules", type=Path, default=None, help="rules folder (default: the shipped rules)")
     return parser
 
 
-def _load(rules_dir: Path, data_dir: Path, err: TextIO) -> Engine | None:
+def _load(rules_dir: Path | None, data_dir: Path | None, err: TextIO) -> tuple[Engine, Any] | None:
+    """The engine and the texts it was compiled from, or None after printing every error."""
     try:
-        engine = Engine.load(rules_dir, data_dir)
+        sources = read_sources(rules_dir, data_dir)
+        engine = Engine.build(sources)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=err)
+        return None
     except SourceErrors as exc:
         for error in exc.errors:
             print(error, file=err)
         print(f"{len(exc.errors)} error(s); the rules were not loaded.", file=err)
         return None
     settle_heap()
-    return engine
+    return engine, sources
 
 
-def rules_check(rules_dir: Path, data_dir: Path, out: TextIO, err: TextIO) -> int:
+def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err: TextIO) -> int:
     """Validates every file and runs the rule tests; prints file:line for each problem."""
-    engine = _load(rules_dir, data_dir, err)
-    if engine is None:
+    loaded = _load(rules_dir, data_dir, err)
+    if loaded is None:
         return EXIT_RULES
-    report, coverage = run_rule_tests(rules_dir / TESTS_DIR, engine.matcher)
+    engine, sources = loaded
+    report, coverage = run_rule_tests(sources.tests, engine.matcher)
     problems = report.failures + coverage_gaps(engine.ruleset.rules, coverage)
     for problem in problems:
         print(problem, file=err)
@@ -99,31 +110,41 @@ def rules_check(rules_dir: Path, data_dir: Path, out: TextIO, err: TextIO) -> in
 
 def run_match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Matches one profile file; a bad profile exits 2 with one line naming the fact."""
-    engine = _load(args.rules, args.data, err)
-    if engine is None:
+    loaded = _load(args.rules, args.data, err)
+    if loaded is None:
         return EXIT_RULES
+    engine = loaded[0]
     try:
-        raw = read_yaml(args.profile)
+        raw = read_profile(args.profile)
         profile = engine.parse_profile(raw if raw is not None else {})
     except SourceErrors as exc:
         print(f"error: cannot read profile: {exc.errors[0]}", file=err)
         return EXIT_USAGE
     except ProfileError as exc:
-        print(f"error: bad profile {args.profile}: {exc}", file=err)
+        print(f"error: bad profile {args.profile}: {_profile_problem(engine, exc, args.lang)}", file=err)
         return EXIT_USAGE
     result = engine.match(profile, args.date or date.today())
     if args.json:
-        print(json.dumps(match_json(result), ensure_ascii=False, indent=2), file=out)
+        print(json.dumps(match_json(result, args.lang), ensure_ascii=False, indent=2), file=out)
     else:
-        print(match_text(result), file=out)
+        print(match_text(result, args.lang), file=out)
     return EXIT_OK
+
+
+def _profile_problem(engine: Engine, error: ProfileError, language: str) -> str:
+    """One line naming the fact, what is wrong with its value and how to write it."""
+    if error.problem is None or error.fact not in engine.ruleset.catalogue:
+        return str(error)
+    reason, hint = phrases.problem(error.problem, engine.ruleset.catalogue[error.fact], language)
+    return f"{error.fact}: {reason}. {hint}"
 
 
 def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """The enterprise conversation in the terminal, on the same handler as Telegram."""
-    engine = _load(args.rules, args.data, err)
-    if engine is None:
+    loaded = _load(args.rules, args.data, err)
+    if loaded is None:
         return EXIT_RULES
+    engine = loaded[0]
     today = args.date or date.today()
     run_terminal(EnterpriseConversation(lambda: engine, lambda: today), stdin, out)
     return EXIT_OK
@@ -149,7 +170,7 @@ def run_serve(err: TextIO) -> int:
 
 
 def run_db_upgrade(out: TextIO, err: TextIO) -> int:
-    from bot.service import DEFAULT_DATABASE
+    from bot.paths import DEFAULT_DATABASE_FILE as DEFAULT_DATABASE
     from bot.store.sql import database_url, migrate
 
     try:

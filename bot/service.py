@@ -15,14 +15,15 @@ from telegram import Update
 
 from bot.channels.telegram import TelegramChannel, build_application, register_commands
 from bot.channels.webhook import webhook_app
-from bot.engine.engine import Engine, settle_heap
-from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.loading import load_engine, settle_heap
+from bot.paths import DEFAULT_DATABASE_FILE
+from bot.settings import Settings, SettingsError
 from bot.store.sql import SqlChatStore, database_url, migrate
 from handlers.enterprise import EnterpriseConversation
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATABASE = PROJECT_ROOT / "incentive-bot.sqlite3"
+DEFAULT_DATABASE = DEFAULT_DATABASE_FILE
 _TOKEN_PATTERN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
 
 
@@ -46,8 +47,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     token = settings.TELEGRAM_BOT_TOKEN
     if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it to run the bot.")
-    engine = Engine.load(settings.RULES_DIR, settings.DATA_DIR)
-    url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
+    engine = load_engine(settings.RULES_DIR, settings.DATA_DIR)
+    try:
+        url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     if url.startswith("sqlite"):
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)

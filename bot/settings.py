@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names it and says how to fix it."""
@@ -78,8 +76,8 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("HOST", "0.0.0.0", "address the webhook server listens on"),
     Setting("PORT", 8080, "port the webhook server listens on", _port),
     Setting("MAX_CONCURRENT_UPDATES", 256, "updates handled at once (one at a time per chat)", _positive),
-    Setting("RULES_DIR", PROJECT_ROOT / "rules", "folder of rule files", Path),
-    Setting("DATA_DIR", PROJECT_ROOT / "data", "folder of source documents and regions", Path),
+    Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
+    Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),
     Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", str.upper),
 )
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.engine.answers import parse_answer
-from bot.engine.conditions import describe_value
 from bot.engine.engine import Engine
 from bot.engine.matching import Match
 from bot.engine.model import Question
 from bot.engine.parsing import Invalid, is_skip
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
+from handlers import phrases
 from handlers.render import (
     ANSWER,
     DONE,
@@ -87,7 +87,7 @@ class EnterpriseConversation:
     def _profile(self, state: ChatState) -> Reply:
         catalogue = self.engine.ruleset.catalogue
         known = [q for q in catalogue.questions.values() if q.fact in state.answers or q.fact in state.skipped]
-        return Reply([profile_message(known, state.answers, state.skipped, state.language, describe_value)])
+        return Reply([profile_message(known, state.answers, state.skipped, state.language)])
 
     def _choose_language(self, state: ChatState) -> Reply:
         buttons = tuple((Button(LANGUAGE_NAMES[code], f"l:{code}"),) for code in LANGUAGES)
@@ -112,8 +112,8 @@ class EnterpriseConversation:
         result = parse_answer(question, text, self.engine.regions)
         if isinstance(result, Invalid):
             again = question_message(question, state.language, state.pending_choices)
-            hint = t("not_understood", state.language, reason=result.reason, hint=result.hint)
-            return Reply([Outgoing(hint), again])
+            reason, hint = phrases.problem(result, question, state.language)
+            return Reply([Outgoing(t("not_understood", state.language, reason=reason, hint=hint)), again])
         return self._store_answer(question, result.value, state)
 
     def _store_answer(self, question: Question, value: object, state: ChatState) -> Reply:
@@ -199,11 +199,10 @@ class EnterpriseConversation:
 
     def _rule_details(self, rule_id: str, state: ChatState) -> Reply:
         match = self._match(state)
-        for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible):
-            for result in group:
-                if result.rule.id == rule_id:
-                    return Reply([rule_details_message(match, result, state.language)])
-        return self._notice("stale_button", state)
+        result = match.result_for(rule_id)
+        if result is None:
+            return self._notice("stale_button", state)
+        return Reply([rule_details_message(match, result, state.language)])
 
     def _question_button(self, kind: str, rest: str, state: ChatState) -> Reply:
         fact, _, value = rest.partition(":")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.engine.matching import Match, RuleResult
 from bot.engine.model import Question, Rule, localized
 from bot.messages import Button, Outgoing
-from bot.report import amount_line, clause_citation, rule_notes
-from handlers.texts import localize, t
+from handlers import phrases
+from handlers.texts import t
 
 BUTTONS_PER_ROW = 4
 SKIP, ANSWER, TOGGLE, DONE, RULE, EDIT = "s", "a", "t", "d", "r", "e"
@@ -53,7 +53,11 @@ def question_message(question: Question, language: str, chosen: list[str] | None
 
 
 def _department(rule: Rule, language: str) -> str:
-    return rule.department or t("no_department", language)
+    return phrases.source_text(rule.department, language) if rule.department else t("no_department", language)
+
+
+def amount_line(match: Match, result: RuleResult, language: str) -> str:
+    return phrases.amount_line(match.amount(result), match.matcher.ruleset.catalogue, language)
 
 
 def results_message(match: Match, language: str) -> Outgoing:
@@ -68,16 +72,17 @@ def results_message(match: Match, language: str) -> Outgoing:
         nonlocal number
         number += 1
         detail_buttons.append(Button(t("details", language, n=number), callback(RULE, result.rule.id)))
-        return f"{number}. {result.rule.title}:{amount_line(match, result)}"
+        title = phrases.title(result.rule, language)
+        return t("numbered", language, n=number, title=title, amount=amount_line(match, result, language))
 
     if match.eligible:
         lines.append(t("eligible", language, n=len(match.eligible)))
         for result in match.eligible:
             rule = result.rule
             lines.append(numbered(result))
-            lines.append("   " + t("basis", language, citation=clause_citation(rule)))
+            lines.append("   " + t("basis", language, citation=phrases.citation(rule, language)))
             lines.append("   " + t("department", language, department=_department(rule, language)))
-            lines.append("   " + t("when", language, when=match.schedule(result).summary()))
+            lines.append("   " + t("when", language, when=phrases.schedule_summary(match.schedule(result), language)))
     else:
         lines.append(t("none_eligible", language))
     if match.undetermined:
@@ -85,7 +90,7 @@ def results_message(match: Match, language: str) -> Outgoing:
         for result in match.undetermined:
             lines.append(numbered(result))
             facts = [catalogue[f] for f in result.missing]
-            names = "、".join(q.short_label(language) for q in facts)
+            names = phrases.phrase("list_separator", language).join(q.short_label(language) for q in facts)
             lines.append("   " + t("still_unknown", language, facts=names))
             for question in facts:
                 answer_buttons.setdefault(
@@ -98,46 +103,49 @@ def results_message(match: Match, language: str) -> Outgoing:
         lines += ["", t("near", language, n=len(match.near_misses))]
         for result in match.near_misses:
             lines.append(numbered(result))
-            lines.append("   " + match.missing_condition(result))
+            lines.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
     lines += ["", t("disclaimer", language)]
     rows = list(_rows(detail_buttons, BUTTONS_PER_ROW)) + list(_rows(list(answer_buttons.values()), 2))
     rows.append((Button(t("change_answer", language), "p"), Button(t("start_over", language), "restart")))
-    return Outgoing(localize("\n".join(lines), language), tuple(rows))
+    return Outgoing("\n".join(lines), tuple(rows))
 
 
 def rule_details_message(match: Match, result: RuleResult, language: str) -> Outgoing:
     """Everything about one reward: the quoted clause, the conditions as a trace, materials, department, dates."""
     rule = result.rule
+    catalogue = match.matcher.ruleset.catalogue
     marks = {True: "✓", False: "✗", None: "?"}
     lines = [
-        f"{rule.title}",
-        amount_line(match, result),
-        t("basis", language, citation=clause_citation(rule)),
-        t("rule_quote", language, quote=rule.quote),
+        phrases.title(rule, language),
+        amount_line(match, result, language),
+        t("basis", language, citation=phrases.citation(rule, language)),
+        t("rule_quote", language, quote=phrases.source_text(rule.quote, language)),
         "",
         t("rule_conditions", language),
     ]
-    lines += [f"{'  ' * (line.depth + 1)}{marks[line.holds]} {line.text}" for line in match.why(result)]
-    materials = "、".join(rule.materials) if rule.materials else t("no_materials", language)
+    lines += [
+        f"{'  ' * (check.depth + 1)}{marks[check.holds]} {phrases.check_line(check, catalogue, language)}"
+        for check in match.why(result)
+    ]
+    separator = phrases.phrase("list_separator", language)
+    materials = separator.join(phrases.source_text(m, language) for m in rule.materials)
     lines += [
         "",
-        t("rule_materials", language, materials=materials),
+        t("rule_materials", language, materials=materials or t("no_materials", language)),
         t("department", language, department=_department(rule, language)),
         t("rule_dates", language),
     ]
     schedule = match.schedule(result)
-    dated = [*schedule.upcoming, *schedule.expired]
-    if dated:
-        lines += [
-            f"  {d.date.isoformat()} {d.label}" + (f"(自 {d.opens.isoformat()} 起)" if d.opens else "")
-            for d in sorted(dated, key=lambda d: d.date)
-        ]
-    lines.append(f"  {schedule.summary()}")
+    # The summary stands for the next date (or the last closed one), so that date is not listed twice.
+    if schedule.next is not None:
+        lines += [f"  {phrases.dated_line(d, language)}" for d in schedule.expired]
+    lines.append(f"  {phrases.schedule_summary(schedule, language)}")
+    lines += [f"  {phrases.dated_line(d, language)}" for d in schedule.upcoming[1:]]
     if rule.valid_from or rule.valid_until:
-        lines.append(f"  政策有效期:{rule.valid_from or '—'} 至 {rule.valid_until or '—'}")
-    lines += [t("rule_note", language, note=note) for note in rule_notes(rule)]
+        lines.append(t("validity", language, start=rule.valid_from or "—", end=rule.valid_until or "—"))
+    lines += [t("rule_note", language, note=note) for note in phrases.notes(rule, language)]
     buttons = ((Button(t("show_results", language), "res"),),)
-    return Outgoing(localize("\n".join(lines), language), buttons)
+    return Outgoing("\n".join(lines), buttons)
 
 
 def deadlines_message(match: Match, language: str) -> Outgoing:
@@ -146,24 +154,27 @@ def deadlines_message(match: Match, language: str) -> Outgoing:
     for result in match.eligible:
         schedule = match.schedule(result)
         if schedule.next is not None:
-            dated.append(
-                (schedule.next.date, f"{schedule.next.date.isoformat()}  {result.rule.title}\n   {schedule.summary()}")
-            )
+            title = phrases.title(result.rule, language)
+            summary = phrases.schedule_summary(schedule, language)
+            dated.append((schedule.next.date, f"{schedule.next.date.isoformat()}  {title}\n   {summary}"))
     if not dated:
         return Outgoing(t("no_deadlines", language))
     lines = [t("deadlines_title", language)] + [text for _, text in sorted(dated)]
-    return Outgoing(localize("\n".join(lines), language))
+    return Outgoing("\n".join(lines))
 
 
-def profile_message(questions: list[Question], answers: dict, skipped: list[str], language: str, describe) -> Outgoing:
+def profile_message(questions: list[Question], answers: dict, skipped: list[str], language: str) -> Outgoing:
     """The answers so far, one button per fact to change it."""
     if not questions:
         return Outgoing(t("profile_empty", language))
     lines = [t("profile_title", language)]
     buttons = []
     for question in questions:
-        value = describe(question, answers[question.fact]) if question.fact in answers else t("unknown_value", language)
+        if question.fact in answers:
+            value = phrases.fact_value(question, answers[question.fact], language)
+        else:
+            value = t("unknown_value", language)
         lines.append(f"• {question.short_label(language)}:{value}")
         buttons.append(Button(question.short_label(language), callback(EDIT, question.fact)))
     rows = list(_rows(buttons, 2)) + [(Button(t("show_results", language), "res"),)]
-    return Outgoing(localize("\n".join(lines), language), tuple(rows))
+    return Outgoing("\n".join(lines), tuple(rows))

@@ -62,6 +62,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "possible": {"zh-Hans": "❔ 可能符合,还需补充({n} 项)", "en": "❔ Possibly eligible, more needed ({n})"},
     "near": {"zh-Hans": "➖ 差一点就符合({n} 项)", "en": "➖ Narrowly missed ({n})"},
     "still_unknown": {"zh-Hans": "还需知道:{facts}", "en": "Still unknown: {facts}"},
+    "reasons": {"zh-Hans": "符合:{reasons}", "en": "Met: {reasons}"},
     "department": {"zh-Hans": "受理部门:{department}", "en": "Department: {department}"},
     "no_department": {
         "zh-Hans": "原文未写明,请咨询当地主管部门",
@@ -87,6 +88,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_materials": {"zh-Hans": "原文未列明申报材料", "en": "the source lists no materials"},
     "rule_dates": {"zh-Hans": "时间:", "en": "Dates:"},
     "rule_note": {"zh-Hans": "说明:{note}", "en": "Note: {note}"},
+    "validity": {"zh-Hans": "  政策有效期:{start} 至 {end}", "en": "  Policy in force: {start} to {end}"},
+    "numbered": {"zh-Hans": "{n}. {title}:{amount}", "en": "{n}. {title}: {amount}"},
     "deadlines_title": {"zh-Hans": "可申请奖励的申报时间:", "en": "Deadlines of the rewards you may apply for:"},
     "no_deadlines": {
         "zh-Hans": "目前没有可申请的奖励,或申报时间尚未公布。",
@@ -147,21 +150,23 @@ def traditional(text: str) -> str:
     return _s2t().convert(text)
 
 
-def localize(text: str, language: str) -> str:
-    """Chinese content shown in the user's script (English users see the Chinese source texts)."""
-    return traditional(text) if language == "zh-Hant" else text
+def pick(entry: dict[str, str], language: str, **values: object) -> str:
+    """The text of an entry in the language (zh-Hant derived from zh-Hans unless given), values filled in.
 
-
-def t(key: str, language: str, **values: object) -> str:
-    """An interface text in the language, with values filled in."""
-    entry = TEXTS[key]
-    if language == "en":
-        text = entry["en"]
+    Only the template is converted to Traditional: the values are already in the reader's script.
+    """
+    if language in entry:
+        text = entry[language]
     else:
         text = entry["zh-Hans"]
         if language == "zh-Hant":
             text = traditional(text)
     return text.format(**values) if values else text
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """An interface text in the language, with values filled in."""
+    return pick(TEXTS[key], language, **values)
 
 
 def language_for(code: str | None) -> str:

@@ -9,19 +9,20 @@ from pathlib import Path
 import pytest
 
 from bot.engine.engine import Engine
-from bot.engine.loader import DEFAULT_RULES_DIR
+from bot.loading import load_engine
+from bot.paths import shipped_rules_dir
 
 TODAY = date(2026, 11, 22)
 
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    return Engine.load()
+    return load_engine()
 
 
 @pytest.fixture()
 def rules_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped rules folder."""
     target = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, target)
+    shutil.copytree(shipped_rules_dir(), target)
     return target

@@ -186,9 +186,8 @@ def test_chat_output_is_written_to_the_stream_given(engine) -> None:
     from argparse import Namespace
 
     from bot.cli import run_chat
-    from bot.engine.loader import DEFAULT_DATA_DIR, DEFAULT_RULES_DIR
 
     out, err = io.StringIO(), io.StringIO()
-    args = Namespace(rules=DEFAULT_RULES_DIR, data=DEFAULT_DATA_DIR, date=None)
+    args = Namespace(rules=None, data=None, date=None)
     assert run_chat(args, io.StringIO("广东省\n"), out, err) == 0
     assert "暂未找到确定可以申请的奖励" in out.getvalue()

@@ -1,59 +1,63 @@
-"""What a reward is worth for a profile: cap, range, per-variety cap or a formula estimate."""
+"""What a reward is worth for a profile: cap, range, per-variety cap or a formula estimate, in whole yuan."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bot.engine.model import REWARD_KINDS, Catalogue, Reward
-from bot.engine.money import format_money, format_rate
+from bot.engine.model import AMOUNTLESS_KINDS, Reward
 
 
 @dataclass(frozen=True)
 class Amount:
-    """An amount as the source allows it: never more precise than the clause and the facts permit."""
+    """An amount as the source allows it: never more precise than the clause and the facts permit.
 
+    `product` is the formula's result before the cap (None without a formula or while a factor is unknown);
+    `estimate_yuan` is that result capped. Handlers word it ("最高200万元", "约87万元(…)", "up to 2 million yuan").
+    """
+
+    reward: Reward
     max_yuan: int | None
     min_yuan: int | None
     estimate_yuan: int | None
-    text: str
+    product: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        """The formula gives more than the cap, so the cap is what may be paid."""
+        cap = self.reward.cap
+        return cap is not None and self.product is not None and self.product > cap
 
 
-def _factor_text(factor: str | float, catalogue: Catalogue) -> str:
-    if isinstance(factor, str):
-        return catalogue[factor].short_label()
-    return format_rate(factor) if factor < 1 else f"{factor:g}"
+def whole_yuan(value: Decimal) -> int:
+    """Rounds to whole yuan the way amounts are written: half a yuan and more rounds up."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def reward_amount(reward: Reward, profile: Mapping[str, Any], catalogue: Catalogue) -> Amount:
+def reward_amount(reward: Reward, profile: Mapping[str, Any]) -> Amount:
     """The amount of a reward for this profile; 'up to' stays a cap, never a promise."""
-    if reward.kind in ("tax_measure", "non_cash"):
-        return Amount(None, None, None, REWARD_KINDS[reward.kind])
-    cap = reward.cap
-    cap_text = f"{'每个品种' if reward.per_variety else ''}最高{format_money(cap)}" if cap is not None else ""
+    if reward.kind in AMOUNTLESS_KINDS:
+        return Amount(reward, None, None, None)
     if reward.formula:
-        return _formula_amount(reward, profile, catalogue, cap_text)
-    if reward.minimum is not None and cap is not None:
-        return Amount(cap, reward.minimum, None, f"{format_money(reward.minimum)}—{format_money(cap)}")
-    if cap is not None:
-        return Amount(cap, None, None, cap_text)
-    return Amount(None, None, None, "原文未写明金额")
+        product = formula_product(reward.formula, profile)
+        if product is None:
+            return Amount(reward, reward.cap, None, None)
+        estimate = product if reward.cap is None else min(product, reward.cap)
+        return Amount(reward, reward.cap, None, estimate, product)
+    return Amount(reward, reward.cap, reward.minimum, None)
 
 
-def _formula_amount(reward: Reward, profile: Mapping[str, Any], catalogue: Catalogue, cap_text: str) -> Amount:
-    how = " × ".join(_factor_text(f, catalogue) for f in reward.formula)
-    product = 1.0
-    for factor in reward.formula:
+def formula_product(formula: tuple[str | Decimal, ...], profile: Mapping[str, Any]) -> int | None:
+    """The product of the formula's facts and numbers in whole yuan, or None while a fact is unknown.
+
+    Computed in Decimal: a float product of 2000万 and 4.35% is 869999.9999999999, not 870000.
+    """
+    product = Decimal(1)
+    for factor in formula:
         value = profile.get(factor) if isinstance(factor, str) else factor
         if value is None:
-            suffix = f",{cap_text}" if cap_text else ""
-            return Amount(reward.cap, None, None, f"按 {how} 计算{suffix}")
-        product *= value
-    estimate = int(round(product if reward.cap is None else min(product, reward.cap)))
-    detail = f"{how} = {format_money(int(round(product)))}"
-    if reward.cap is not None and product > reward.cap:
-        detail += f",超过上限,按{format_money(reward.cap)}计"
-    elif reward.cap is not None:
-        detail += f",上限{format_money(reward.cap)}"
-    return Amount(reward.cap, None, estimate, f"约{format_money(estimate)}({detail})")
+            return None
+        product *= value if isinstance(value, Decimal) else Decimal(str(value))
+    return whole_yuan(product)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from bot.engine.amounts import whole_yuan
 from bot.engine.model import Question
 from bot.engine.parsing import (
+    MAX_AMOUNT,
     Invalid,
     Ok,
     Option,
     ParseResult,
+    excerpt,
     parse_bool,
     parse_choice,
     parse_fraction,
@@ -57,22 +61,22 @@ def _parse_text(question: Question, text: str, regions: RegionIndex) -> ParseRes
         return parse_choice(text, parsing_options(question))
     if kind == "multi_choice":
         return parse_multi_choice(text, parsing_options(question))
-    return Invalid(f"不支持的问题类型 {kind}", "请联系管理员")
+    return Invalid("unexpected")
 
 
 def _accept_typed(question: Question, value: Any, regions: RegionIndex) -> ParseResult:
     kind = question.type
     if kind == "bool":
-        if isinstance(value, bool):
-            return Ok(value)
-        return Invalid("这里需要“是”或“否”", "请写 是/否 或 true/false")
+        return Ok(value) if isinstance(value, bool) else Invalid("not_yes_no", excerpt(str(value)))
     if isinstance(value, bool):
-        return Invalid("这里不是是/否问题", _hint_for(question))
+        return Invalid("wrong_type", excerpt(str(value)))
     if kind in ("money", "number", "rate") and isinstance(value, int | float):
         if value < 0 or value != value or value in (float("inf"), float("-inf")):
-            return Invalid("数值不能为负数或无穷大", _hint_for(question))
+            return Invalid("negative")
+        if value > MAX_AMOUNT:
+            return Invalid("too_large")
         if kind == "money":
-            return Ok(int(round(value)))
+            return Ok(whole_yuan(Decimal(str(value))))
         if kind == "rate":
             return _parse_text(question, f"{value}", regions)
         return Ok(value)
@@ -85,16 +89,4 @@ def _accept_typed(question: Question, value: Any, regions: RegionIndex) -> Parse
             chosen.extend(result.value)
         order = [o.value for o in question.options]
         return Ok(sorted(set(chosen), key=order.index))
-    return Invalid(f"“{value}”的类型不对", _hint_for(question))
-
-
-def _hint_for(question: Question) -> str:
-    hints = {
-        "money": "请写金额,例如 3000万、1.5亿 或 30000000",
-        "number": "请写一个数字",
-        "rate": "请写百分数,例如 4.35%",
-        "region": "请写地区名称,例如 吉林省长春市",
-    }
-    if question.type in ("choice", "multi_choice"):
-        return "可选:" + "、".join(o.label() for o in question.options)
-    return hints.get(question.type, "")
+    return Invalid("wrong_type", excerpt(str(value)))

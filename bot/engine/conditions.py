@@ -7,62 +7,47 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.model import Question
-from bot.engine.money import format_money, format_rate
+from bot.engine.model import Question, Texts
 
 Tri = bool | None
 
 
 @dataclass(frozen=True)
-class TraceLine:
-    """One sentence of an explanation: whether the part holds (True/False/None) and what it says."""
+class Check:
+    """One test on facts as structured values: what is required, what the profile holds, and whether it holds.
 
-    holds: Tri
-    text: str
+    `test` is a comparison (at_least, more_than, at_most, less_than), first_<comparison> (this year meets
+    the threshold, last year, in `previous`, did not), contains, is, within (a region scope), all, any, not,
+    or valid_from / valid_until (the rule's validity window). `value` is None while the fact is unknown.
+    A group's requirement lists its parts; in a trace the parts follow as lines of their own, one level deeper.
+    Handlers turn a Check into a sentence in the contact's language.
+    """
+
+    test: str
+    holds: Tri = None
+    fact: str | None = None
+    threshold: Any = None
+    value: Any = None
+    previous: str | None = None
+    previous_value: Any = None
+    label: Texts | None = None
+    parts: tuple[Check, ...] = ()
     depth: int = 0
 
 
 # Legal boundaries (Civil Code art. 1259): 以上/以下/以内 include the number, 超过/不满 exclude it.
-COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], str, str, str]] = {
-    "at_least": (operator.ge, "≥", "<", "以上"),
-    "more_than": (operator.gt, ">", "≤", "超过"),
-    "at_most": (operator.le, "≤", ">", "以下"),
-    "less_than": (operator.lt, "<", "≥", "不满"),
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "at_least": operator.ge,
+    "more_than": operator.gt,
+    "at_most": operator.le,
+    "less_than": operator.lt,
 }
-
-
-def describe_value(question: Question, value: Any) -> str:
-    """A fact value as a person reads it: 12亿元, 4.35%, 中药、生物药, 是."""
-    if question.type == "money":
-        return format_money(value)
-    if question.type == "rate":
-        return format_rate(value)
-    if question.type == "bool":
-        return "是" if value else "否"
-    if question.type == "multi_choice":
-        if not value:
-            return "无"
-        return "、".join(_option_label(question, v) for v in value)
-    if question.type == "choice":
-        return _option_label(question, value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _option_label(question: Question, value: str) -> str:
-    option = question.option(value)
-    return option.label() if option else str(value)
-
-
-def _describe_threshold(question: Question, threshold: Any) -> str:
-    return describe_value(question, threshold) if question.type in ("money", "rate") else f"{threshold:g}"
 
 
 class Condition:
     """A test over a profile. `test` is the hot path; `missing` and `explain` run only for results shown."""
 
-    label: str | None = None
+    label: Texts | None = None
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         raise NotImplementedError
@@ -75,21 +60,41 @@ class Condition:
         """The facts worth asking now: those of the first undecided requirement (empty when decided)."""
         return self.missing(profile)
 
-    def requirement(self) -> str:
-        """What must hold, as a phrase: 年营业收入 ≥ 10亿元."""
+    def requirement(self) -> Check:
+        """What must hold, without the profile's values."""
         raise NotImplementedError
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[Check]:
+        """The trace: this condition and, for groups, every part, each with the profile's values."""
         raise NotImplementedError
 
 
-class Compare(Condition):
+class _FactTest(Condition):
+    """A condition on one fact; its requirement and trace line differ only in the values filled in."""
+
+    fact: str
+    test_name: str
+    threshold: Any
+
+    def missing(self, profile: Mapping[str, Any]) -> set[str]:
+        return {self.fact} if self.test(profile) is None else set()
+
+    def requirement(self) -> Check:
+        return Check(self.test_name, None, self.fact, self.threshold, label=self.label)
+
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[Check]:
+        holds = self.test(profile)
+        value = profile.get(self.fact)
+        return [Check(self.test_name, holds, self.fact, self.threshold, value, label=self.label, depth=depth)]
+
+
+class Compare(_FactTest):
     """A numeric fact against a threshold with legal boundary semantics."""
 
-    def __init__(self, question: Question, op: str, threshold: float, label: str | None = None):
+    def __init__(self, question: Question, op: str, threshold: int | float, label: Texts | None = None):
         self.question, self.op, self.threshold, self.label = question, op, threshold, label
-        self.fact = question.fact
-        self._fn, self._sym, self._neg, _ = COMPARISONS[op]
+        self.fact, self.test_name = question.fact, op
+        self._fn = COMPARISONS[op]
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         value = profile.get(self.fact)
@@ -97,37 +102,15 @@ class Compare(Condition):
             return None
         return self._fn(value, self.threshold)
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        return {self.fact} if self.test(profile) is None else set()
-
-    def requirement(self) -> str:
-        if self.label:
-            return self.label
-        return f"{self.question.short_label()} {self._sym} {_describe_threshold(self.question, self.threshold)}"
-
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        holds = self.test(profile)
-        name = self.question.short_label()
-        limit = _describe_threshold(self.question, self.threshold)
-        if holds is None:
-            return [TraceLine(None, f"{name} 尚不清楚(需 {self._sym} {limit})", depth)]
-        shown = describe_value(self.question, profile[self.fact])
-        sym = self._sym if holds else self._neg
-        return [TraceLine(holds, f"{name} {shown} {sym} {limit}", depth)]
-
 
 class FirstCrossing(Condition):
     """首次超过/首次达到: this year's figure meets the threshold and last year's did not."""
 
-    def __init__(self, current: Question, previous: Question, op: str, threshold: float, label: str | None = None):
-        self.current, self.previous, self.op, self.threshold, self.label = (
-            current,
-            previous,
-            op,
-            threshold,
-            label,
-        )
-        self._fn, self._sym, self._neg, self._word = COMPARISONS[op]
+    def __init__(
+        self, current: Question, previous: Question, op: str, threshold: int | float, label: Texts | None = None
+    ):
+        self.current, self.previous, self.op, self.threshold, self.label = current, previous, op, threshold, label
+        self._fn = COMPARISONS[op]
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         now = profile.get(self.current.fact)
@@ -148,39 +131,33 @@ class FirstCrossing(Condition):
             return {self.current.fact}
         return {self.previous.fact}
 
-    def requirement(self) -> str:
-        if self.label:
-            return self.label
-        limit = _describe_threshold(self.current, self.threshold)
-        return f"{self.current.short_label()}首次{self._word} {limit}(上年未{self._word})"
+    def requirement(self) -> Check:
+        return Check(
+            f"first_{self.op}", None, self.current.fact, self.threshold, previous=self.previous.fact, label=self.label
+        )
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        holds = self.test(profile)
-        limit = _describe_threshold(self.current, self.threshold)
-        now = profile.get(self.current.fact)
-        before = profile.get(self.previous.fact)
-        name, prev_name = self.current.short_label(), self.previous.short_label()
-        if now is None:
-            return [TraceLine(None, f"{name} 尚不清楚(需首次 {self._sym} {limit})", depth)]
-        now_text = f"{name} {describe_value(self.current, now)}"
-        if not self._fn(now, self.threshold):
-            return [TraceLine(False, f"{now_text} {self._neg} {limit}", depth)]
-        if before is None:
-            return [TraceLine(None, f"{now_text} {self._sym} {limit},但{prev_name}尚不清楚(需为首次)", depth)]
-        before_text = f"{prev_name} {describe_value(self.previous, before)}"
-        if holds:
-            return [TraceLine(True, f"{now_text} {self._sym} {limit},{before_text} {self._neg} {limit}:首次", depth)]
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[Check]:
         return [
-            TraceLine(False, f"{now_text} {self._sym} {limit},但{before_text} 已 {self._sym} {limit}:非首次", depth)
+            Check(
+                f"first_{self.op}",
+                self.test(profile),
+                self.current.fact,
+                self.threshold,
+                profile.get(self.current.fact),
+                self.previous.fact,
+                profile.get(self.previous.fact),
+                self.label,
+                depth=depth,
+            )
         ]
 
 
-class Contains(Condition):
+class Contains(_FactTest):
     """A multi-choice fact includes at least one of the given options."""
 
-    def __init__(self, question: Question, values: tuple[str, ...], label: str | None = None):
+    def __init__(self, question: Question, values: tuple[str, ...], label: Texts | None = None):
         self.question, self.values, self.label = question, values, label
-        self.fact = question.fact
+        self.fact, self.test_name, self.threshold = question.fact, "contains", values
         self._wanted = frozenset(values)
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
@@ -189,33 +166,13 @@ class Contains(Condition):
             return None
         return not self._wanted.isdisjoint(chosen)
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        return {self.fact} if profile.get(self.fact) is None else set()
 
-    def _wanted_text(self) -> str:
-        return "或".join(_option_label(self.question, v) for v in self.values)
-
-    def requirement(self) -> str:
-        return self.label or f"{self.question.short_label()}包括 {self._wanted_text()}"
-
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        holds = self.test(profile)
-        name = self.question.short_label()
-        if holds is None:
-            return [TraceLine(None, f"{name} 尚不清楚(需包括 {self._wanted_text()})", depth)]
-        shown = describe_value(self.question, profile[self.fact])
-        if self.label:
-            return [TraceLine(holds, f"{self.label}:{'是' if holds else '否'}({name}:{shown})", depth)]
-        verb = "包括" if holds else "不包括"
-        return [TraceLine(holds, f"{name}:{shown},{verb} {self._wanted_text()}", depth)]
-
-
-class Equals(Condition):
+class Equals(_FactTest):
     """A yes/no or single-choice fact has the given value."""
 
-    def __init__(self, question: Question, value: Any, label: str | None = None):
+    def __init__(self, question: Question, value: Any, label: Texts | None = None):
         self.question, self.value, self.label = question, value, label
-        self.fact = question.fact
+        self.fact, self.test_name, self.threshold = question.fact, "is", value
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         value = profile.get(self.fact)
@@ -223,29 +180,17 @@ class Equals(Condition):
             return None
         return value == self.value
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        return {self.fact} if profile.get(self.fact) is None else set()
 
-    def requirement(self) -> str:
-        return self.label or f"{self.question.short_label()}:{describe_value(self.question, self.value)}"
+class Within(_FactTest):
+    """The enterprise's region lies inside the rule's region scope (吉林省 covers 吉林省/通化市/东昌区).
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        holds = self.test(profile)
-        name = self.question.short_label()
-        wanted = describe_value(self.question, self.value)
-        if holds is None:
-            return [TraceLine(None, f"{name} 尚不清楚(需为“{wanted}”)", depth)]
-        shown = describe_value(self.question, profile[self.fact])
-        suffix = "" if holds else f"(需为“{wanted}”)"
-        return [TraceLine(holds, f"{name}:{shown}{suffix}", depth)]
-
-
-class Within(Condition):
-    """The enterprise's region lies inside the rule's region scope (吉林省 covers 吉林省/通化市/东昌区)."""
+    Its trace line says `holds=None` with a value when the answer is too broad to tell (泰州市 for a
+    泰州市/医药高新区 scope), and with no value when the region is not known at all.
+    """
 
     def __init__(self, question: Question, scope: str, contains: Callable[[str, str], bool]):
         self.question, self.scope, self._contains = question, scope, contains
-        self.fact = question.fact
+        self.fact, self.test_name, self.threshold = question.fact, "within", scope
         self.label = None
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
@@ -257,31 +202,13 @@ class Within(Condition):
         # 泰州市 might be inside a 泰州市/医药高新区 scope: only a more precise answer can tell.
         return None if self._contains(self.scope, region) else False
 
-    def missing(self, profile: Mapping[str, Any]) -> set[str]:
-        return {self.fact} if self.test(profile) is None else set()
-
-    def requirement(self) -> str:
-        return f"企业位于{self.scope.replace('/', '')}"
-
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        region = profile.get(self.fact)
-        scope = self.scope.replace("/", "")
-        if region is None:
-            return [TraceLine(None, f"所在地区 尚不清楚(适用于{scope})", depth)]
-        shown = region.replace("/", "")
-        holds = self.test(profile)
-        if holds is None:
-            return [TraceLine(None, f"所在地区 {shown} 不够具体,无法确定是否属于 {scope}", depth)]
-        verb = "属于" if holds else "不属于"
-        return [TraceLine(holds, f"所在地区 {shown} {verb} {scope}", depth)]
-
 
 class _Group(Condition):
     """All or any of a list of parts, with an optional label that stands for them in traces."""
 
-    joined_by = ""
+    test_name = ""
 
-    def __init__(self, parts: list[Condition], label: str | None = None):
+    def __init__(self, parts: list[Condition], label: Texts | None = None):
         self.parts, self.label = parts, label
 
     def missing(self, profile: Mapping[str, Any]) -> set[str]:
@@ -289,14 +216,23 @@ class _Group(Condition):
             return set()
         return set().union(*(part.missing(profile) for part in self.parts))
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        return _explain_group(self, profile, depth, self.joined_by)
+    def requirement(self) -> Check:
+        return Check(self.test_name, label=self.label, parts=tuple(p.requirement() for p in self.parts))
+
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[Check]:
+        if self.label is None and isinstance(self, AllOf):
+            # Unlabelled requirements that must all hold read best as a plain list, one line each.
+            return [line for part in self.parts for line in part.explain(profile, depth)]
+        lines = [Check(self.test_name, self.test(profile), label=self.label, depth=depth)]
+        for part in self.parts:
+            lines.extend(part.explain(profile, depth + 1))
+        return lines
 
 
 class AllOf(_Group):
     """Every part must hold; one part that fails decides the whole."""
 
-    joined_by = "同时满足"
+    test_name = "all"
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         result: Tri = True
@@ -317,14 +253,11 @@ class AllOf(_Group):
                 return part.ask_first(profile)
         return set()
 
-    def requirement(self) -> str:
-        return self.label or ",且".join(p.requirement() for p in self.parts)
-
 
 class AnyOf(_Group):
     """At least one part must hold."""
 
-    joined_by = "满足其一"
+    test_name = "any"
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
         result: Tri = False
@@ -342,14 +275,11 @@ class AnyOf(_Group):
             return set()
         return set().union(*(part.ask_first(profile) for part in self.parts))
 
-    def requirement(self) -> str:
-        return self.label or "或".join(f"({p.requirement()})" for p in self.parts)
-
 
 class Not(Condition):
     """The part must not hold."""
 
-    def __init__(self, part: Condition, label: str | None = None):
+    def __init__(self, part: Condition, label: Texts | None = None):
         self.part, self.label = part, label
 
     def test(self, profile: Mapping[str, Any]) -> Tri:
@@ -362,23 +292,9 @@ class Not(Condition):
     def ask_first(self, profile: Mapping[str, Any]) -> set[str]:
         return self.part.ask_first(profile)
 
-    def requirement(self) -> str:
-        return self.label or f"并非:{self.part.requirement()}"
+    def requirement(self) -> Check:
+        return Check("not", label=self.label, parts=(self.part.requirement(),))
 
-    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[TraceLine]:
-        holds = self.test(profile)
-        lines = [TraceLine(holds, self.requirement(), depth)]
-        return lines + self.part.explain(profile, depth + 1)
-
-
-def _explain_group(group: _Group, profile: Mapping[str, Any], depth: int, how: str) -> list[TraceLine]:
-    if group.label is None and isinstance(group, AllOf):
-        lines: list[TraceLine] = []
-        for part in group.parts:
-            lines.extend(part.explain(profile, depth))
-        return lines
-    heading = group.label or f"以下条件{how}"
-    lines = [TraceLine(group.test(profile), heading, depth)]
-    for part in group.parts:
-        lines.extend(part.explain(profile, depth + 1))
-    return lines
+    def explain(self, profile: Mapping[str, Any], depth: int = 0) -> list[Check]:
+        heading = Check("not", self.test(profile), label=self.label, parts=(self.part.requirement(),), depth=depth)
+        return [heading, *self.part.explain(profile, depth + 1)]

@@ -8,12 +8,10 @@ from datetime import date
 
 from bot.engine.model import ApplicationCall, Deadline, Rule
 
-NOT_PUBLISHED = "申报时间尚未公布"
-
 
 @dataclass(frozen=True)
 class Schedule:
-    """All dated steps of one rule seen from one day."""
+    """All dated steps of one rule seen from one day; with none, the dates are not yet published."""
 
     upcoming: tuple[Deadline, ...]
     expired: tuple[Deadline, ...]
@@ -27,23 +25,18 @@ class Schedule:
     def days_left(self) -> int | None:
         return (self.next.date - self.today).days if self.next else None
 
-    def summary(self) -> str:
-        """截止 2026-12-15(还剩 23 天), or why there is no date."""
-        if self.next is not None:
-            left = self.days_left
-            when = "今天截止" if left == 0 else f"还剩 {left} 天"
-            opens = self.next.opens
-            not_open = f",{opens.isoformat()} 开始受理" if opens and opens > self.today else ""
-            return f"{self.next.label}:{self.next.date.isoformat()}({when}{not_open})"
-        if self.expired:
-            last = self.expired[-1]
-            return f"{last.label}:{last.date.isoformat()}(已截止);下一轮{NOT_PUBLISHED}"
-        return NOT_PUBLISHED
+    @property
+    def last_expired(self) -> Deadline | None:
+        return self.expired[-1] if self.expired else None
+
+    def not_yet_open(self) -> bool:
+        """The next window has an opening day still ahead."""
+        opens = self.next.opens if self.next else None
+        return opens is not None and opens > self.today
 
 
 def call_deadline(call: ApplicationCall) -> Deadline:
-    label = f"{call.title}{'(示例通知,日期非真实)' if call.example else ''}申报截止"
-    return Deadline(call.closes, label, call.opens, call.id)
+    return Deadline(call.closes, None, call.opens, call)
 
 
 def calls_by_rule(calls: Iterable[ApplicationCall]) -> dict[str, list[Deadline]]:

@@ -1,11 +1,14 @@
-"""Loads the rules folder (catalogue, policy rules, application calls) strictly, with file:line errors."""
+"""Compiles the texts of a rules folder (catalogue, policy rules, application calls) strictly, with file:line errors."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
 from rapidfuzz import process
@@ -28,13 +31,9 @@ from bot.engine.model import (
     RuleSet,
 )
 from bot.engine.parsing import Invalid, parse_money
-from bot.engine.regions import RegionIndex, load_region_index
+from bot.engine.regions import RegionIndex
 from bot.engine.textnorm import clean_document
-from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, display_path, read_yaml
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
 
 CATALOGUE_FILE = "questions.yaml"
 POLICY_DIR = "policies"
@@ -42,6 +41,7 @@ CALLS_DIR = "calls"
 TESTS_DIR = "tests"
 
 RULE_KEYS = {
+    "note_en",
     "id",
     "title",
     "clause",
@@ -57,8 +57,8 @@ RULE_KEYS = {
     "note",
 }
 REQUIRED_RULE_KEYS = ("id", "title", "clause", "quote", "reward")
-REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note"}
-DEADLINE_KEYS = {"date", "label", "opens"}
+REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note", "note_en"}
+DEADLINE_KEYS = {"date", "label", "label_en", "opens"}
 DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
 CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "note"}
 QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options"}
@@ -67,11 +67,29 @@ COMPARISON_OPS = tuple(c.COMPARISONS)
 FIRST_OPS = {f"first_{op}": op for op in COMPARISON_OPS}
 
 
+@dataclass(frozen=True)
+class RuleSources:
+    """The texts of everything a rule set is compiled from, read from disk (or elsewhere) by the caller.
+
+    `document_texts` holds the source documents by file name, as the metadata files' `file:` names them;
+    `unreadable` lists files that exist but could not be read, so they are reported with the rest.
+    """
+
+    catalogue: SourceFile | None
+    regions: SourceFile
+    policies: tuple[SourceFile, ...] = ()
+    calls: tuple[SourceFile, ...] = ()
+    tests: tuple[SourceFile, ...] = ()
+    documents: tuple[SourceFile, ...] = ()
+    document_texts: dict[str, SourceFile] = field(default_factory=dict)
+    unreadable: tuple[SourceError, ...] = ()
+
+
 class _Collector:
     """Gathers every error of one file so an admin sees them all at once."""
 
-    def __init__(self, path: Path):
-        self.path = display_path(path)
+    def __init__(self, path: str):
+        self.path = path
         self.errors: list[SourceError] = []
 
     def error(self, line: int, message: str) -> None:
@@ -175,10 +193,26 @@ def _check_identifier(col: _Collector, value: str, line: int, what: str, limit: 
         col.error(line, f"{what} '{value}' is too long (at most {limit} characters; it travels in button data)")
 
 
-def load_catalogue(path: Path) -> Catalogue:
-    """Reads the question catalogue; every problem is reported with its line."""
-    data = read_yaml(path)
-    col = _Collector(path)
+def _translated(col: _Collector, mapping: Mapping, key: str) -> dict[str, str] | None:
+    """Text an admin wrote under `key` (Chinese, as in the source) and its English under `key`_en, if given."""
+    texts: dict[str, str] = {}
+    for name, language in ((key, "zh-Hans"), (f"{key}_en", "en")):
+        value = mapping.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            col.error(mapping.line_of(name), f"'{name}' must be text")
+        else:
+            texts[language] = value.strip()
+    if "en" in texts and "zh-Hans" not in texts:
+        col.error(mapping.line_of(f"{key}_en"), f"'{key}_en' translates '{key}', which is missing")
+    return texts or None
+
+
+def load_catalogue(source: SourceFile) -> Catalogue:
+    """Compiles the question catalogue; every problem is reported with its line."""
+    data = parse_yaml(source)
+    col = _Collector(source.path)
     questions: dict[str, Question] = {}
     items = data.get("questions") if isinstance(data, Mapping) else None
     if not isinstance(items, Sequence):
@@ -244,10 +278,10 @@ def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, .
     return tuple(options)
 
 
-def load_document(meta_path: Path) -> Document:
-    """Reads one policy metadata file and the source text it names."""
-    data = read_yaml(meta_path)
-    col = _Collector(meta_path)
+def load_document(meta: SourceFile, texts: dict[str, SourceFile]) -> Document:
+    """Compiles one policy metadata file with the source text it names."""
+    data = parse_yaml(meta)
+    col = _Collector(meta.path)
     if not col.require_mapping(data, 1, "a document metadata file"):
         col.done()
     col.check_keys(data, DOCUMENT_KEYS, "a document")
@@ -258,26 +292,26 @@ def load_document(meta_path: Path) -> Document:
     published = col.date(data, "published")
     text = ""
     if file:
-        source = meta_path.parent / file
-        try:
-            text = clean_document(source.read_text(encoding="utf-8"))
-        except OSError as exc:
-            col.error(data.line_of("file"), f"cannot read source document '{file}': {exc.strerror}")
+        source = texts.get(file)
+        if source is None:
+            col.error(data.line_of("file"), f"source document '{file}' is missing (it belongs beside {meta.path})")
+        else:
+            text = clean_document(source.text)
     col.done()
     return Document(doc_id, title, file, region, data.get("issuer"), published, text)
 
 
-def load_documents(data_dir: Path) -> dict[str, Document]:
+def load_documents(metas: Iterable[SourceFile], texts: dict[str, SourceFile]) -> dict[str, Document]:
     documents: dict[str, Document] = {}
     errors: list[SourceError] = []
-    for meta in sorted((data_dir / "policies").glob("*.yaml")):
+    for meta in metas:
         try:
-            doc = load_document(meta)
+            doc = load_document(meta, texts)
         except SourceErrors as exc:
             errors.extend(exc.errors)
             continue
         if doc.id in documents:
-            errors.append(SourceError(display_path(meta), 1, f"document id '{doc.id}' is used twice"))
+            errors.append(SourceError(meta.path, 1, f"document id '{doc.id}' is used twice"))
         documents[doc.id] = doc
     if errors:
         raise SourceErrors(errors)
@@ -304,15 +338,15 @@ class _RuleCompiler:
     def value(self, question: Question, raw: Any, line: int) -> Any:
         result = parse_answer(question, raw, self.regions)
         if isinstance(result, Invalid):
-            self.col.error(line, f"bad value '{raw}' for {question.fact}: {result.reason}({result.hint})")
+            self.col.error(line, f"bad value '{_short(raw)}' for {question.fact}: {_problem(result)}")
             return None
         return result.value
 
     def condition(self, raw: Any, line: int) -> c.Condition | None:
         if not self.col.require_mapping(raw, line, "a condition"):
             return None
-        label = raw.get("label")
-        keys = set(raw) - {"label"}
+        label = _translated(self.col, raw, "label")
+        keys = set(raw) - {"label", "label_en"}
         for group, cls in (("all", c.AllOf), ("any", c.AnyOf)):
             if group in keys:
                 return self._group(raw, group, cls, keys, label)
@@ -326,7 +360,7 @@ class _RuleCompiler:
             return None
         return self._fact_condition(raw, keys - {"fact"}, label)
 
-    def _group(self, raw: Mapping, group: str, cls: type, keys: set[str], label: str | None) -> c.Condition | None:
+    def _group(self, raw: Mapping, group: str, cls: type, keys: set[str], label: dict | None) -> c.Condition | None:
         if keys != {group}:
             self.col.error(raw.line, f"'{group}' stands alone with its list of conditions (found: {', '.join(keys)})")
         items = raw[group]
@@ -338,7 +372,7 @@ class _RuleCompiler:
             return None
         return cls(parts, label)
 
-    def _fact_condition(self, raw: Mapping, ops: set[str], label: str | None) -> c.Condition | None:
+    def _fact_condition(self, raw: Mapping, ops: set[str], label: dict | None) -> c.Condition | None:
         question = self.question(raw)
         if question is None:
             return None
@@ -361,7 +395,7 @@ class _RuleCompiler:
         self.col.error(line, f"unknown test '{op}'{_did_you_mean(op, known)}")
         return None
 
-    def _numeric(self, raw: Mapping, question: Question, op: str, line: int, label: str | None) -> c.Condition | None:
+    def _numeric(self, raw: Mapping, question: Question, op: str, line: int, label: dict | None) -> c.Condition | None:
         if question.type not in NUMERIC_TYPES:
             self.col.error(line, f"'{op}' compares numbers; '{question.fact}' is {question.type}")
             return None
@@ -379,7 +413,7 @@ class _RuleCompiler:
             self.col.error(raw.line_of("previous"), "'previous' goes only with first_more_than/first_at_least")
         return c.Compare(question, op, threshold, label)
 
-    def _contains(self, raw: Mapping, question: Question, op: str, line: int, label: str | None) -> c.Condition | None:
+    def _contains(self, raw: Mapping, question: Question, op: str, line: int, label: dict | None) -> c.Condition | None:
         if question.type != "multi_choice":
             self.col.error(line, f"'{op}' needs a multi-choice fact; '{question.fact}' is {question.type}")
             return None
@@ -410,7 +444,9 @@ class _RuleCompiler:
             return raw
         result = parse_money(str(raw))
         if isinstance(result, Invalid):
-            self.col.error(mapping.line_of(key), f"'{key}' is not an amount: '{raw}' ({result.hint})")
+            self.col.error(
+                mapping.line_of(key), f"'{key}' is not an amount: '{_short(raw)}' (write e.g. 200万, 1.5亿 or 2000000)"
+            )
             return None
         return result.value
 
@@ -432,9 +468,9 @@ class _RuleCompiler:
         per_variety = raw.get("per_variety", False)
         if not isinstance(per_variety, bool):
             self.col.error(raw.line_of("per_variety"), "'per_variety' must be true or false")
-        return Reward(kind or "", cap, minimum, bool(per_variety), formula, raw.get("note"))
+        return Reward(kind or "", cap, minimum, bool(per_variety), formula, _translated(self.col, raw, "note"))
 
-    def _formula(self, raw: Mapping) -> tuple[str | float, ...]:
+    def _formula(self, raw: Mapping) -> tuple[str | Decimal, ...]:
         formula = raw.get("formula")
         if formula is None:
             return ()
@@ -446,7 +482,7 @@ class _RuleCompiler:
         ):
             self.col.error(line, "'formula' takes 'multiply: [fact or number, ...]'")
             return ()
-        factors: list[str | float] = []
+        factors: list[str | Decimal] = []
         for factor in formula["multiply"]:
             if isinstance(factor, bool) or not isinstance(factor, str | int | float):
                 self.col.error(line, f"bad factor '{factor}' in formula")
@@ -455,7 +491,7 @@ class _RuleCompiler:
                     self.col.error(line, f"formula factor '{factor}' is not a numeric fact")
                 factors.append(factor)
             else:
-                factors.append(float(factor))
+                factors.append(Decimal(str(factor)))
         return tuple(factors)
 
     def deadlines(self, raw: Any, line: int) -> tuple[Deadline, ...]:
@@ -470,11 +506,13 @@ class _RuleCompiler:
                 continue
             self.col.check_keys(entry, DEADLINE_KEYS, "a deadline")
             when = self.col.date(entry, "date")
-            label = self.col.text(entry, "label", "a deadline")
+            label = _translated(self.col, entry, "label")
             if when is None and "date" not in entry:
                 self.col.error(entry.line, "a deadline needs 'date'")
+            if label is None:
+                self.col.error(entry.line, "a deadline needs 'label' (what happens on that date)")
             if when and label:
-                found.append(Deadline(when, label, self.col.date(entry, "opens"), "rule"))
+                found.append(Deadline(when, label, self.col.date(entry, "opens")))
         return tuple(found)
 
 
@@ -493,11 +531,11 @@ def quote_occurs(quote: str, document: Document) -> bool:
 
 
 def load_policy_file(
-    path: Path, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
+    source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
 ) -> list[Rule]:
-    """Reads one rule file (one per source document); quotes are checked against the document text."""
-    data = read_yaml(path)
-    col = _Collector(path)
+    """Compiles one rule file (one per source document); quotes are checked against the document text."""
+    data = parse_yaml(source)
+    col = _Collector(source.path)
     if not col.require_mapping(data, 1, "a rule file"):
         col.done()
     col.check_keys(data, {"document", "rules"}, "a rule file")
@@ -513,14 +551,14 @@ def load_policy_file(
     compiler = _RuleCompiler(col, catalogue, regions)
     rules = []
     for index, item in enumerate(items):
-        rule = _compile_rule(compiler, item, items.line_of(index), document, path)
+        rule = _compile_rule(compiler, item, items.line_of(index), document, source.path)
         if rule is not None:
             rules.append(rule)
     col.done()
     return rules
 
 
-def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: Path) -> Rule | None:
+def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: str) -> Rule | None:
     col = compiler.col
     if not col.require_mapping(item, line, "a rule"):
         return None
@@ -565,19 +603,19 @@ def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Docum
         deadlines=deadlines,
         valid_from=valid_from,
         valid_until=valid_until,
-        note=item.get("note"),
-        path=display_path(path),
+        note=_translated(col, item, "note"),
+        path=path,
         line=item.line,
     )
 
 
-def load_calls(calls_dir: Path, rule_ids: set[str] | None) -> list[ApplicationCall]:
-    """Reads application calls; a call whose file name starts with 'example' is marked as an example."""
+def load_calls(files: Iterable[SourceFile], rule_ids: set[str] | None) -> list[ApplicationCall]:
+    """Compiles application calls; a call whose file name starts with 'example' is marked as an example."""
     calls: list[ApplicationCall] = []
     errors: list[SourceError] = []
-    for path in sorted(calls_dir.glob("*.yaml")) if calls_dir.is_dir() else []:
+    for source in files:
         try:
-            calls.extend(_load_call_file(path, rule_ids))
+            calls.extend(_load_call_file(source, rule_ids))
         except SourceErrors as exc:
             errors.extend(exc.errors)
     if errors:
@@ -585,14 +623,14 @@ def load_calls(calls_dir: Path, rule_ids: set[str] | None) -> list[ApplicationCa
     return calls
 
 
-def _load_call_file(path: Path, rule_ids: set[str] | None) -> list[ApplicationCall]:
-    data = read_yaml(path)
-    col = _Collector(path)
+def _load_call_file(source: SourceFile, rule_ids: set[str] | None) -> list[ApplicationCall]:
+    data = parse_yaml(source)
+    col = _Collector(source.path)
     if not col.require_mapping(data, 1, "a call file"):
         col.done()
     col.check_keys(data, {"example", "calls"}, "a call file")
     example = data.get("example", False)
-    if path.name.startswith("example") != bool(example):
+    if PurePath(source.path).name.startswith("example") != bool(example):
         col.error(data.line_of("example"), "an example call file is named example-*.yaml and says 'example: true'")
     items = data.get("calls")
     if not isinstance(items, Sequence):
@@ -626,29 +664,24 @@ def _load_call_file(path: Path, rule_ids: set[str] | None) -> list[ApplicationCa
                     opens,
                     item.get("where"),
                     bool(example),
-                    display_path(path),
+                    source.path,
                 )
             )
     col.done()
     return calls
 
 
-def load_ruleset(rules_dir: Path | None = None, data_dir: Path | None = None) -> RuleSet:
-    """Loads and checks everything; raises SourceErrors listing every problem, so bad files never load."""
-    rules_dir = Path(rules_dir or DEFAULT_RULES_DIR)
-    data_dir = Path(data_dir or DEFAULT_DATA_DIR)
-    errors: list[SourceError] = []
-    if not (rules_dir / CATALOGUE_FILE).is_file():
-        raise SourceErrors(
-            [SourceError(display_path(rules_dir / CATALOGUE_FILE), 0, "the question catalogue is missing")]
-        )
-    catalogue = load_catalogue(rules_dir / CATALOGUE_FILE)
-    documents = load_documents(data_dir)
-    regions = load_region_index()
+def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
+    """Compiles and checks everything; raises SourceErrors listing every problem, so bad files never load."""
+    errors: list[SourceError] = list(sources.unreadable)
+    if sources.catalogue is None:
+        raise SourceErrors(errors or [SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
+    catalogue = load_catalogue(sources.catalogue)
+    documents = load_documents(sources.documents, sources.document_texts)
     rules: list[Rule] = []
-    for path in sorted((rules_dir / POLICY_DIR).glob("*.yaml")):
+    for source in sources.policies:
         try:
-            rules.extend(load_policy_file(path, catalogue, documents, regions))
+            rules.extend(load_policy_file(source, catalogue, documents, regions))
         except SourceErrors as exc:
             errors.extend(exc.errors)
     seen: dict[str, Rule] = {}
@@ -665,10 +698,24 @@ def load_ruleset(rules_dir: Path | None = None, data_dir: Path | None = None) ->
         seen[rule.id] = rule
     try:
         # With a policy file refused, its rule ids are unknown: checking call references would only echo that.
-        calls = load_calls(rules_dir / CALLS_DIR, None if errors else set(seen))
+        calls = load_calls(sources.calls, None if errors else set(seen))
     except SourceErrors as exc:
         errors.extend(exc.errors)
         calls = []
     if errors:
         raise SourceErrors(errors)
     return RuleSet(catalogue, documents, tuple(rules), tuple(calls))
+
+
+def _short(value: Any) -> str:
+    """A value as an error message may echo it: cut short, so a huge value never floods the message."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _problem(result: Invalid) -> str:
+    """A parse problem for an admin: its kind, and the places an ambiguous name may mean."""
+    described = result.problem.replace("_", " ")
+    if result.candidates:
+        described += f" (may be: {', '.join(result.candidates)})"
+    return described

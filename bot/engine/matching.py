@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.engine.amounts import Amount, reward_amount
-from bot.engine.conditions import AllOf, Condition, TraceLine, Within
+from bot.engine.conditions import AllOf, Check, Condition, Within
 from bot.engine.deadlines import Schedule, calls_by_rule, rule_schedule
 from bot.engine.model import Rule, RuleSet
 from bot.engine.regions import RegionIndex
@@ -29,6 +29,7 @@ class RuleResult:
     outside_validity: bool = False
     unknown: tuple[Condition, ...] = ()
     profile: Mapping[str, Any] | None = None
+    fact_order: Mapping[str, int] | None = None
     _missing: tuple[str, ...] | None = None
 
     @property
@@ -38,7 +39,8 @@ class RuleResult:
             found: set[str] = set()
             for part in self.unknown:
                 found |= part.missing(self.profile)
-            self._missing = tuple(sorted(found, key=_FACT_ORDER.get))
+            order = self.fact_order or {}
+            self._missing = tuple(sorted(found, key=lambda fact: (order.get(fact, len(order)), fact)))
         return self._missing
 
     @property
@@ -47,7 +49,12 @@ class RuleResult:
         return tuple(tuple(part.ask_first(self.profile)) for part in self.unknown)
 
 
-_FACT_ORDER: dict[str, int] = {}
+@dataclass(frozen=True)
+class Shortfall:
+    """Why a near miss misses: the one requirement it fails, and the failing tests with the profile's values."""
+
+    requirement: Check
+    standing: tuple[Check, ...]
 
 
 @dataclass
@@ -66,23 +73,35 @@ class Match:
         return {fact for result in self.undetermined for fact in result.missing}
 
     def amount(self, result: RuleResult) -> Amount:
-        return reward_amount(result.rule.reward, self.profile, self.matcher.ruleset.catalogue)
+        return reward_amount(result.rule.reward, self.profile)
 
     def schedule(self, result: RuleResult) -> Schedule:
         return self.matcher.schedule(result.rule, self.today)
 
-    def why(self, result: RuleResult) -> list[TraceLine]:
+    def why(self, result: RuleResult) -> list[Check]:
         return self.matcher.explain(result.rule, self.profile, self.today)
 
-    def missing_condition(self, result: RuleResult) -> str:
+    def shortfall(self, result: RuleResult) -> Shortfall | None:
         """What would make a near miss match: the one failing requirement and where the profile stands."""
         if result.failed is None:
-            return ""
-        wanted = result.failed.requirement()
-        now = "; ".join(
-            line.text for line in result.failed.explain(self.profile) if line.holds is False and line.text != wanted
+            return None
+        failing = (
+            line
+            for line in result.failed.explain(self.profile)
+            if line.holds is False and line.test not in _GROUP_TESTS
         )
-        return f"需满足:{wanted}(目前:{now})" if now else f"需满足:{wanted}"
+        return Shortfall(result.failed.requirement(), tuple(failing))
+
+    def results(self) -> list[RuleResult]:
+        """Every rule's result: eligible, undetermined, near misses, then the rest."""
+        return [*self.eligible, *self.undetermined, *self.near_misses, *self.not_eligible]
+
+    def result_for(self, rule_id: str) -> RuleResult | None:
+        return next((r for r in self.results() if r.rule.id == rule_id), None)
+
+
+# Group headings only repeat the requirement; the tests under them say where the profile stands.
+_GROUP_TESTS = ("all", "any", "not")
 
 
 class Matcher:
@@ -98,7 +117,7 @@ class Matcher:
             scope = self._scopes.setdefault(rule.region, Within(region_question, rule.region, regions.within))
             self._compiled.append(_CompiledRule(rule, scope, _conjuncts(rule.condition)))
         self._call_deadlines = calls_by_rule(ruleset.calls)
-        _FACT_ORDER.update({fact: q.order for fact, q in ruleset.catalogue.questions.items()})
+        self.fact_order = {fact: q.order for fact, q in ruleset.catalogue.questions.items()}
 
     def match(self, profile: Mapping[str, Any], today: date) -> Match:
         """Sorts every rule into eligible, undetermined, near miss or not eligible for this profile and day."""
@@ -116,9 +135,8 @@ class Matcher:
                 result.not_eligible.append(verdict)
         return result
 
-    @staticmethod
     def _evaluate(
-        compiled: _CompiledRule, profile: Mapping[str, Any], today: date, in_scope: bool | None
+        self, compiled: _CompiledRule, profile: Mapping[str, Any], today: date, in_scope: bool | None
     ) -> RuleResult:
         if in_scope is False:
             return compiled.out_of_region
@@ -141,19 +159,19 @@ class Matcher:
             # A near miss fails on exactly one requirement and meets every other one already.
             return RuleResult(rule, NOT_ELIGIBLE, failed, not unknown)
         if unknown:
-            return RuleResult(rule, UNDETERMINED, unknown=tuple(unknown), profile=profile)
+            return RuleResult(rule, UNDETERMINED, unknown=tuple(unknown), profile=profile, fact_order=self.fact_order)
         return compiled.eligible
 
     def schedule(self, rule: Rule, today: date) -> Schedule:
         return rule_schedule(rule, self._call_deadlines.get(rule.id, ()), today)
 
-    def explain(self, rule: Rule, profile: Mapping[str, Any], today: date) -> list[TraceLine]:
-        """The per-condition trace, one sentence per line, region first."""
+    def explain(self, rule: Rule, profile: Mapping[str, Any], today: date) -> list[Check]:
+        """The per-condition trace, one test per line, region first."""
         lines = self._scopes[rule.region].explain(profile)
         if rule.valid_from and today < rule.valid_from:
-            lines.append(TraceLine(False, f"政策自 {rule.valid_from.isoformat()} 起施行"))
+            lines.append(Check("valid_from", False, threshold=rule.valid_from, value=today))
         if rule.valid_until and today > rule.valid_until:
-            lines.append(TraceLine(False, f"政策有效期至 {rule.valid_until.isoformat()},已过期"))
+            lines.append(Check("valid_until", False, threshold=rule.valid_until, value=today))
         if rule.condition is not None:
             lines.extend(rule.condition.explain(profile))
         return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,15 +16,13 @@ DEFAULT_LANGUAGE = "zh-Hans"
 FACT_TYPES = ("choice", "multi_choice", "money", "number", "rate", "bool", "region")
 NUMERIC_TYPES = ("money", "number", "rate")
 
-REWARD_KINDS = {
-    "cash_reward": "奖励",
-    "subsidy": "补助/支持资金",
-    "interest_subsidy": "贴息补助",
-    "tax_measure": "税收政策",
-    "non_cash": "非资金支持",
-}
+REWARD_KINDS = ("cash_reward", "subsidy", "interest_subsidy", "tax_measure", "non_cash")
+# Kinds that carry no amount: a tax policy or a cultivation list is applied for elsewhere, not paid out.
+AMOUNTLESS_KINDS = ("tax_measure", "non_cash")
 
 Profile = dict[str, Any]
+# Text an admin wrote in a rule file, by language: the Chinese as written, and any translation given beside it.
+Texts = dict[str, str]
 
 
 def localized(texts: dict[str, str], language: str) -> str:
@@ -99,8 +98,8 @@ class Reward:
     cap: int | None = None
     minimum: int | None = None
     per_variety: bool = False
-    formula: tuple[str | float, ...] = ()
-    note: str | None = None
+    formula: tuple[str | Decimal, ...] = ()
+    note: Texts | None = None
 
     def formula_facts(self) -> tuple[str, ...]:
         return tuple(f for f in self.formula if isinstance(f, str))
@@ -108,12 +107,12 @@ class Reward:
 
 @dataclass(frozen=True)
 class Deadline:
-    """A dated step: an application window closing, a submission date stated in a document."""
+    """A dated step: a submission date stated in a document (with its label), or an application call closing."""
 
     date: date
-    label: str
+    label: Texts | None = None
     opens: date | None = None
-    source: str = ""
+    call: ApplicationCall | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ class Rule:
     deadlines: tuple[Deadline, ...] = ()
     valid_from: date | None = None
     valid_until: date | None = None
-    note: str | None = None
+    note: Texts | None = None
     path: str = ""
     line: int = 0
 

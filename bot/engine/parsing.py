@@ -18,10 +18,12 @@ from bot.engine.textnorm import to_simplified
 __all__ = [
     "MATCH_THRESHOLD",
     "MAX_AMOUNT",
+    "PROBLEMS",
     "Invalid",
     "Ok",
     "Option",
     "ParseResult",
+    "excerpt",
     "is_skip",
     "parse_bool",
     "parse_choice",
@@ -53,10 +55,40 @@ class Ok(Generic[T]):
 
 @dataclass(frozen=True)
 class Invalid:
-    """An answer that could not be used: what is wrong with it, and how to write it instead."""
+    """An answer that could not be used: the kind of problem and what it concerns; handlers word it.
 
-    reason: str
-    hint: str
+    `problem` is one of PROBLEMS; `excerpt` is the short part of the answer it is about (never the whole of a
+    long answer); `candidates` are what the answer may mean (region paths) when it is ambiguous.
+    """
+
+    problem: str
+    excerpt: str = ""
+    candidates: tuple[str, ...] = ()
+
+
+PROBLEMS = (
+    "empty",  # nothing written
+    "unreadable",  # not a value of the question's kind at all
+    "too_long",  # longer than any answer of this kind can be
+    "too_large",  # a number beyond any amount an enterprise has
+    "other_currency",  # an amount in a currency other than yuan
+    "negative",
+    "range",  # two values ("3000万-5000万") where one is needed
+    "inexact",  # a bound ("3000万以上") where a figure is needed
+    "ambiguous_rate",  # a bare 0.2 < x <= 1: a percentage or a fraction
+    "over_100_percent",
+    "not_yes_no",
+    "matches_several",  # reads as more than one option
+    "several_options",  # names several options where only one may be chosen
+    "negated",  # names an option only to deny it ("没有临床试验许可")
+    "unknown_option",  # excerpt: the part that names no option
+    "unknown_place",  # excerpt: the name
+    "ambiguous_place",  # excerpt: the name; candidates: the places it may be
+    "wrong_type",  # a profile file value of the wrong type
+    "unexpected",  # the parser failed; the answer is asked again
+)
+# Past this many characters an answer cannot be a number, however it is written (一千二百三十四万五千六百七十八亿…).
+MAX_NUMBER_CHARS = 64
 
 
 ParseResult: TypeAlias = Ok[Any] | Invalid
@@ -74,12 +106,12 @@ class Option:
         return self.labels[0] if self.labels else self.value
 
 
-MONEY_HINT = "请写成 3000万、1.5亿 或 30,000,000(单位:元)"
-NUMBER_HINT = "请写一个数,例如 12、3.5 或 三千"
-FRACTION_HINT = "请写成 4.35% 或 百分之四点三五;不带%的数,不大于1按小数理解(0.0435),大于1按百分数理解(4.35 即 4.35%)"
-BOOL_HINT = "请回答 是 或 否"
-REGION_HINT = "请写省、市或区县的名称,例如 吉林省长春市 或 东昌区"
-_UNEXPECTED = Invalid("没能读懂这个回答", "请换一种写法再试一次")
+_UNEXPECTED = Invalid("unexpected")
+EXCERPT_CHARS = 20
+
+
+def excerpt(text: str) -> str:
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
 def _never_raises(parse: Callable[P, ParseResult]) -> Callable[P, ParseResult]:
@@ -207,10 +239,16 @@ def _as_plain_number(value: Decimal) -> int | float:
 
 _OTHER_CURRENCIES = (
     "美元", "美金", "欧元", "港元", "港币", "日元", "英镑", "澳元", "加元", "卢布", "韩元", "新台币", "台币",
-    "usd", "us$", "$", "eur", "€", "hkd", "jpy", "gbp", "£",
+    "usd", "us$", "$", "eur", "€", "hkd", "jpy", "gbp", "£", "dollar", "euro", "pound",
 )  # fmt: skip
 _YUAN_MARKERS = ("人民币", "rmb", "cny", "¥", "￥")
-_YUAN_UNITS = ("元整", "块钱", "元", "块", "圆")
+_YUAN_UNITS = ("元整", "块钱", "元", "块", "圆", "yuan")
+# English amounts: "1.2 billion", "30 million", "800k", "1.5bn" (spaces are gone by the time this applies).
+_ENGLISH_SCALES = {
+    "k": 10**3, "thousand": 10**3, "m": 10**6, "mn": 10**6, "mio": 10**6, "million": 10**6,
+    "b": 10**9, "bn": 10**9, "billion": 10**9,
+}  # fmt: skip
+_ENGLISH_AMOUNT = re.compile(rf"({_ARABIC.pattern})({'|'.join(sorted(_ENGLISH_SCALES, key=len, reverse=True))})")
 
 
 @_never_raises
@@ -218,9 +256,11 @@ def parse_money(text: str) -> ParseResult:
     """Parse an amount of money in yuan: "3000万", "1.5亿", "三千万", "30,000,000" → Ok(int yuan)."""
     s = _compact(_prepare(text)).casefold()
     if not s:
-        return Invalid("没有填写金额", MONEY_HINT)
+        return Invalid("empty")
+    if len(s) > MAX_NUMBER_CHARS:
+        return Invalid("too_long", excerpt(s))
     if any(currency in s for currency in _OTHER_CURRENCIES):
-        return Invalid("只能按人民币元填写", "请换算成人民币元再填写,例如 3000万")
+        return Invalid("other_currency")
     s = _strip_words(s, _YUAN_MARKERS).rstrip(_TRAILING_PUNCTUATION)
     problem = _inexact_problem(s)
     if problem is not None:
@@ -231,12 +271,20 @@ def parse_money(text: str) -> ParseResult:
             s = s[: -len(unit)]
             break
     try:
-        value = _number_value(s)
+        value = _english_amount(s) or _number_value(s)
     except (_NotANumber, InvalidOperation):
-        return Invalid("看不懂这个金额", MONEY_HINT)
+        return Invalid("unreadable", excerpt(_prepare(text)))
     if value > MAX_AMOUNT:
-        return Invalid("这个金额太大了,请检查是否多写了零", MONEY_HINT)
+        return Invalid("too_large")
     return Ok(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def _english_amount(s: str) -> Decimal | None:
+    """30million → 30000000; None when the text is not written that way."""
+    match = _ENGLISH_AMOUNT.fullmatch(s)
+    if match is None:
+        return None
+    return Decimal(match.group(1).replace(",", "")) * _ENGLISH_SCALES[match.group(2)]
 
 
 def _inexact_problem(s: str) -> Invalid | None:
@@ -244,11 +292,11 @@ def _inexact_problem(s: str) -> Invalid | None:
     if not _HAS_NUMERAL.search(s):
         return None  # "很多" is not a number at all, which the caller says
     if _NEGATIVE.match(s):
-        return Invalid("数不能是负的", "请写一个不小于0的数")
+        return Invalid("negative")
     if _RANGE.search(s):
-        return Invalid("请只写一个数,不要写范围", "如果只知道大概,写一个最接近的数,例如 3000万")
+        return Invalid("range")
     if any(word in s for word in _INEXACT):
-        return Invalid("请写一个确切的数", "如果只知道大概,写一个最接近的数,例如 3000万")
+        return Invalid("inexact")
     return None
 
 
@@ -260,41 +308,45 @@ def parse_number(text: str) -> ParseResult:
     """Parse a plain number: "12", "3.5", "三千", "1.2万", "-5" → Ok(int or float)."""
     s = _compact(_prepare(text)).rstrip(_TRAILING_PUNCTUATION)
     if not s:
-        return Invalid("没有填写数字", NUMBER_HINT)
+        return Invalid("empty")
+    if len(s) > MAX_NUMBER_CHARS:
+        return Invalid("too_long", excerpt(s))
     sign = 1
     negative = _NEGATIVE.match(s)
     if negative:
         sign, s = -1, s[negative.end() :]
     if _RANGE.search(s):
-        return Invalid("请只写一个数,不要写范围", NUMBER_HINT)
+        return Invalid("range")
     try:
         value = _number_value(s)
     except (_NotANumber, InvalidOperation):
-        return Invalid("看不懂这个数", NUMBER_HINT)
+        return Invalid("unreadable", excerpt(_prepare(text)))
     if value > MAX_AMOUNT:
-        return Invalid("这个数太大了,请检查是否多写了零", NUMBER_HINT)
+        return Invalid("too_large")
     return Ok(_as_plain_number(sign * value))
 
 
 _PERCENT_PREFIXES = {"百分之": Decimal(100), "千分之": Decimal(1000)}
-_PERCENT_SUFFIXES = {"%": Decimal(100), "‰": Decimal(1000)}
+_PERCENT_SUFFIXES = {"%": Decimal(100), "percent": Decimal(100), "pct": Decimal(100), "‰": Decimal(1000)}
 
 
-@_never_raises
 def _number_text(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
+@_never_raises
 def parse_fraction(text: str) -> ParseResult:
     """Parse a rate as a fraction: "4.35%", "百分之四点三五", "0.0435" and "4.35" all give Ok(0.0435)."""
-    s = _compact(_prepare(text)).rstrip(_TRAILING_PUNCTUATION)
+    s = _compact(_prepare(text)).casefold().rstrip(_TRAILING_PUNCTUATION)
     s = _strip_words(s, _APPROXIMATE)
     if not s:
-        return Invalid("没有填写比例", FRACTION_HINT)
+        return Invalid("empty")
+    if len(s) > MAX_NUMBER_CHARS:
+        return Invalid("too_long", excerpt(s))
     if _NEGATIVE.match(s):
-        return Invalid("比例不能是负的", FRACTION_HINT)
+        return Invalid("negative")
     if _RANGE.search(s):
-        return Invalid("请只写一个比例,不要写范围", FRACTION_HINT)
+        return Invalid("range")
     divisor: Decimal | None = None
     for prefix, value in _PERCENT_PREFIXES.items():
         if s.startswith(prefix):
@@ -305,16 +357,16 @@ def parse_fraction(text: str) -> ParseResult:
     try:
         number = _number_value(s)
     except (_NotANumber, InvalidOperation):
-        return Invalid("看不懂这个比例", FRACTION_HINT)
+        return Invalid("unreadable", excerpt(_prepare(text)))
     if divisor is None:
         # Rates are written both ways. A bare number above 1 can only be a percentage and a small one (≤ 0.2)
         # is a fraction; in between, "0.8" may mean 80% or 0.8%, so it is asked again instead of guessed.
         if BARE_FRACTION_LIMIT < number <= 1:
-            return Invalid(f"“{_number_text(number)}”既可能是百分之几也可能是小数", "请带上百分号,例如 4.35%")
+            return Invalid("ambiguous_rate", _number_text(number))
         divisor = Decimal(100) if number > 1 else Decimal(1)
     fraction = number / divisor
     if fraction > 1:
-        return Invalid("比例不能超过100%", FRACTION_HINT)
+        return Invalid("over_100_percent")
     return Ok(float(fraction))
 
 
@@ -335,19 +387,15 @@ def parse_bool(text: str) -> ParseResult:
     """Parse a yes/no answer: "是", "有", "yes", "√" → Ok(True); "否", "没有", "no", "×" → Ok(False)."""
     key = _answer_key(text)
     if not key:
-        return Invalid("没有回答", BOOL_HINT)
+        return Invalid("empty")
     if key in _YES:
         return Ok(True)
     if key in _NO:
         return Ok(False)
-    return Invalid("看不出是“是”还是“否”", BOOL_HINT)
+    return Invalid("not_yes_no", excerpt(_prepare(text)))
 
 
 # --- choices -------------------------------------------------------------------------------------------
-
-
-def _labels_hint(options: Sequence[Option]) -> str:
-    return "请从这些选项中选:" + "、".join(o.label for o in options)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -387,7 +435,7 @@ def _fuzzy_option(key: str, options: Sequence[Option]) -> Option | None | Invali
     best_score = matches[0][1]
     best = {owners[index] for _, score, index in matches if score == best_score}
     if len(best) > 1:
-        return Invalid("这个回答和几个选项都很像", _labels_hint(options))
+        return Invalid("matches_several", excerpt(key))
     return options[best.pop()]
 
 
@@ -395,9 +443,8 @@ def _fuzzy_option(key: str, options: Sequence[Option]) -> Option | None | Invali
 def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
     """Parse one choice: its value, a label or synonym, a synonym inside the text, or a close spelling."""
     key = _answer_key(text)
-    hint = _labels_hint(options)
     if not key:
-        return Invalid("没有选择", hint)
+        return Invalid("empty")
     for option in options:
         if key == option.value.casefold():
             return Ok(option.value)
@@ -405,25 +452,28 @@ def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
     if len({o.value for o in exact}) == 1:
         return Ok(exact[0].value)
     if len(exact) > 1:
-        return Invalid("这个回答对应不止一个选项", hint)
+        return Invalid("matches_several", excerpt(key))
     if _NEGATION.search(key):
         # "没有临床试验许可" names an option only to deny it; reading it as that option would invert the answer.
-        return Invalid("回答里有否定的说法(如“没有”“未”“不”),无法确定选哪一项", hint + ";只写适用的一项")
+        return Invalid("negated", excerpt(key))
     contained = _contained_options(key, options)
     if len(contained) == 1:
         return Ok(contained[0].value)
     if len(contained) > 1:
-        return Invalid("这个回答里提到了不止一个选项,这里只能选一个", hint)
+        return Invalid("several_options", excerpt(key))
     fuzzy = _fuzzy_option(key, options)
     if isinstance(fuzzy, Invalid):
         return fuzzy
     if fuzzy is not None:
         return Ok(fuzzy.value)
-    return Invalid(f"没有“{_prepare(text)[:20]}”这个选项", hint)
+    return Invalid("unknown_option", excerpt(_prepare(text)))
 
 
 _NEGATION = re.compile(r"没|无|未|不|非|别|否")
-_NONE_ANSWERS = frozenset(["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "none", "nothing"])
+_NONE_ANSWERS = frozenset(
+    ["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "none", "nothing", "no", "none of them",
+     "none of these", "n/a"]
+)  # fmt: skip
 _LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
 _WORD_SEPARATORS = re.compile(r"以及|和|及|与|跟|还有")
 
@@ -433,7 +483,7 @@ def parse_multi_choice(text: str, options: Sequence[Option]) -> ParseResult:
     """Parse several choices separated by 、,;/ spaces or 和/及/与 → Ok(list of values in option order)."""
     key = _answer_key(text)
     if not key:
-        return Invalid("没有选择", _labels_hint(options) + ";都不是就回答“没有”")
+        return Invalid("empty")
     if key in _NONE_ANSWERS:
         return Ok([])
     whole = [o.value for o in options if key == o.value.casefold() or key in _normalised_labels(o)]
@@ -461,8 +511,9 @@ def _part_values(part: str, options: Sequence[Option]) -> list[str] | Invalid:
     for piece in pieces if len(pieces) > 1 else [part]:
         piece_result = parse_choice(piece, options)
         if not isinstance(piece_result, Ok):
-            reason = piece_result.reason if _NEGATION.search(piece) else f"看不懂“{piece[:20]}”"
-            return Invalid(reason, _labels_hint(options) + ";多个用顿号隔开;都没有就回答“没有”")
+            if _NEGATION.search(piece):
+                return Invalid("negated", excerpt(piece))
+            return Invalid("unknown_option", excerpt(piece))
         values.append(piece_result.value)
     return values
 
@@ -475,19 +526,19 @@ def parse_region(text: str, index: RegionIndex) -> ParseResult:
     """Parse a region into its path: "东昌区" → Ok("吉林省/通化市/东昌区"); never guesses between places."""
     s = _prepare(text)
     if not s:
-        return Invalid("没有填写地区", REGION_HINT)
+        return Invalid("empty")
     candidates = index.lookup(s)
     if len(candidates) == 1:
         return Ok(candidates[0])
     if not candidates:
-        return Invalid(f"不认识“{s[:20]}”这个地方", REGION_HINT)
-    shown = "、".join(candidates[:8])
-    return Invalid(f"“{s[:20]}”可能指几个地方", f"请写得更完整一些,例如:{shown}")
+        return Invalid("unknown_place", excerpt(s))
+    return Invalid("ambiguous_place", excerpt(s), tuple(candidates[:8]))
 
 
 _SKIP_ANSWERS = frozenset(
     ["不清楚", "不知道", "跳过", "skip", "不确定", "不晓得", "不了解", "说不清", "不好说", "pass", "略过",
-     "暂不清楚", "不知", "不详", "unknown", "idk"]
+     "暂不清楚", "不知", "不详", "unknown", "idk", "not sure", "don't know", "dont know", "i don't know",
+     "no idea", "unsure"]
 )  # fmt: skip
 
 

@@ -14,29 +14,35 @@ from bot.engine.regions import RegionIndex
 
 
 class ProfileError(ValueError):
-    """A profile value that cannot be understood; the message names the fact and says what to write."""
+    """A profile that cannot be understood: the fact, and either the parse problem or what is wrong otherwise.
 
-    def __init__(self, fact: str, message: str):
-        self.fact = fact
+    `problem` is an Invalid for a value that cannot be read (handlers word it for the question), or None with
+    `message` saying in English what is wrong with the profile's shape.
+    """
+
+    def __init__(self, fact: str, problem: Invalid | None = None, message: str = ""):
+        self.fact, self.problem, self.message = fact, problem, message
+        if problem is not None and not message:
+            shown = f" '{problem.excerpt}'" if problem.excerpt else ""
+            message = f"{problem.problem.replace('_', ' ')}{shown}"
         super().__init__(f"{fact}: {message}")
 
 
 def parse_profile(raw: Any, catalogue: Catalogue, regions: RegionIndex) -> Profile:
     """Typed facts from a mapping of fact -> value; null leaves a fact unknown. Raises ProfileError."""
     if not isinstance(raw, Mapping):
-        raise ProfileError("profile", "a profile is a mapping of facts, e.g. 'region: 吉林省长春市'")
+        raise ProfileError("profile", message="a profile is a mapping of facts, e.g. 'region: 吉林省长春市'")
     profile: Profile = {}
     for fact, value in raw.items():
         fact = str(fact)
         if fact not in catalogue:
             best = process.extractOne(fact, list(catalogue.questions), score_cutoff=70)
             hint = f" (did you mean '{best[0]}'?)" if best else ""
-            raise ProfileError(fact, f"unknown fact{hint}")
+            raise ProfileError(fact, message=f"unknown fact{hint}")
         if value is None:
             continue
         result = parse_answer(catalogue[fact], value, regions)
         if isinstance(result, Invalid):
-            shown = "" if str(value) in result.reason else f":“{value}”"
-            raise ProfileError(fact, f"{result.reason}{shown}。{result.hint}")
+            raise ProfileError(fact, result)
         profile[fact] = result.value
     return profile

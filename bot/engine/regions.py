@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import yaml
+from pypinyin import Style, pinyin
 
 from bot.engine.textnorm import to_simplified
+from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
 
-__all__ = ["SEPARATOR", "RegionIndex", "load_region_index"]
+__all__ = ["SEPARATOR", "RegionIndex", "region_index_from_yaml"]
 
 SEPARATOR = "/"
-DEFAULT_REGIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "regions.yaml"
+
+_T = TypeVar("_T")
 
 # Longest first, so that "自治区" is taken off before "区".
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "省", "市", "区", "县", "州", "盟", "旗")
@@ -66,11 +67,248 @@ def _spellings(region: _Region) -> Iterator[tuple[str, bool]]:
         if short is not None:
             names.append((short, False))
         forms.append(names)
-    ancestors = range(len(region.parts) - 1)
-    for count in range(len(region.parts)):
-        for chosen in itertools.combinations(ancestors, count):
-            for combination in itertools.product(*(forms[i] for i in (*chosen, len(region.parts) - 1))):
-                yield "".join(name for name, _ in combination), all(full for _, full in combination)
+    for combination in _combinations(forms):
+        yield "".join(name for name, _ in combination), all(full for _, full in combination)
+
+
+def _combinations(forms: Sequence[Sequence[_T]]) -> Iterator[tuple[_T, ...]]:
+    """One form of the last part and, before it, one of each of any of the parts above it, in order."""
+    last = len(forms) - 1
+    for count in range(len(forms)):
+        for chosen in itertools.combinations(range(last), count):
+            yield from itertools.product(*(forms[i] for i in (*chosen, last)))
+
+
+# --- Latin spellings -----------------------------------------------------------------------------------
+#
+# People who write in English type a place in pinyin: "Changchun", "Dongchang District, Tonghua City",
+# "Changchun, Jilin".  Each part of a region is indexed under the pinyin of its short name (the full name
+# when it has none), letters only: 吉林省长春市 is "jilinchangchun".  The 省/市/区 words they add
+# ("Jilin Province", "Tonghua County") are not part of the key but pick among the places it names.
+
+# A name is indexed under at most this many readings of its polyphonic characters: its usual reading
+# first, then the others that depart least from it (朝阳 is read "zhaoyang" but the places are Chaoyang).
+_MAX_READINGS = 16
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_LATIN_LETTER = re.compile("[a-z]")
+_NOT_LATIN_LETTER = re.compile("[^a-z]+")
+_LATIN_PARTS = re.compile(r"[,;/\\|，；、]+")
+_LATIN_WORD = re.compile("[a-z]+")
+_APOSTROPHES = re.compile("['’‘`]")
+# Pinyin with tone marks to letters as Style.NORMAL writes them: "lǜ" → "lv".
+_TONELESS = str.maketrans("āáǎàēéěèêīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeeiiiioooouuuuvvvvvnnnm")
+# The words for a suffix in English or pinyin, each with the suffixes it may stand for.
+_LATIN_SUFFIXES: dict[str, frozenset[str]] = {
+    word: frozenset(suffixes)
+    for words, suffixes in (
+        (("province", "sheng"), ("省",)),
+        (("city", "municipality", "shi"), ("市",)),
+        (("district", "area", "zone", "qu"), ("区",)),
+        (("county", "xian"), ("县", "自治县")),
+        (("prefecture", "zhou"), ("州", "自治州")),
+        (("region",), ("自治区", "特别行政区")),
+        (("sar",), ("特别行政区",)),
+        (("banner", "qi"), ("旗", "自治旗")),
+        (("league", "meng"), ("盟",)),
+        (("zizhiqu",), ("自治区",)),
+        (("zizhizhou",), ("自治州",)),
+        (("zizhixian",), ("自治县",)),
+        (("zizhiqi",), ("自治旗",)),
+    )
+    for word in words
+}
+# Words around a name that are not part of it.  None is a pinyin syllable, so no name loses a part.
+_LATIN_FILLERS = frozenset(
+    ("of", "the", "in", "and", "china", "prc", "peoples", "people", "republic", "autonomous", "special",
+     "administrative", "new")
+)  # fmt: skip
+# The peoples an autonomous area is named after, dropped before "autonomous" as _NATIONALITIES are.
+_LATIN_NATIONALITIES = frozenset(
+    ("uygur", "uyghur", "uighur", "korean", "mongol", "mongolian", "manchu", "zhuang", "hui", "tibetan", "miao",
+     "yi", "tujia", "and")
+)  # fmt: skip
+# Names whose usual spelling in English is not their pinyin, indexed besides it.  陕西 is written Shaanxi to
+# tell it from 山西 (Shanxi); "Shanxi" still names both, as people mix them up.
+_LATIN_NAMES = {
+    "陕西": ("shaanxi",),
+    "内蒙古": ("innermongolia",),
+    "西藏": ("tibet",),
+    "香港": ("hongkong",),
+    "澳门": ("macau", "macao"),
+}
+
+# A Latin form of a part: its letters, the suffix of its name ("" if none), whether that suffix must be
+# typed (辉县 has no short name, so it is "Huixian" or "Hui County" but never plain "Hui"), and whether the
+# letters are its usual reading.
+_LatinForm = tuple[str, str, bool, bool]
+# Where, in the key of what was typed, a 省/市/区 word follows a name, with the suffixes it may mean.
+_Constraints = tuple[tuple[int, frozenset[str]], ...]
+
+
+def _suffix(name: str) -> str:
+    return next((suffix for suffix in _SUFFIXES if name.endswith(suffix) and len(name) > len(suffix)), "")
+
+
+def _letters(text: str) -> str:
+    return _NOT_LATIN_LETTER.sub("", text.lower())
+
+
+def _readings(name: str) -> list[tuple[str, bool]]:
+    """The pinyin a name may be typed in, each flagged True if it is the usual reading; ü as v or as u.
+
+    The usual reading comes first, then the likeliest others, then any conventional English spelling.
+    """
+    # pypinyin gives each character's usual reading first (the one lazy_pinyin picks), so the first pick is
+    # the usual reading of the whole name.  Its tone marks are taken off here: twice as fast as Style.NORMAL.
+    choices = [
+        list(dict.fromkeys(_letters(reading.translate(_TONELESS)) for reading in character))
+        for character in pinyin(name, style=Style.TONE, heteronym=True)
+    ]
+    found: dict[str, bool] = {}
+    for picks in _likeliest_picks([len(choice) - 1 for choice in choices]):
+        if len(found) >= _MAX_READINGS:
+            break
+        reading = _letters("".join(choice[pick] for choice, pick in zip(choices, picks, strict=True)))
+        found.setdefault(reading, not any(picks))
+    found.update(dict.fromkeys(_LATIN_NAMES.get(name, ()), True))
+    for reading, usual in list(found.items()):
+        if "v" in reading:
+            with_u = reading.replace("v", "u")
+            found[with_u] = found.get(with_u, False) or usual
+    return [(reading, usual) for reading, usual in found.items() if reading]
+
+
+def _likeliest_picks(last: list[int]) -> Iterator[tuple[int, ...]]:
+    """Every choice of one index up to last[i] per position, those with the lowest sum of indices first."""
+    for total in range(sum(last) + 1):
+        yield from _picks_adding_up_to(last, 0, total)
+
+
+def _picks_adding_up_to(last: list[int], start: int, total: int) -> Iterator[tuple[int, ...]]:
+    if start == len(last):
+        if total == 0:
+            yield ()
+        return
+    for pick in range(min(last[start], total) + 1):
+        for rest in _picks_adding_up_to(last, start + 1, total - pick):
+            yield (pick, *rest)
+
+
+def _latin_forms(name: str, readings: dict[str, list[tuple[str, bool]]]) -> list[_LatinForm]:
+    """How a part is written in pinyin: its short name, or its full name and its stem with the suffix typed."""
+
+    def read(text: str) -> list[tuple[str, bool]]:
+        if text not in readings:
+            readings[text] = _readings(text)
+        return readings[text]
+
+    suffix = _suffix(name)
+    short = _short_name(name)
+    if short is not None:
+        return [(reading, suffix, False, usual) for reading, usual in read(short)]
+    forms = [(reading, suffix, False, usual) for reading, usual in read(name)]
+    if suffix:
+        forms += [(reading, suffix, True, usual) for reading, usual in read(name[: -len(suffix)])]
+    return forms
+
+
+def _latin_spellings(
+    region: _Region, readings: dict[str, list[tuple[str, bool]]]
+) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
+    """Every Latin key of a region, in the combinations of _spellings, with the forms it is made of."""
+    forms: list[list[_LatinForm]] = []
+    for depth, part in enumerate(region.parts):
+        names = [part, *region.aliases] if depth == len(region.parts) - 1 else [part]
+        forms.append(list(dict.fromkeys(form for name in names for form in _latin_forms(name, readings))))
+    for combination in _combinations(forms):
+        yield "".join([form[0] for form in combination]), combination
+
+
+def _latin_text(text: str) -> str:
+    """Text lower-cased, with its accents (tone marks, ü) and apostrophes taken off: "Xī'ān" → "xian"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _APOSTROPHES.sub("", "".join(char for char in decomposed if not unicodedata.combining(char)).lower())
+
+
+def _latin_units(part: str) -> list[tuple[str, frozenset[str] | None, str]]:
+    """The names in one comma-separated part, each with the suffixes a following 省/市/区 word allows.
+
+    Each name comes with the words typed for it, suffix word included, for a key that takes them literally
+    ("Guang Zhou" is 广州, not a 州 called Guang).
+    """
+    words: list[str] = []
+    for word in _LATIN_WORD.findall(part):
+        if word == "autonomous":  # "Yanbian Korean Autonomous Prefecture" is 延边
+            while words and words[-1] in _LATIN_NATIONALITIES:
+                words.pop()
+        words.append(word)
+    units: list[tuple[str, frozenset[str] | None, str]] = []
+    pending: frozenset[str] | None = None
+    for number, word in enumerate(words):
+        if word in _LATIN_FILLERS:
+            continue
+        suffixes = _LATIN_SUFFIXES.get(word)
+        if suffixes is not None:
+            if words[number + 1 : number + 2] == ["of"]:  # "City of Changchun"
+                pending = suffixes
+                continue
+            if units and units[-1][1] is None:  # "Tonghua County"; but "Xian" alone is a name (西安)
+                name, _, typed = units[-1]
+                units[-1] = (name, suffixes, typed + word)
+                continue
+        units.append((word, pending, word))
+        pending = None
+    return units
+
+
+def _latin_queries(text: str) -> list[tuple[str, _Constraints]]:
+    """The keys to try for Latin text, best first, each with the 省/市/区 words typed after its names.
+
+    Parts are tried in the order given (province first, as in Chinese) and then reversed ("Changchun, Jilin");
+    a single part's words likewise ("Dongchang Tonghua").  Then the same, taking every word as typed.
+    """
+    parts = [units for units in map(_latin_units, _LATIN_PARTS.split(text)) if units]
+    if len(parts) == 1:
+        orders = [parts[0], parts[0][::-1]]
+    else:
+        orders = [list(itertools.chain(*parts)), list(itertools.chain(*reversed(parts)))]
+    queries: dict[tuple[str, _Constraints], None] = {}
+    for units in orders:
+        key = ""
+        constraints = []
+        for name, suffixes, _ in units:
+            key += name
+            if suffixes is not None:
+                constraints.append((len(key), suffixes))
+        queries[key, tuple(constraints)] = None
+    for units in orders:
+        queries["".join(typed for _, _, typed in units), ()] = None
+    return [query for query in queries if query[0]]
+
+
+def _fits(forms: tuple[_LatinForm, ...], constraints: _Constraints) -> bool:
+    """True if every 省/市/区 word typed follows a part with such a suffix, and every suffix required is typed."""
+    typed = dict(constraints)
+    end = 0
+    for letters, suffix, required, _ in forms:
+        end += len(letters)
+        allowed = typed.pop(end, None)
+        if (required and allowed is None) or (allowed is not None and suffix not in allowed):
+            return False
+    return not typed
+
+
+def _prefer_the_larger(paths: list[str]) -> list[str]:
+    """Drop a place below a city or county that the same name also means.
+
+    A short city name means the city, not the county named after it inside it: 通化 is 通化市, not 通化县.
+    A short province name that is also a city's stays ambiguous: 吉林 is 吉林省 or 吉林市.
+    """
+    return [
+        path
+        for path in paths
+        if not any(other.count(SEPARATOR) >= 1 and path.startswith(other + SEPARATOR) for other in paths)
+    ]
 
 
 class RegionIndex:
@@ -81,6 +319,9 @@ class RegionIndex:
         self._order = {region.path: number for number, region in enumerate(self._regions)}
         self._full: dict[str, list[str]] = {}
         self._short: dict[str, list[str]] = {}
+        # Latin key → the regions it spells, each with the forms of its parts the key is made of.
+        self._latin: dict[str, list[tuple[str, tuple[_LatinForm, ...]]]] = {}
+        readings: dict[str, list[tuple[str, bool]]] = {}
         for region in self._regions:
             for spelling, full in _spellings(region):
                 # Keys go through the same conversion as what people type: OpenCC turns 乾安县 into 干安县.
@@ -88,6 +329,8 @@ class RegionIndex:
                 paths = (self._full if full else self._short).setdefault(key, [])
                 if region.path not in paths:
                     paths.append(region.path)
+            for key, forms in _latin_spellings(region, readings):
+                self._latin.setdefault(key, []).append((region.path, forms))
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> RegionIndex:
@@ -112,9 +355,15 @@ class RegionIndex:
         """The paths text may mean: one if it is clear, several if it names more than one place, or none.
 
         Names are matched exactly (after Traditional → Simplified), never approximately: a wrong region
-        would silently change which rules apply.
+        would silently change which rules apply.  Text in Latin letters is read as pinyin ("Changchun, Jilin").
         """
-        key = _NOISE.sub("", to_simplified(text)) if isinstance(text, str) else ""
+        if not isinstance(text, str):
+            return []
+        if _CJK.search(text) is None:
+            latin = _latin_text(text)
+            if _LATIN_LETTER.search(latin):
+                return self._lookup_latin(latin)
+        key = _NOISE.sub("", to_simplified(text))
         if not key:
             return []
         paths = self._lookup_key(key)
@@ -125,14 +374,18 @@ class RegionIndex:
     def _lookup_key(self, key: str) -> list[str]:
         if key in self._full:
             return list(self._full[key])
-        paths = self._short.get(key, [])
-        # A short city name means the city, not the county named after it inside it: 通化 is 通化市, not
-        # 通化县.  A short province name that is also a city's stays ambiguous: 吉林 is 吉林省 or 吉林市.
-        return [
-            path
-            for path in paths
-            if not any(other.count(SEPARATOR) >= 1 and path.startswith(other + SEPARATOR) for other in paths)
-        ]
+        return _prefer_the_larger(self._short.get(key, []))
+
+    def _lookup_latin(self, text: str) -> list[str]:
+        for key, constraints in _latin_queries(text):
+            found = [(path, forms) for path, forms in self._latin.get(key, ()) if _fits(forms, constraints)]
+            # A key that is some place's usual reading means that place, not one that only an unusual reading
+            # of its characters gives: "Guangfeng" is 广丰区, not 横峰县 (横 is also read "guang").
+            usual = [path for path, forms in found if all(form[3] for form in forms)]
+            paths = _prefer_the_larger(list(dict.fromkeys(usual or [path for path, _ in found])))
+            if paths:
+                return sorted(paths, key=self._order.__getitem__)
+        return []
 
 
 def _regions_from_mapping(mapping: Mapping[str, Any]) -> Iterator[_Region]:
@@ -173,22 +426,10 @@ def _name(value: Any, what: str) -> str:
     return value
 
 
-def load_region_index(path: Path | None = None) -> RegionIndex:
-    """Load the region hierarchy from a YAML file; the packaged data/regions.yaml is read once and kept."""
-    if path is None:
-        return _default_region_index()
-    return _load(path)
-
-
-@functools.lru_cache(maxsize=1)
-def _default_region_index() -> RegionIndex:
-    return _load(DEFAULT_REGIONS_FILE)
-
-
-def _load(path: Path) -> RegionIndex:
-    with path.open(encoding="utf-8") as file:
-        mapping = yaml.safe_load(file)
+def region_index_from_yaml(source: SourceFile) -> RegionIndex:
+    """The region hierarchy from the text of a regions file (province → city → list of districts)."""
+    mapping = parse_yaml(source)
     try:
         return RegionIndex.from_mapping(mapping)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from error
+        raise SourceErrors([SourceError(source.path, 0, str(error))]) from None

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from bot.engine.conditions import Compare, Condition, FirstCrossing
+from bot.engine.conditions import Check, Compare, Condition, FirstCrossing
 from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, Match, Matcher, RuleResult
 from bot.engine.model import Rule
 from bot.engine.parsing import Invalid, parse_money
 from bot.engine.profile import ProfileError, parse_profile
-from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, display_path, read_yaml
+from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
 
 OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
 TEST_KEYS = {"name", "date", "profile", "expect"}
@@ -24,7 +24,7 @@ class Coverage:
     """Which outcomes and which threshold values the tests assert, per rule."""
 
     outcomes: dict[str, set[str]] = field(default_factory=dict)
-    boundaries: dict[str, set[tuple[str, float]]] = field(default_factory=dict)
+    boundaries: dict[str, set[tuple[str, int | float]]] = field(default_factory=dict)
 
     def record(self, result: RuleResult, profile: dict[str, Any]) -> None:
         outcome = "near_miss" if result.near_miss else result.status
@@ -32,7 +32,7 @@ class Coverage:
         tested = self.boundaries.setdefault(result.rule.id, set())
         for fact, value in profile.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
-                tested.add((fact, float(value)))
+                tested.add((fact, value))
 
 
 @dataclass
@@ -43,16 +43,16 @@ class TestReport:
     failures: list[SourceError] = field(default_factory=list)
 
 
-def run_rule_tests(tests_dir: Path, matcher: Matcher) -> tuple[TestReport, Coverage]:
+def run_rule_tests(files: Iterable[SourceFile], matcher: Matcher) -> tuple[TestReport, Coverage]:
     """Runs every test file; a failure names the file and line of the expectation that did not hold."""
     report, coverage = TestReport(), Coverage()
-    for path in sorted(tests_dir.glob("*.yaml")) if tests_dir.is_dir() else []:
+    for source in files:
         try:
-            data = read_yaml(path)
+            data = parse_yaml(source)
         except SourceErrors as exc:
             report.failures.extend(exc.errors)
             continue
-        shown = display_path(path)
+        shown = source.path
         cases = data.get("tests") if isinstance(data, Mapping) else None
         if not isinstance(cases, Sequence):
             report.failures.append(SourceError(shown, 1, "a rule test file needs a 'tests:' list"))
@@ -86,11 +86,7 @@ def _run_case(
     if not isinstance(expect, Mapping) or not expect:
         return [*errors, SourceError(shown, case.line, f"'{name}' needs 'expect: {{rule id: outcome}}'")]
     match = matcher.match(profile, today)
-    results = {
-        r.rule.id: r
-        for group in (match.eligible, match.undetermined, match.near_misses, match.not_eligible)
-        for r in group
-    }
+    results = {r.rule.id: r for r in match.results()}
     for rule_id, wanted in expect.items():
         at = expect.line_of(rule_id)
         result = results.get(rule_id)
@@ -119,7 +115,7 @@ def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[st
             return [f"unknown outcome '{outcome}' (use {', '.join(OUTCOMES)})"]
         same = outcome == actual or (outcome == NOT_ELIGIBLE and actual == "near_miss")
         if not same:
-            why = "; ".join(line.text for line in match.why(result))
+            why = "; ".join(_trace_line(line) for line in match.why(result))
             problems.append(f"expected {outcome}, got {actual} ({why})")
     amount = match.amount(result)
     for key, got in (
@@ -159,14 +155,21 @@ def _money(value: Any) -> Any:
     return _NOT_AN_AMOUNT if isinstance(result, Invalid) else result.value
 
 
-def thresholds(condition: Condition | None) -> list[tuple[str, float]]:
+def _trace_line(check: Check) -> str:
+    """One test of a trace for an admin reading a failed rule test: fact test threshold (value), holds."""
+    subject = check.fact or check.test
+    value = "unknown" if check.value is None else check.value
+    return f"{subject} {check.test} {check.threshold} ({value}): {check.holds}"
+
+
+def thresholds(condition: Condition | None) -> list[tuple[str, int | float]]:
     """Every (fact, threshold) a rule compares against."""
     if condition is None:
         return []
     if isinstance(condition, Compare):
-        return [(condition.fact, float(condition.threshold))]
+        return [(condition.fact, condition.threshold)]
     if isinstance(condition, FirstCrossing):
-        value = float(condition.threshold)
+        value = condition.threshold
         return [(condition.current.fact, value), (condition.previous.fact, value)]
     found = []
     for part in getattr(condition, "parts", []) or ([condition.part] if hasattr(condition, "part") else []):
@@ -187,6 +190,6 @@ def coverage_gaps(rules: tuple[Rule, ...], coverage: Coverage) -> list[SourceErr
         for fact, value in thresholds(rule.condition):
             if (fact, value) not in tested:
                 gaps.append(
-                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {value:g}")
+                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {value}")
                 )
     return gaps

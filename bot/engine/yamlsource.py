@@ -1,9 +1,8 @@
-"""Strict YAML reading that remembers the line of every key and item, for file:line errors."""
+"""Strict YAML parsing that remembers the line of every key and item, for file:line errors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -92,27 +91,55 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 
-def display_path(path: Path) -> str:
-    """The path as an admin would type it: relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+@dataclass(frozen=True)
+class SourceFile:
+    """The text of one file an admin edits, with the path errors name it by."""
+
+    path: str
+    text: str
 
 
-def read_yaml(path: Path) -> Any:
-    """Parses one YAML file strictly; any syntax problem becomes a SourceErrors naming file and line."""
-    shown = display_path(path)
+# More values than any rule or profile file holds once its aliases are expanded: a file of a few hundred bytes
+# whose aliases nest ("a billion laughs") would otherwise expand to gigabytes when read.
+MAX_EXPANDED_VALUES = 200_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values the node stands for with every alias expanded (shared nodes are counted once each use)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1  # a node that refers to itself is refused by the loader; this only ends the walk
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
+
+
+def parse_yaml(source: SourceFile) -> Any:
+    """Parses one YAML text strictly; any syntax problem becomes a SourceErrors naming file and line."""
+    loader = _StrictLoader(source.text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceErrors([SourceError(shown, 0, f"cannot read the file: {exc}")]) from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_EXPANDED_VALUES:
+            raise SourceErrors(
+                [SourceError(source.path, 1, f"the file expands to more than {MAX_EXPANDED_VALUES:,} values (aliases)")]
+            )
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SourceErrors([SourceError(shown, line, problem)]) from None
+        raise SourceErrors([SourceError(source.path, line, problem)]) from None
     except yaml.YAMLError as exc:
-        raise SourceErrors([SourceError(shown, 0, f"invalid YAML: {exc}")]) from None
+        raise SourceErrors([SourceError(source.path, 0, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise SourceErrors([SourceError(source.path, 0, "the file nests too deeply to read")]) from None
+    finally:
+        loader.dispose()

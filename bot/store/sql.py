@@ -37,9 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.paths import DEFAULT_DATABASE_FILE
 from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
 
-DEFAULT_DATABASE_PATH = Path("incentive-bot.sqlite3")
+DEFAULT_DATABASE_PATH = DEFAULT_DATABASE_FILE
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Long enough to outlast another process's write transaction instead of failing with "database is locked".

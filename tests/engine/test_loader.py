@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.engine import Engine
 from bot.engine.yamlsource import SourceErrors
+from bot.loading import load_engine
 
 JILIN = "policies/jilin-pharma.yaml"
 
@@ -24,7 +24,7 @@ def break_file(rules_dir: Path, relative: str, old: str, new: str) -> int:
 
 def load_errors(rules_dir: Path) -> list[str]:
     with pytest.raises(SourceErrors) as caught:
-        Engine.load(rules_dir)
+        load_engine(rules_dir)
     return [str(e) for e in caught.value.errors]
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.engine.engine import Engine
 from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED
+from handlers import phrases
 
 TODAY = date(2026, 11, 22)
 YI, WAN = 100_000_000, 10_000
@@ -46,7 +47,9 @@ def test_an_empty_profile_leaves_every_rule_undetermined_for_want_of_a_region(en
 def test_a_region_less_precise_than_a_rules_scope_leaves_it_open(engine: Engine) -> None:
     match, result = result_for(engine, {"region": "吉林省/通化市"}, "dongchang-enterprise-service", date(2021, 6, 1))
     assert result.status == UNDETERMINED
-    assert "所在地区 吉林省通化市 不够具体" in match.why(result)[0].text
+    region = match.why(result)[0]
+    assert (region.test, region.holds, region.value) == ("within", None, "吉林省/通化市")
+    assert "所在地区 吉林省通化市 不够具体" in phrases.check_line(region, engine.ruleset.catalogue, "zh-Hans")
 
 
 def test_a_provincial_rule_applies_to_a_district_of_that_province(engine: Engine) -> None:
@@ -100,7 +103,10 @@ def test_the_trace_reads_as_sentences_with_amounts_in_chinese_units(engine: Engi
         "revenue_last_year": 8 * YI,
     }
     match, result = result_for(engine, profile, "jilin-12-revenue-milestone")
-    text = "\n".join(line.text for line in match.why(result))
+    checks = match.why(result)
+    revenue = next(c for c in checks if c.fact == "revenue")
+    assert (revenue.value, revenue.threshold, revenue.previous_value) == (12 * YI, 10 * YI, 8 * YI)
+    text = "\n".join(phrases.check_line(c, engine.ruleset.catalogue, "zh-Hans") for c in checks)
     assert "所在地区 吉林省长春市 属于 吉林省" in text
     assert "本年度营业收入 12亿元 > 10亿元" in text
     assert "上年度营业收入 8亿元 ≤ 10亿元" in text
@@ -125,7 +131,13 @@ def test_a_near_miss_says_what_would_make_it_match(engine: Engine) -> None:
     }
     match, result = result_for(engine, profile, "jilin-14-project-interest")
     assert result.near_miss
-    text = match.missing_condition(result)
+    missed = match.shortfall(result)
+    assert (missed.requirement.fact, missed.requirement.test, missed.requirement.threshold) == (
+        "project_investment",
+        "at_least",
+        3000 * WAN,
+    )
+    text = phrases.shortfall(missed, engine.ruleset.catalogue, "zh-Hans")
     assert "重大产业化项目投资额 ≥ 3000万元" in text and "2500万元" in text
 
 
@@ -151,10 +163,10 @@ def test_formula_estimates_are_capped(engine: Engine) -> None:
     match, result = result_for(engine, {**base, "equipment_investment": 300 * WAN}, "jilin-18-tech-upgrade-equipment")
     amount = match.amount(result)
     assert (amount.estimate_yuan, amount.max_yuan) == (60 * WAN, 100 * WAN)
-    assert "约60万元" in amount.text
+    assert "约60万元" in phrases.amount(amount, engine.ruleset.catalogue, "zh-Hans")
     match, result = result_for(engine, {**base, "equipment_investment": 900 * WAN}, "jilin-18-tech-upgrade-equipment")
-    assert match.amount(result).estimate_yuan == 100 * WAN
-    assert "超过上限" in match.amount(result).text
+    assert match.amount(result).estimate_yuan == 100 * WAN and match.amount(result).capped
+    assert "超过上限" in phrases.amount(match.amount(result), engine.ruleset.catalogue, "zh-Hans")
 
 
 def test_interest_subsidy_is_loan_times_rate_capped(engine: Engine) -> None:
@@ -174,12 +186,13 @@ def test_a_range_reward_reports_both_ends_and_no_estimate(engine: Engine) -> Non
     match, result = result_for(engine, profile, "jilin-12-revenue-milestone")
     amount = match.amount(result)
     assert (amount.min_yuan, amount.max_yuan, amount.estimate_yuan) == (50 * WAN, 200 * WAN, None)
-    assert amount.text == "50万元—200万元"
+    assert phrases.amount(amount, engine.ruleset.catalogue, "zh-Hans") == "50万元—200万元"
 
 
 def test_a_per_variety_cap_says_so(engine: Engine) -> None:
     match, result = result_for(engine, {"region": "吉林省", "projects": ["biologics_rnd"]}, "jilin-6-biologics-rnd")
-    assert match.amount(result).text == "每个品种最高500万元"
+    assert match.amount(result).reward.per_variety
+    assert phrases.amount(match.amount(result), engine.ruleset.catalogue, "zh-Hans") == "每个品种最高500万元"
 
 
 def test_deadlines_count_days_left_and_know_when_a_window_has_closed(engine: Engine) -> None:
@@ -187,15 +200,19 @@ def test_deadlines_count_days_left_and_know_when_a_window_has_closed(engine: Eng
     match, result = result_for(engine, profile, "jilin-1-clinical-trial")
     schedule = match.schedule(result)
     assert schedule.next.date == date(2026, 12, 15) and schedule.days_left == 23
-    assert "还剩 23 天" in schedule.summary() and "示例" in schedule.summary()
+    assert schedule.next.call is not None and schedule.next.call.example
+    summary = phrases.schedule_summary(schedule, "zh-Hans")
+    assert "还剩 23 天" in summary and "示例" in summary
     match, result = result_for(engine, profile, "jilin-1-clinical-trial", today=date(2026, 12, 15))
     assert match.schedule(result).days_left == 0
     match, result = result_for(engine, profile, "jilin-1-clinical-trial", today=date(2027, 1, 1))
     schedule = match.schedule(result)
     assert schedule.next is None and len(schedule.expired) == 1
-    assert "2026-12-15(已截止)" in schedule.summary()
+    assert "2026-12-15(已截止)" in phrases.schedule_summary(schedule, "zh-Hans")
 
 
 def test_a_rule_without_any_date_says_dates_are_not_published(engine: Engine) -> None:
     match, result = result_for(engine, {"region": "吉林省", "industries": ["tcm"]}, "jilin-tax-policies")
-    assert match.schedule(result).summary() == "申报时间尚未公布"
+    schedule = match.schedule(result)
+    assert schedule.next is None and schedule.last_expired is None
+    assert phrases.schedule_summary(schedule, "zh-Hans") == "申报时间尚未公布"

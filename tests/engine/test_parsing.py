@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import cn2an
@@ -10,8 +11,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import parsing
+from bot.engine.model import ChoiceOption, Question
 from bot.engine.parsing import (
     MATCH_THRESHOLD,
+    PROBLEMS,
     Invalid,
     Ok,
     Option,
@@ -24,7 +27,9 @@ from bot.engine.parsing import (
     parse_number,
     parse_region,
 )
-from bot.engine.regions import RegionIndex, load_region_index
+from bot.engine.regions import RegionIndex
+from bot.loading import load_region_index
+from handlers import phrases
 
 INDUSTRIES = (
     Option("tcm", ("中药", "中医药", "tcm")),
@@ -51,10 +56,32 @@ def regions() -> RegionIndex:
     return load_region_index()
 
 
-def assert_invalid_with_hint(result: object) -> Invalid:
-    assert isinstance(result, Invalid)
-    assert result.reason and result.hint
-    return result
+def _question(kind: str) -> Question:
+    """A question of the kind a parser serves, for wording its refusals as a contact reads them."""
+    options = tuple(ChoiceOption(o.value, {"zh-Hans": o.label}) for o in INDUSTRIES)
+    texts = {"zh-Hans": "问题"}
+    return Question("x", kind, texts, texts, texts, options if kind in ("choice", "multi_choice") else ())
+
+
+@dataclass(frozen=True)
+class Said:
+    """A refusal and how the contact reads it (Simplified Chinese)."""
+
+    invalid: Invalid
+    reason: str
+    hint: str
+
+
+def said(result: object, kind: str) -> Said:
+    assert isinstance(result, Invalid) and result.problem in PROBLEMS
+    reason, hint = phrases.problem(result, _question(kind), "zh-Hans")
+    return Said(result, reason, hint)
+
+
+def assert_invalid_with_hint(result: object, kind: str) -> Said:
+    refusal = said(result, kind)
+    assert refusal.reason and refusal.hint
+    return refusal
 
 
 # --- money ---------------------------------------------------------------------------------------------
@@ -119,13 +146,12 @@ def test_parse_money_accepts_the_ways_people_write_amounts(text: str, yuan: int)
     ],
 )
 def test_parse_money_refuses_what_is_not_one_amount_in_yuan(text: str, reason_part: str) -> None:
-    result = assert_invalid_with_hint(parse_money(text))
+    result = assert_invalid_with_hint(parse_money(text), "money")
     assert reason_part in result.reason
 
 
 def test_parse_money_says_how_to_write_an_amount() -> None:
-    result = parse_money("很多")
-    assert isinstance(result, Invalid)
+    result = said(parse_money("很多"), "money")
     assert "3000万" in result.hint and "元" in result.hint
 
 
@@ -172,7 +198,7 @@ def test_parse_number_accepts_digits_and_chinese_numerals(text: str, value: floa
 
 @pytest.mark.parametrize("text", ["", "abc", "3-5", "十二个", "1.2.3"])
 def test_parse_number_refuses_what_is_not_one_number(text: str) -> None:
-    assert_invalid_with_hint(parse_number(text))
+    assert_invalid_with_hint(parse_number(text), "number")
 
 
 # --- rates ---------------------------------------------------------------------------------------------
@@ -203,12 +229,11 @@ def test_parse_fraction_reads_percentages_and_fractions(text: str, fraction: flo
 
 @pytest.mark.parametrize("text", ["", "-1%", "-0.5", "101", "101%", "百分之二百", "abc", "3%-5%", "1"])
 def test_parse_fraction_refuses_impossible_or_unclear_rates(text: str) -> None:
-    assert_invalid_with_hint(parse_fraction(text))
+    assert_invalid_with_hint(parse_fraction(text), "rate")
 
 
 def test_parse_fraction_hint_explains_how_a_bare_number_is_read() -> None:
-    result = parse_fraction("abc")
-    assert isinstance(result, Invalid)
+    result = said(parse_fraction("abc"), "rate")
     assert "4.35" in result.hint and "0.0435" in result.hint
 
 
@@ -239,7 +264,7 @@ def test_parse_bool_reads_no(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "也许", "是不是", "maybe", "2"])
 def test_parse_bool_refuses_unclear_answers(text: str) -> None:
-    assert_invalid_with_hint(parse_bool(text))
+    assert_invalid_with_hint(parse_bool(text), "bool")
 
 
 # --- choices -------------------------------------------------------------------------------------------
@@ -267,19 +292,19 @@ def test_parse_choice_matches_values_labels_synonyms_and_typos(text: str, value:
 
 @pytest.mark.parametrize("text", ["", "天气很好", "火箭", "化学药和中药", "xyz"])
 def test_parse_choice_refuses_unrelated_or_several_answers_and_lists_the_options(text: str) -> None:
-    result = assert_invalid_with_hint(parse_choice(text, INDUSTRIES))
+    result = assert_invalid_with_hint(parse_choice(text, INDUSTRIES), "choice")
     assert "生物药" in result.hint and "医疗器械" in result.hint
 
 
 def test_parse_choice_never_guesses_between_two_equally_close_options() -> None:
     options = (Option("a", ("生物药甲",)), Option("b", ("生物药乙",)))
-    assert_invalid_with_hint(parse_choice("生物药丙", options))
+    assert_invalid_with_hint(parse_choice("生物药丙", options), "choice")
 
 
 def test_parse_choice_does_not_guess_a_typo_in_a_three_character_label() -> None:
     # One wrong character in three is too far from "化妆品" to be sure (fuzz.ratio 67 < MATCH_THRESHOLD).
     assert MATCH_THRESHOLD > 67
-    assert_invalid_with_hint(parse_choice("化状品", INDUSTRIES))
+    assert_invalid_with_hint(parse_choice("化状品", INDUSTRIES), "choice")
 
 
 @pytest.mark.parametrize(
@@ -302,7 +327,7 @@ def test_parse_multi_choice_reads_lists_in_option_order(text: str, values: list[
 
 
 def test_parse_multi_choice_names_the_part_it_does_not_understand() -> None:
-    result = assert_invalid_with_hint(parse_multi_choice("中药、火箭", INDUSTRIES))
+    result = assert_invalid_with_hint(parse_multi_choice("中药、火箭", INDUSTRIES), "multi_choice")
     assert "火箭" in result.reason
 
 
@@ -330,14 +355,14 @@ def test_parse_region_gives_the_path(regions: RegionIndex, text: str, path: str)
 
 
 def test_parse_region_lists_the_candidates_of_an_ambiguous_name(regions: RegionIndex) -> None:
-    result = assert_invalid_with_hint(parse_region("朝阳区", regions))
+    result = assert_invalid_with_hint(parse_region("朝阳区", regions), "region")
     assert "北京市/朝阳区" in result.hint and "吉林省/长春市/朝阳区" in result.hint
-    result = assert_invalid_with_hint(parse_region("吉林", regions))
+    result = assert_invalid_with_hint(parse_region("吉林", regions), "region")
     assert "吉林省/吉林市" in result.hint
 
 
 def test_parse_region_refuses_an_unknown_place_with_an_example(regions: RegionIndex) -> None:
-    result = assert_invalid_with_hint(parse_region("火星基地", regions))
+    result = assert_invalid_with_hint(parse_region("火星基地", regions), "region")
     assert "东昌区" in result.hint
 
 
@@ -400,14 +425,14 @@ def test_a_negated_option_is_refused_not_inverted(text: str) -> None:
         Option("new_drug_certificate", ("新药证书",)),
     ]
     result = parse_multi_choice(text, options)
-    assert isinstance(result, Invalid) and "否定" in result.reason
+    assert "否定" in said(result, "multi_choice").reason
     assert isinstance(parse_choice(text, options), Invalid)
 
 
 def test_every_piece_joined_by_he_must_be_understood() -> None:
     options = [Option("tcm", ("中药", "中医药")), Option("biologics", ("生物药",))]
     result = parse_multi_choice("中药和西药", options)
-    assert isinstance(result, Invalid) and "西药" in result.reason
+    assert "西药" in said(result, "multi_choice").reason
     assert parse_multi_choice("中药和生物药", options) == Ok(["tcm", "biologics"])
 
 
@@ -418,7 +443,7 @@ def test_two_characters_are_not_fuzzy_matched() -> None:
 @pytest.mark.parametrize("text", ["0.8", "0.5", "1", "0.21"])
 def test_a_bare_rate_that_could_be_a_percentage_or_a_fraction_is_asked_again(text: str) -> None:
     result = parse_fraction(text)
-    assert isinstance(result, Invalid) and "%" in result.hint
+    assert "%" in said(result, "rate").hint
 
 
 def test_small_bare_rates_are_fractions_and_larger_ones_percentages() -> None:

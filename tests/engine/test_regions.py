@@ -9,7 +9,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine.regions import DEFAULT_REGIONS_FILE, SEPARATOR, RegionIndex, load_region_index
+from bot.engine.regions import SEPARATOR, RegionIndex
+from bot.loading import REGIONS_FILE, load_region_index
+from bot.paths import shipped_data_dir
+
+DEFAULT_REGIONS_FILE = shipped_data_dir() / REGIONS_FILE
 
 JILIN_CITIES = {
     "长春市", "吉林市", "四平市", "辽源市", "通化市", "白山市", "松原市", "白城市", "延边朝鲜族自治州",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.engine.engine import Engine
-from bot.engine.loader import DEFAULT_RULES_DIR, TESTS_DIR, quote_occurs
+from bot.engine.loader import quote_occurs
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
+from bot.loading import read_sources
 
 
 def test_every_quote_occurs_verbatim_in_its_source_document(engine: Engine) -> None:
@@ -56,9 +55,8 @@ def test_support_rules_without_an_amount_in_the_source_carry_none(engine: Engine
             assert rule.reward.cap is None and rule.reward.minimum is None, rule.id
 
 
-@pytest.mark.parametrize("rules_dir", [DEFAULT_RULES_DIR])
-def test_all_rule_tests_pass_and_cover_every_rule_and_threshold(engine: Engine, rules_dir) -> None:
-    report, coverage = run_rule_tests(rules_dir / TESTS_DIR, engine.matcher)
+def test_all_rule_tests_pass_and_cover_every_rule_and_threshold(engine: Engine) -> None:
+    report, coverage = run_rule_tests(read_sources().tests, engine.matcher)
     assert report.cases >= 60
     assert [str(f) for f in report.failures] == []
     assert [str(g) for g in coverage_gaps(engine.ruleset.rules, coverage)] == []

@@ -1,0 +1,133 @@
+"""Reads the rules and data folders from disk and hands their texts to the engine: the engine's only way in."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gc
+from pathlib import Path
+from typing import Any
+
+from bot.engine.engine import Engine
+from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
+from bot.engine.regions import RegionIndex, region_index_from_yaml
+from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.paths import shipped_data_dir, shipped_rules_dir
+
+REGIONS_FILE = "regions.yaml"
+DOCUMENTS_DIR = "policies"
+# Rule files are a few kilobytes and source documents tens of kilobytes; a file far beyond that is a mistake
+# (or an attack) and is refused before it is read into memory.
+MAX_RULE_FILE_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = 8 << 20
+
+
+def display_path(path: Path) -> str:
+    """The path as an admin would type it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class _Reader:
+    """Reads files as UTF-8 text, collecting the ones that cannot be read instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.unreadable: list[SourceError] = []
+
+    def read(self, path: Path, limit: int = MAX_RULE_FILE_BYTES) -> SourceFile | None:
+        shown = display_path(path)
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                self.unreadable.append(SourceError(shown, 0, f"the file is {size:,} bytes; at most {limit:,} are read"))
+                return None
+            return SourceFile(shown, path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            self.unreadable.append(
+                SourceError(shown, 0, f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")
+            )
+        except OSError as exc:
+            self.unreadable.append(SourceError(shown, 0, f"cannot read the file: {exc.strerror}"))
+        return None
+
+    def read_all(
+        self, folder: Path, pattern: str = "*.yaml", limit: int = MAX_RULE_FILE_BYTES
+    ) -> tuple[SourceFile, ...]:
+        paths = sorted(folder.glob(pattern)) if folder.is_dir() else []
+        return tuple(source for source in (self.read(path, limit) for path in paths) if source is not None)
+
+
+def read_sources(rules_dir: Path | None = None, data_dir: Path | None = None) -> RuleSources:
+    """The texts of a rules folder and a data folder (the shipped ones by default)."""
+    rules_dir = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
+    data_dir = Path(data_dir) if data_dir is not None else shipped_data_dir()
+    reader = _Reader()
+    catalogue_path = rules_dir / CATALOGUE_FILE
+    catalogue = reader.read(catalogue_path) if catalogue_path.is_file() else None
+    regions = reader.read(data_dir / REGIONS_FILE) or SourceFile(display_path(data_dir / REGIONS_FILE), "{}")
+    documents_dir = data_dir / DOCUMENTS_DIR
+    texts = reader.read_all(documents_dir, "*.txt", MAX_DOCUMENT_BYTES)
+    sources = RuleSources(
+        catalogue=catalogue,
+        regions=regions,
+        policies=reader.read_all(rules_dir / POLICY_DIR),
+        calls=reader.read_all(rules_dir / CALLS_DIR),
+        tests=reader.read_all(rules_dir / TESTS_DIR),
+        documents=reader.read_all(documents_dir),
+        document_texts={Path(text.path).name: text for text in texts},
+    )
+    if catalogue is None:
+        reader.unreadable.append(SourceError(display_path(catalogue_path), 0, "the question catalogue is missing"))
+    return dataclasses.replace(sources, unreadable=tuple(reader.unreadable))
+
+
+MAX_PROFILE_BYTES = 256 << 10
+
+
+def read_profile(path: Path) -> Any:
+    """The facts of a profile file (YAML or JSON); raises SourceErrors for a file that cannot be read or parsed.
+
+    An empty file is refused too: it would silently match as "everything unknown".
+    """
+    reader = _Reader()
+    source = reader.read(Path(path), MAX_PROFILE_BYTES)
+    if source is None:
+        raise SourceErrors(reader.unreadable)
+    data = parse_yaml(source)
+    if data is None:
+        empty = SourceError(source.path, 1, "the profile is empty; write facts such as 'region: 吉林省长春市'")
+        raise SourceErrors([empty])
+    return data
+
+
+def load_region_index(path: Path | None = None) -> RegionIndex:
+    """The region hierarchy from a regions file; the shipped data/regions.yaml is read once and kept."""
+    if path is None:
+        return _shipped_region_index()
+    reader = _Reader()
+    source = reader.read(Path(path))
+    if source is None:
+        raise SourceErrors(reader.unreadable)
+    return region_index_from_yaml(source)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_region_index() -> RegionIndex:
+    return load_region_index(shipped_data_dir() / REGIONS_FILE)
+
+
+def load_engine(rules_dir: Path | None = None, data_dir: Path | None = None) -> Engine:
+    """Reads and compiles a rules folder; raises SourceErrors (file:line) instead of returning broken rules."""
+    return Engine.build(read_sources(rules_dir, data_dir))
+
+
+def settle_heap() -> None:
+    """Moves everything loaded so far out of the garbage collector's scans.
+
+    A loaded rule set is tens of thousands of long-lived objects; without this, each full collection walks
+    them all and shows up as a latency spike in the middle of a match. Call it once after start-up loading.
+    """
+    gc.collect()
+    gc.freeze()
