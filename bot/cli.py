@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.channels.terminal import run_terminal
+from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import SourceErrors
 from bot.loading import read_profile, read_sources, settle_heap
 from bot.settings import SettingsError, describe_settings, load_settings
+from bot.store.memory import MemoryChatStore
 from handlers import phrases
 from handlers.enterprise import EnterpriseConversation
 from handlers.report import match_json, match_text
@@ -146,7 +148,9 @@ def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
         return EXIT_RULES
     engine = loaded[0]
     today = args.date or date.today()
-    run_terminal(EnterpriseConversation(lambda: engine, lambda: today), stdin, out)
+    # The interview lives only as long as the session: an admin trying rules starts afresh each time.
+    dispatcher = Dispatcher(MemoryChatStore(), EnterpriseConversation(lambda: engine, lambda: today))
+    run_terminal(dispatcher, stdin, out)
     return EXIT_OK
 
 

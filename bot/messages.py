@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class ChatKey(NamedTuple):
+    """Which chat: the channel it is on ("telegram", "web", "terminal") and its id there."""
+
+    channel: str
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.id}"
 
 
 @dataclass(frozen=True)
 class Incoming:
     """One thing a person did in a chat: wrote text, sent a command, or pressed a button."""
 
-    chat_id: int
+    chat: ChatKey
     text: str = ""
     command: str | None = None  # "start" for "/start", without the slash or bot name
     callback_data: str | None = None  # the data of a pressed inline button

@@ -15,6 +15,7 @@ from telegram import Update
 
 from bot.channels.telegram import TelegramChannel, build_application, register_commands
 from bot.channels.webhook import webhook_app
+from bot.dispatcher import Dispatcher
 from bot.loading import load_engine, settle_heap
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.settings import Settings, SettingsError
@@ -56,7 +57,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     settle_heap()
-    channel = TelegramChannel(EnterpriseConversation(lambda: engine, date.today), store)
+    channel = TelegramChannel(Dispatcher(store, EnterpriseConversation(lambda: engine, date.today)))
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
     application = build_application(
         token, channel, settings.TELEGRAM_API_BASE_URL, bool(webhook_url), settings.MAX_CONCURRENT_UPDATES

@@ -52,7 +52,7 @@ class EnterpriseConversation:
 
     def handle(self, incoming: Incoming, state: ChatState) -> Reply:
         """Routes a command, a button press or a text answer; mutates state, returns what to say."""
-        if state.version == 0 and incoming.language_code:
+        if state.new and incoming.language_code:
             state.language = language_for(incoming.language_code)
         if incoming.callback_data is not None:
             return self._button(incoming.callback_data, state)

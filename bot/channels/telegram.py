@@ -23,14 +23,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.messages import Incoming, Outgoing
-from bot.store.base import ChatStore
-from bot.store.updates import update_chat
-from handlers.enterprise import EnterpriseConversation, Reply
+from bot.dispatcher import Dispatcher
+from bot.messages import ChatKey, Incoming, Outgoing
 from handlers.texts import COMMANDS, language_for, t
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
 BLOCKED_STATUSES = {"kicked", "left", "banned"}
 FLOOD_RETRIES = 3
 
@@ -91,25 +90,31 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+def chat_key(chat_id: int) -> ChatKey:
+    return ChatKey(CHANNEL, chat_id)
+
+
 def to_incoming(update: Update) -> Incoming | None:
     """The channel-neutral view of a Telegram update, or None for updates the conversation ignores."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None:
         return None
+    key = chat_key(chat.id)
     language = user.language_code if user else None
     if update.callback_query is not None:
         return Incoming(
-            chat.id, callback_data=update.callback_query.data or "", language_code=language, update_id=update.update_id
+            key, callback_data=update.callback_query.data or "", language_code=language, update_id=update.update_id
         )
     message = update.message
     if message is None or message.text is None:
         return None
     text = message.text.strip()
     if text.startswith("/"):
-        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-        return Incoming(chat.id, command=command, language_code=language, update_id=update.update_id)
-    return Incoming(chat.id, text=text, language_code=language, update_id=update.update_id)
+        words = text[1:].split(maxsplit=1)
+        command = words[0].split("@", 1)[0].lower() if words else ""
+        return Incoming(key, command=command, language_code=language, update_id=update.update_id)
+    return Incoming(key, text=text, language_code=language, update_id=update.update_id)
 
 
 def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -167,42 +172,39 @@ def markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    """Wires the conversation and the store into a python-telegram-bot Application."""
+    """Translates Telegram updates for the dispatcher and delivers its replies through the Bot API."""
 
-    def __init__(self, conversation: EnterpriseConversation, store: ChatStore):
-        self.conversation, self.store = conversation, store
+    def __init__(self, dispatcher: Dispatcher):
+        self.dispatcher = dispatcher
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Reads the chat's state, lets the conversation decide, saves, then sends (a lost race is retried)."""
+        """Hands the update to the dispatcher, then sends what it replies."""
         if update.my_chat_member is not None:
             await self._track_membership(update)
             return
         incoming = to_incoming(update)
         if incoming is None:
             return
-        _, reply = await update_chat(
-            self.store, incoming.chat_id, lambda state: self.conversation.handle(incoming, state)
-        )
-        if reply.forget:
-            await self.store.forget(incoming.chat_id)
-        await self.deliver(update, context, reply)
+        messages = await self.dispatcher.handle(incoming)
+        await self.deliver(update, context, messages)
 
     async def _track_membership(self, update: Update) -> None:
         member = update.my_chat_member
-        active = member.new_chat_member.status not in BLOCKED_STATUSES
-        await self.store.set_active(member.chat.id, active)
-        log.info("chat %s %s the bot", member.chat.id, "unblocked" if active else "blocked")
+        if member.new_chat_member.status in BLOCKED_STATUSES:
+            await self.dispatcher.chat_blocked(chat_key(member.chat.id))
+        else:
+            await self.dispatcher.chat_unblocked(chat_key(member.chat.id))
 
-    async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, messages: list[Outgoing]) -> None:
         """Sends the reply: edits the pressed message where asked, answers the button press, splits long text."""
         query = update.callback_query
         answered = None
         if query is not None:
             # The button's spinner stops independently of the reply, so both go out at once.
-            notice = next((m.notice for m in reply.messages if m.notice), None)
+            notice = next((m.notice for m in messages if m.notice), None)
             answered = asyncio.ensure_future(_quietly(honouring_flood_control(lambda: query.answer(text=notice))))
         chat_id = update.effective_chat.id
-        for outgoing in coalesce(reply.messages):
+        for outgoing in coalesce(messages):
             if not outgoing.text:
                 continue
             if outgoing.edit and query is not None and query.message is not None and await self._edit(query, outgoing):
@@ -240,8 +242,7 @@ class TelegramChannel:
                     )
                 )
             except Forbidden:
-                await self.store.set_active(chat_id, False)
-                log.info("chat %s blocked the bot; marked inactive", chat_id)
+                await self.dispatcher.chat_blocked(chat_key(chat_id))
                 return
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TextIO
 
-from bot.messages import Incoming, Outgoing
-from bot.store.base import ChatState
-from handlers.enterprise import EnterpriseConversation
+from bot.dispatcher import Dispatcher
+from bot.messages import ChatKey, Incoming, Outgoing
 
-TERMINAL_CHAT_ID = 0
+TERMINAL_CHAT = ChatKey("terminal", 0)
 INTRO = "输入回答,或输入方括号里的数字代替按按钮;/help 查看命令,/quit 退出。\n"
 
 
@@ -35,17 +35,21 @@ def to_incoming(line: str, choices: list[str]) -> Incoming:
     """A typed line as the channel-neutral Incoming: a command, a numbered button, or a text answer."""
     text = line.strip()
     if text.startswith("/"):
-        return Incoming(TERMINAL_CHAT_ID, command=text[1:].split()[0].lower() if len(text) > 1 else "")
-    if text.isdigit() and 1 <= int(text) <= len(choices):
-        return Incoming(TERMINAL_CHAT_ID, callback_data=choices[int(text) - 1])
-    return Incoming(TERMINAL_CHAT_ID, text=text)
+        words = text[1:].split()
+        return Incoming(TERMINAL_CHAT, command=words[0].lower() if words else "")
+    if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(choices):
+        return Incoming(TERMINAL_CHAT, callback_data=choices[int(text) - 1])
+    return Incoming(TERMINAL_CHAT, text=text)
 
 
-def run_terminal(conversation: EnterpriseConversation, stdin: TextIO, out: TextIO) -> None:
-    """Runs the conversation until end of input or /quit; the state lives only for this session."""
-    state = ChatState(TERMINAL_CHAT_ID)
+def run_terminal(dispatcher: Dispatcher, stdin: TextIO, out: TextIO) -> None:
+    """Runs the conversation until end of input or /quit, through the same update cycle as every channel."""
+    asyncio.run(_converse(dispatcher, stdin, out))
+
+
+async def _converse(dispatcher: Dispatcher, stdin: TextIO, out: TextIO) -> None:
     print(INTRO, file=out)
-    choices = render(conversation.handle(Incoming(TERMINAL_CHAT_ID, command="start"), state).messages, out)
+    choices = render(await dispatcher.handle(Incoming(TERMINAL_CHAT, command="start")), out)
     while True:
         out.write("> ")
         out.flush()
@@ -55,10 +59,7 @@ def run_terminal(conversation: EnterpriseConversation, stdin: TextIO, out: TextI
             return
         if not line.strip():
             continue
-        reply = conversation.handle(to_incoming(line, choices), state)
-        state.version += 1
-        if reply.forget:
-            state = ChatState(TERMINAL_CHAT_ID, language=state.language)
-        new_choices = render(reply.messages, out)
-        if new_choices or any(m.text and not m.edit for m in reply.messages):
+        messages = await dispatcher.handle(to_incoming(line, choices))
+        new_choices = render(messages, out)
+        if new_choices or any(m.text and not m.edit for m in messages):
             choices = new_choices

@@ -137,10 +137,9 @@ _LATIN_NAMES = {
     "澳门": ("macau", "macao"),
 }
 
-# A Latin form of a part: its letters, the suffix of its name ("" if none), whether that suffix must be
-# typed (辉县 has no short name, so it is "Huixian" or "Hui County" but never plain "Hui"), and whether the
-# letters are its usual reading.
-_LatinForm = tuple[str, str, bool, bool]
+# A Latin form of a part: its letters, the suffix of its name ("" if none), and whether that suffix must
+# be typed: 辉县 has no short name, so it is "Huixian" or "Hui County" but never plain "Hui".
+_LatinForm = tuple[str, str, bool]
 # Where, in the key of what was typed, a 省/市/区 word follows a name, with the suffixes it may mean.
 _Constraints = tuple[tuple[int, frozenset[str]], ...]
 
@@ -153,10 +152,10 @@ def _letters(text: str) -> str:
     return _NOT_LATIN_LETTER.sub("", text.lower())
 
 
-def _readings(name: str) -> list[tuple[str, bool]]:
-    """The pinyin a name may be typed in, each flagged True if it is the usual reading; ü as v or as u.
+def _readings(name: str) -> list[str]:
+    """The pinyin a name may be typed in: its usual reading, the likeliest others, any conventional spelling.
 
-    The usual reading comes first, then the likeliest others, then any conventional English spelling.
+    ü is written both as v (as pypinyin does) and as u.
     """
     # pypinyin gives each character's usual reading first (the one lazy_pinyin picks), so the first pick is
     # the usual reading of the whole name.  Its tone marks are taken off here: twice as fast as Style.NORMAL.
@@ -164,18 +163,14 @@ def _readings(name: str) -> list[tuple[str, bool]]:
         list(dict.fromkeys(_letters(reading.translate(_TONELESS)) for reading in character))
         for character in pinyin(name, style=Style.TONE, heteronym=True)
     ]
-    found: dict[str, bool] = {}
+    found: dict[str, None] = {}
     for picks in _likeliest_picks([len(choice) - 1 for choice in choices]):
         if len(found) >= _MAX_READINGS:
             break
-        reading = _letters("".join(choice[pick] for choice, pick in zip(choices, picks, strict=True)))
-        found.setdefault(reading, not any(picks))
-    found.update(dict.fromkeys(_LATIN_NAMES.get(name, ()), True))
-    for reading, usual in list(found.items()):
-        if "v" in reading:
-            with_u = reading.replace("v", "u")
-            found[with_u] = found.get(with_u, False) or usual
-    return [(reading, usual) for reading, usual in found.items() if reading]
+        found["".join(choice[pick] for choice, pick in zip(choices, picks, strict=True))] = None
+    found.update(dict.fromkeys(_LATIN_NAMES.get(name, ())))
+    found.update(dict.fromkeys(reading.replace("v", "u") for reading in list(found) if "v" in reading))
+    return [reading for reading in found if reading]
 
 
 def _likeliest_picks(last: list[int]) -> Iterator[tuple[int, ...]]:
@@ -194,10 +189,10 @@ def _picks_adding_up_to(last: list[int], start: int, total: int) -> Iterator[tup
             yield (pick, *rest)
 
 
-def _latin_forms(name: str, readings: dict[str, list[tuple[str, bool]]]) -> list[_LatinForm]:
+def _latin_forms(name: str, readings: dict[str, list[str]]) -> list[_LatinForm]:
     """How a part is written in pinyin: its short name, or its full name and its stem with the suffix typed."""
 
-    def read(text: str) -> list[tuple[str, bool]]:
+    def read(text: str) -> list[str]:
         if text not in readings:
             readings[text] = _readings(text)
         return readings[text]
@@ -205,16 +200,14 @@ def _latin_forms(name: str, readings: dict[str, list[tuple[str, bool]]]) -> list
     suffix = _suffix(name)
     short = _short_name(name)
     if short is not None:
-        return [(reading, suffix, False, usual) for reading, usual in read(short)]
-    forms = [(reading, suffix, False, usual) for reading, usual in read(name)]
+        return [(reading, suffix, False) for reading in read(short)]
+    forms = [(reading, suffix, False) for reading in read(name)]
     if suffix:
-        forms += [(reading, suffix, True, usual) for reading, usual in read(name[: -len(suffix)])]
+        forms += [(reading, suffix, True) for reading in read(name[: -len(suffix)])]
     return forms
 
 
-def _latin_spellings(
-    region: _Region, readings: dict[str, list[tuple[str, bool]]]
-) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
+def _latin_spellings(region: _Region, readings: dict[str, list[str]]) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
     """Every Latin key of a region, in the combinations of _spellings, with the forms it is made of."""
     forms: list[list[_LatinForm]] = []
     for depth, part in enumerate(region.parts):
@@ -290,7 +283,7 @@ def _fits(forms: tuple[_LatinForm, ...], constraints: _Constraints) -> bool:
     """True if every 省/市/区 word typed follows a part with such a suffix, and every suffix required is typed."""
     typed = dict(constraints)
     end = 0
-    for letters, suffix, required, _ in forms:
+    for letters, suffix, required in forms:
         end += len(letters)
         allowed = typed.pop(end, None)
         if (required and allowed is None) or (allowed is not None and suffix not in allowed):
@@ -321,7 +314,7 @@ class RegionIndex:
         self._short: dict[str, list[str]] = {}
         # Latin key → the regions it spells, each with the forms of its parts the key is made of.
         self._latin: dict[str, list[tuple[str, tuple[_LatinForm, ...]]]] = {}
-        readings: dict[str, list[tuple[str, bool]]] = {}
+        readings: dict[str, list[str]] = {}
         for region in self._regions:
             for spelling, full in _spellings(region):
                 # Keys go through the same conversion as what people type: OpenCC turns 乾安县 into 干安县.
@@ -378,11 +371,8 @@ class RegionIndex:
 
     def _lookup_latin(self, text: str) -> list[str]:
         for key, constraints in _latin_queries(text):
-            found = [(path, forms) for path, forms in self._latin.get(key, ()) if _fits(forms, constraints)]
-            # A key that is some place's usual reading means that place, not one that only an unusual reading
-            # of its characters gives: "Guangfeng" is 广丰区, not 横峰县 (横 is also read "guang").
-            usual = [path for path, forms in found if all(form[3] for form in forms)]
-            paths = _prefer_the_larger(list(dict.fromkeys(usual or [path for path, _ in found])))
+            found = [path for path, forms in self._latin.get(key, ()) if _fits(forms, constraints)]
+            paths = _prefer_the_larger(list(dict.fromkeys(found)))
             if paths:
                 return sorted(paths, key=self._order.__getitem__)
         return []

@@ -6,12 +6,17 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.messages import ChatKey
+
 
 @dataclass
 class ChatState:
-    """Everything stored about one chat: its interview and its settings. Plain data, JSON-serialisable."""
+    """Everything stored about one chat: its interview and its settings. Plain data, JSON-serialisable.
 
-    chat_id: int
+    `new` is not stored: the store reports whether the chat had any state before this load.
+    """
+
+    key: ChatKey
     language: str = "zh-Hans"
     answers: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -21,6 +26,7 @@ class ChatState:
     subscribed: bool = True  # wants deadline reminders and notices
     active: bool = True  # False once the chat blocked the bot
     version: int = 0  # optimistic-concurrency counter, bumped by every save
+    new: bool = field(default=True, compare=False)
 
 
 class ConcurrentUpdate(Exception):
@@ -31,8 +37,8 @@ class ChatStore(ABC):
     """Storage of ChatState by chat id. Implementations: in-memory (tests), SQLAlchemy (SQLite, PostgreSQL)."""
 
     @abstractmethod
-    async def load(self, chat_id: int) -> ChatState:
-        """The chat's state, or a fresh ChatState(chat_id) (version 0) when nothing is stored."""
+    async def load(self, key: ChatKey) -> ChatState:
+        """The chat's state (new=False), or a fresh ChatState(key) (new=True, version 0) when nothing is stored."""
 
     @abstractmethod
     async def save(self, state: ChatState) -> ChatState:
@@ -40,11 +46,11 @@ class ChatStore(ABC):
         returns it with version + 1. Raises ConcurrentUpdate otherwise (nothing is written)."""
 
     @abstractmethod
-    async def forget(self, chat_id: int) -> bool:
+    async def forget(self, key: ChatKey) -> bool:
         """Deletes everything stored about the chat; True if something was deleted."""
 
     @abstractmethod
-    async def set_active(self, chat_id: int, active: bool) -> None:
+    async def set_active(self, key: ChatKey, active: bool) -> None:
         """Marks a chat as blocked (False) or unblocked (True), creating its row if needed; keeps its answers."""
 
     @abstractmethod

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.messages import ChatKey
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
 
@@ -154,6 +155,7 @@ class ChatRow(Base):
 
     __tablename__ = "chats"
 
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     # Telegram chat ids are 64-bit and chosen by Telegram, so no sequence (BIGSERIAL) must be attached.
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language: Mapped[str] = mapped_column(String(35))
@@ -337,15 +339,17 @@ class _HotPathSql:
         self.sqlite = dialect == "sqlite"
         mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
         fields = ", ".join(_STATE_FIELDS)
-        self.load = f"SELECT {fields}, version FROM chats WHERE chat_id = {mark(1)}"
+        self.load = f"SELECT {fields}, version FROM chats WHERE channel = {mark(1)} AND chat_id = {mark(2)}"
         assignments = ", ".join(f"{name} = {mark(i)}" for i, name in enumerate(_STATE_FIELDS, 1))
         n = len(_STATE_FIELDS)
         self.update = (
             f"UPDATE chats SET {assignments}, version = version + 1, updated_at = {mark(n + 1)} "
-            f"WHERE chat_id = {mark(n + 2)} AND version = {mark(n + 3)}"
+            f"WHERE channel = {mark(n + 2)} AND chat_id = {mark(n + 3)} AND version = {mark(n + 4)}"
         )
-        marks = ", ".join(mark(i) for i in range(1, n + 5))
-        self.insert = f"INSERT INTO chats (chat_id, {fields}, version, created_at, updated_at) VALUES ({marks})"
+        marks = ", ".join(mark(i) for i in range(1, n + 6))
+        self.insert = (
+            f"INSERT INTO chats (channel, chat_id, {fields}, version, created_at, updated_at) VALUES ({marks})"
+        )
 
     def values(self, state: ChatState) -> tuple[Any, ...]:
         return tuple(
@@ -357,9 +361,9 @@ class _HotPathSql:
         # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
-    def load_state(self, connection: Connection, chat_id: int) -> ChatState:
-        row = connection.exec_driver_sql(self.load, (chat_id,)).first()
-        return self.state(chat_id, row) if row is not None else ChatState(chat_id)
+    def load_state(self, connection: Connection, key: ChatKey) -> ChatState:
+        row = connection.exec_driver_sql(self.load, (key.channel, key.id)).first()
+        return self.state(key, row) if row is not None else ChatState(key)
 
     def save_state(self, connection: Connection, state: ChatState) -> ChatState:
         """Writes the state if its version is still the stored one; raises ConcurrentUpdate otherwise.
@@ -368,25 +372,28 @@ class _HotPathSql:
         and the version check and the write cannot be separated by another process's save.
         """
         now = self.timestamp(_now())
-        if state.version == 0:
+        key = state.key
+        if state.new:
             try:
-                connection.exec_driver_sql(self.insert, (state.chat_id, *self.values(state), 1, now, now))
+                connection.exec_driver_sql(self.insert, (key.channel, key.id, *self.values(state), 1, now, now))
             except IntegrityError:
-                raise ConcurrentUpdate(f"chat {state.chat_id} was created by someone else") from None
+                raise ConcurrentUpdate(f"chat {key} was created by someone else") from None
         else:
-            result = connection.exec_driver_sql(self.update, (*self.values(state), now, state.chat_id, state.version))
+            result = connection.exec_driver_sql(
+                self.update, (*self.values(state), now, key.channel, key.id, state.version)
+            )
             if result.rowcount != 1:
-                raise ConcurrentUpdate(f"chat {state.chat_id} is no longer at version {state.version}")
-        return dataclasses.replace(state, version=state.version + 1)
+                raise ConcurrentUpdate(f"chat {key} is no longer at version {state.version}")
+        return dataclasses.replace(state, version=state.version + 1, new=False)
 
-    def state(self, chat_id: int, row: Any) -> ChatState:
+    def state(self, key: ChatKey, row: Any) -> ChatState:
         values = dict(zip((*_STATE_FIELDS, "version"), row, strict=True))
         for name in _JSON_FIELDS:
             if isinstance(values[name], str):
                 values[name] = json.loads(values[name])
         for name in ("editing", "subscribed", "active"):
             values[name] = bool(values[name])
-        return ChatState(chat_id=chat_id, **values)
+        return ChatState(key=key, new=False, **values)
 
 
 class SqlChatStore(ChatStore):
@@ -411,45 +418,49 @@ class SqlChatStore(ChatStore):
         """Creates the tables straight from the models, for tests; real databases are set up by migrate()."""
         await self._database.write(Base.metadata.create_all)
 
-    async def load(self, chat_id: int) -> ChatState:
-        return await self._database.read(self._sql.load_state, chat_id)
+    async def load(self, key: ChatKey) -> ChatState:
+        return await self._database.read(self._sql.load_state, key)
 
     async def save(self, state: ChatState) -> ChatState:
         return await self._database.write(self._sql.save_state, state)
 
-    async def forget(self, chat_id: int) -> bool:
-        return await self._database.write(_delete_chat, chat_id)
+    async def forget(self, key: ChatKey) -> bool:
+        return await self._database.write(_delete_chat, key)
 
-    async def set_active(self, chat_id: int, active: bool) -> None:
+    async def set_active(self, key: ChatKey, active: bool) -> None:
         for _ in range(3):
             try:
-                await self._database.write(_mark_active, chat_id, active)
+                await self._database.write(_mark_active, key, active)
                 return
             except IntegrityError:
                 continue  # another process created the row between our UPDATE and INSERT: update it now
-        raise ConcurrentUpdate(f"chat {chat_id} kept changing while marking it {'active' if active else 'blocked'}")
+        raise ConcurrentUpdate(f"chat {key} kept changing while marking it {'active' if active else 'blocked'}")
 
     async def close(self) -> None:
         await self._database.dispose()
 
 
-def _delete_chat(connection: Connection, chat_id: int) -> bool:
-    result = connection.execute(delete(ChatRow).where(ChatRow.chat_id == chat_id))
+def _is_chat(key: ChatKey) -> Any:
+    return (ChatRow.channel == key.channel) & (ChatRow.chat_id == key.id)
+
+
+def _delete_chat(connection: Connection, key: ChatKey) -> bool:
+    result = connection.execute(delete(ChatRow).where(_is_chat(key)))
     return result.rowcount > 0
 
 
-def _mark_active(connection: Connection, chat_id: int, active: bool) -> None:
+def _mark_active(connection: Connection, key: ChatKey, active: bool) -> None:
     # Bumping the version makes a save based on an older read fail instead of undoing this change.
     now = _now()
     result = connection.execute(
-        update(ChatRow)
-        .where(ChatRow.chat_id == chat_id)
-        .values(active=active, version=ChatRow.version + 1, updated_at=now)
+        update(ChatRow).where(_is_chat(key)).values(active=active, version=ChatRow.version + 1, updated_at=now)
     )
     if result.rowcount == 0:
-        columns = _state_columns(ChatState(chat_id, active=active))
+        columns = _state_columns(ChatState(key, active=active))
         connection.execute(
-            insert(ChatRow).values(chat_id=chat_id, **columns, version=1, created_at=now, updated_at=now)
+            insert(ChatRow).values(
+                channel=key.channel, chat_id=key.id, **columns, version=1, created_at=now, updated_at=now
+            )
         )
 
 

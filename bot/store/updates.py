@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
+from bot.messages import ChatKey
 from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
 
 T = TypeVar("T")
@@ -21,19 +22,19 @@ MAX_BACKOFF_SECONDS = 1.0
 
 @overload
 async def update_chat(
-    store: ChatStore, chat_id: int, apply: Callable[[ChatState], Awaitable[T]], attempts: int = 8
+    store: ChatStore, key: ChatKey, apply: Callable[[ChatState], Awaitable[T]], attempts: int = 8
 ) -> tuple[ChatState, T]: ...
 
 
 @overload
 async def update_chat(
-    store: ChatStore, chat_id: int, apply: Callable[[ChatState], T], attempts: int = 8
+    store: ChatStore, key: ChatKey, apply: Callable[[ChatState], T], attempts: int = 8
 ) -> tuple[ChatState, T]: ...
 
 
 async def update_chat(
     store: ChatStore,
-    chat_id: int,
+    key: ChatKey,
     apply: Callable[[ChatState], Any],
     attempts: int = 8,
 ) -> tuple[ChatState, Any]:
@@ -47,7 +48,7 @@ async def update_chat(
         raise ValueError(f"attempts must be at least 1, not {attempts}")
     for attempt in range(attempts):
         started = time.monotonic()
-        state = await store.load(chat_id)
+        state = await store.load(key)
         result = apply(state)
         if inspect.isawaitable(result):
             result = await result

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.channels.telegram import chat_key
 from bot.service import run_bot
 from bot.settings import load_settings
 from bot.store.sql import SqlChatStore, migrate
@@ -212,7 +213,7 @@ async def test_an_interview_survives_a_restart_and_continues_with_the_same_quest
         reply = await contact.say("生物制药")
         assert "本年度新取得" in reply[0]["text"]
     store = SqlChatStore.from_url(database)
-    state = await store.load(CHAT)
+    state = await store.load(chat_key(CHAT))
     await store.close()
     assert state.answers == {"region": "吉林省/长春市", "industries": ["biologics"]}
 
@@ -239,9 +240,9 @@ async def test_forget_deletes_everything_after_confirmation(api: FakeBotApi, dat
         done = await contact.press("f:yes")
         assert "已删除" in done[0]["text"]
     store = SqlChatStore.from_url(database)
-    state = await store.load(CHAT)
+    state = await store.load(chat_key(CHAT))
     await store.close()
-    assert state.version == 0 and state.answers == {}
+    assert state.new and state.answers == {}
 
 
 async def test_a_forged_or_stale_button_gets_a_polite_answer(api: FakeBotApi, database: str) -> None:
@@ -276,16 +277,16 @@ async def test_blocking_and_unblocking_the_bot_is_tracked(api: FakeBotApi, datab
         api.push_update(api.make_my_chat_member(CHAT, "kicked"))
         store = SqlChatStore.from_url(database)
         for _ in range(200):
-            if not (await store.load(CHAT)).active:
+            if not (await store.load(chat_key(CHAT))).active:
                 break
             await asyncio.sleep(0.025)
-        assert (await store.load(CHAT)).active is False
+        assert (await store.load(chat_key(CHAT))).active is False
         api.push_update(api.make_my_chat_member(CHAT, "member"))
         for _ in range(200):
-            if (await store.load(CHAT)).active:
+            if (await store.load(chat_key(CHAT))).active:
                 break
             await asyncio.sleep(0.025)
-        state = await store.load(CHAT)
+        state = await store.load(chat_key(CHAT))
         await store.close()
         assert state.active is True and state.answers == {}
 
@@ -313,7 +314,7 @@ async def test_two_processes_sharing_the_database_lose_no_answer(api: FakeBotApi
                 break
             await asyncio.sleep(0.025)
         store = SqlChatStore.from_url(database)
-        state = await store.load(CHAT)
+        state = await store.load(chat_key(CHAT))
         await store.close()
         assert sorted(state.pending_choices) == sorted(options)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypinyin import lazy_pinyin
 
 from bot.engine.regions import SEPARATOR, RegionIndex
 from bot.loading import REGIONS_FILE, load_region_index
@@ -167,6 +169,180 @@ def test_every_known_path_looks_up_to_itself(regions: RegionIndex) -> None:
 def test_lookup_answers_any_text_with_known_paths(text: str) -> None:
     index = load_region_index()
     assert all(index.is_known(path) for path in index.lookup(text))
+
+
+# --- lookup in pinyin and English ----------------------------------------------------------------------
+
+# Suffixes as English speakers write them, for the tests that spell every known region out.
+ENGLISH_SUFFIXES = {
+    "省": "Province", "市": "City", "区": "District", "县": "County", "自治州": "Autonomous Prefecture",
+    "自治区": "Autonomous Region", "自治县": "Autonomous County", "特别行政区": "Special Administrative Region",
+}  # fmt: skip
+# A name, then the people an autonomous area is named after, then the suffix: 延边 朝鲜族 自治州.
+NAME_PARTS = re.compile(
+    r"(?P<short>.{2,}?)(?:维吾尔|朝鲜族|蒙古族|满族|壮族|回族|藏族|苗族|彝族|土家族)?(?P<suffix>特别行政区|自治区|自治州|自治县|省|市|区|县)"
+)
+
+
+def short_name_and_suffix(name: str) -> tuple[str, str]:
+    match = NAME_PARTS.fullmatch(name)
+    assert match, name
+    return match["short"], match["suffix"]
+
+
+def in_pinyin(name: str) -> str:
+    """A name in its usual pinyin reading, as an English speaker writes it: 长春 → "Changchun"."""
+    return "".join(lazy_pinyin(name)).capitalize()
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("Changchun", "吉林省/长春市"),
+        ("changchun city", "吉林省/长春市"),
+        ("Changchun, Jilin", "吉林省/长春市"),
+        ("Changchun, Jilin Province", "吉林省/长春市"),
+        ("Jilin Province", "吉林省"),
+        ("Tonghua Dongchang District", "吉林省/通化市/东昌区"),
+        ("Dongchang, Tonghua, Jilin", "吉林省/通化市/东昌区"),
+        ("Dongchang District, Tonghua City", "吉林省/通化市/东昌区"),
+        ("Chang Chun", "吉林省/长春市"),
+        ("CHANGCHUN", "吉林省/长春市"),
+        ("Dongchang Tonghua", "吉林省/通化市/东昌区"),
+        ("Jilin/Tonghua/Dongchang", "吉林省/通化市/东昌区"),
+        ("jilinchangchun", "吉林省/长春市"),
+        ("Changchun, Jilin, China", "吉林省/长春市"),
+        ("Chángchūn", "吉林省/长春市"),
+        ("Ｃｈａｎｇｃｈｕｎ", "吉林省/长春市"),
+        ("Beijing", "北京市"),
+        ("Chaoyang District, Beijing", "北京市/朝阳区"),
+        ("Beijing Chaoyang", "北京市/朝阳区"),
+        ("Yanbian Korean Autonomous Prefecture", "吉林省/延边朝鲜族自治州"),
+        ("Xinjiang Uygur Autonomous Region", "新疆维吾尔自治区"),
+        ("Xinjiang", "新疆维吾尔自治区"),
+        ("Xi'an District, Liaoyuan", "吉林省/辽源市/西安区"),
+        ("Ji'an", "吉林省/通化市/集安市"),
+        ("Xinzhou, Shangrao", "江西省/上饶市/信州区"),
+        ("Taizhou Yiyao Gaoxin", "江苏省/泰州市/医药高新区"),
+        ("Shaanxi", "陕西省"),
+        ("Inner Mongolia", "内蒙古自治区"),
+        ("Hong Kong SAR", "香港特别行政区"),
+    ],
+)
+def test_pinyin_and_english_find_the_one_place_meant(regions: RegionIndex, text: str, path: str) -> None:
+    assert regions.lookup(text) == [path]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("Jilin City", "吉林省/吉林市"),
+        ("Jilin Shi", "吉林省/吉林市"),
+        ("Jilin Sheng", "吉林省"),
+        ("City of Jilin", "吉林省/吉林市"),
+        ("Jilin, Jilin", "吉林省/吉林市"),
+        ("Tonghua", "吉林省/通化市"),
+        ("Tonghua City", "吉林省/通化市"),
+        ("Tonghua County", "吉林省/通化市/通化县"),
+        ("Tonghua Xian", "吉林省/通化市/通化县"),
+        ("Tonghua, Tonghua", "吉林省/通化市/通化县"),
+    ],
+)
+def test_a_suffix_word_picks_the_place_as_in_chinese(regions: RegionIndex, text: str, path: str) -> None:
+    assert regions.lookup(text) == [path]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("Chaoyang District, Changchun", "吉林省/长春市/朝阳区"),
+        ("Hunchun", "吉林省/延边朝鲜族自治州/珲春市"),
+        ("Changbai", "吉林省/白山市/长白朝鲜族自治县"),
+        ("Qian'an", "吉林省/松原市/乾安县"),
+        ("Lüyuan", "吉林省/长春市/绿园区"),
+        ("Lvyuan", "吉林省/长春市/绿园区"),
+        ("Luyuan", "吉林省/长春市/绿园区"),
+    ],
+)
+def test_pinyin_finds_a_place_in_any_reading_of_its_characters(regions: RegionIndex, text: str, path: str) -> None:
+    assert regions.lookup(text) == [path]
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        ("Jilin", ["吉林省", "吉林省/吉林市"]),
+        ("Chaoyang", ["北京市/朝阳区", "吉林省/长春市/朝阳区"]),
+        ("Chaoyang District", ["北京市/朝阳区", "吉林省/长春市/朝阳区"]),
+        ("Shanxi", ["山西省", "陕西省"]),
+        ("Xinzhou District", ["江西省/上饶市/信州区", "湖北省/武汉市/新洲区"]),
+    ],
+)
+def test_pinyin_gives_every_candidate_of_an_ambiguous_name(regions: RegionIndex, text: str, paths: list[str]) -> None:
+    assert regions.lookup(text) == paths
+
+
+def test_pinyin_is_ambiguous_exactly_where_chinese_is(regions: RegionIndex) -> None:
+    assert regions.lookup("Jilin") == regions.lookup("吉林")
+    assert regions.lookup("Chaoyang") == regions.lookup("朝阳")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Atlantis",
+        "Changchu",
+        "Changchun District",
+        "Tonghua Qu",
+        "Dongchang, Changchun, Jilin",
+        "Jilin Changchun Dongchang",
+        "skip",
+        "no idea",
+        "China",
+        "City",
+    ],
+)
+def test_pinyin_does_not_guess_an_unknown_or_impossible_place(regions: RegionIndex, text: str) -> None:
+    assert regions.lookup(text) == []
+
+
+def test_a_one_character_name_is_found_in_pinyin_only_with_its_suffix() -> None:
+    index = RegionIndex.from_mapping({"四川省": {"达州市": ["渠县", "通川区"]}})
+    assert index.lookup("Quxian") == ["四川省/达州市/渠县"]
+    assert index.lookup("Qu County") == ["四川省/达州市/渠县"]
+    assert index.lookup("Qu Xian, Dazhou") == ["四川省/达州市/渠县"]
+    assert index.lookup("Qu") == index.lookup("渠") == []
+
+
+def test_every_region_is_found_by_the_pinyin_of_its_short_name(regions: RegionIndex) -> None:
+    for path in regions.paths:
+        short, _ = short_name_and_suffix(path.split(SEPARATOR)[-1])
+        found = regions.lookup(in_pinyin(short))
+        # As in Chinese, a city's short name means the city, not the county of the same name inside it.
+        assert path in found or any(path.startswith(other + SEPARATOR) for other in found), path
+        assert set(regions.lookup(short)) <= set(found), path
+
+
+def test_every_region_spelt_out_in_english_looks_up_to_itself(regions: RegionIndex) -> None:
+    for path in regions.paths:
+        words = []
+        for name in reversed(path.split(SEPARATOR)):
+            short, suffix = short_name_and_suffix(name)
+            words.append(f"{in_pinyin(short)} {ENGLISH_SUFFIXES[suffix]}")
+        text = ", ".join(words)  # "Dongchang District, Tonghua City, Jilin Province"
+        if path in ("山西省", "陕西省"):  # both are Shanxi Province in pinyin
+            assert path in regions.lookup(text)
+        else:
+            assert regions.lookup(text) == [path], text
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,'/-", max_size=40))
+def test_pinyin_lookup_ignores_case_and_answers_with_known_paths(text: str) -> None:
+    index = load_region_index()
+    found = index.lookup(text)
+    assert all(index.is_known(path) for path in found)
+    assert index.lookup(text.upper()) == found
 
 
 # --- scopes --------------------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 
 from bot.engine.engine import Engine
-from bot.messages import Incoming, Outgoing
+from bot.messages import ChatKey, Incoming, Outgoing
 from bot.store.base import ChatState
 from handlers.enterprise import EnterpriseConversation, Reply
 
 TODAY = date(2026, 11, 22)
-CHAT = 42
+CHAT = ChatKey("test", 42)
 
 
 @pytest.fixture()
@@ -25,6 +25,7 @@ def talk(engine: Engine):
     ) -> Reply:
         reply = conversation.handle(Incoming(CHAT, text, command, button, language), state)
         state.version += 1
+        state.new = False  # as the store reports once the chat is saved
         return reply
 
     say.state = state

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.messages import ChatKey
 from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
 from bot.store.memory import MemoryChatStore
 from bot.store.sql import (
@@ -36,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgresql)
 BACKENDS = ["memory", "sqlite", POSTGRES]
 SQL_BACKENDS = ["sqlite", POSTGRES]
-CHAT = -1001234567890  # a Telegram group id: negative and beyond 32 bits
+CHAT = ChatKey("telegram", -1001234567890)  # a Telegram group id: negative and beyond 32 bits
 
 
 async def _create_database(url: str) -> tuple[str, str | None]:
@@ -135,7 +136,7 @@ def store(open_store: Callable[[], ChatStore]) -> ChatStore:
 
 def full_state() -> ChatState:
     return ChatState(
-        chat_id=CHAT,
+        key=CHAT,
         language="en",
         answers={
             "revenue_last_year": 1_200_000_000,
@@ -311,13 +312,14 @@ async def test_set_active_on_an_unknown_chat_creates_it(store: ChatStore) -> Non
 async def test_updates_from_separate_processes_all_land(database: str, store: ChatStore) -> None:
     script = (
         "import asyncio, sys\n"
+        "from bot.messages import ChatKey\n"
         "from bot.store.sql import SqlChatStore\n"
         "from bot.store.updates import update_chat\n"
         "async def main(url, process):\n"
         "    store = SqlChatStore.from_url(url)\n"
         "    def setter(key):\n"
         "        return lambda state: state.answers.__setitem__(key, process)\n"
-        f"    await asyncio.gather(*(update_chat(store, {CHAT}, setter(f'{{process}}_{{i}}')) for i in range(10)))\n"
+        f"    await asyncio.gather(*(update_chat(store, {CHAT!r}, setter(f'{{process}}_{{i}}')) for i in range(10)))\n"
         "    await store.close()\n"
         "asyncio.run(main(sys.argv[1], sys.argv[2]))\n"
     )
