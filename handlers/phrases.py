@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+import cn2an
 
 from bot.engine.amounts import Amount
 from bot.engine.conditions import COMPARISONS, Check
@@ -165,7 +168,7 @@ PHRASES: dict[str, dict[str, str]] = {
     # Parse problems: how to write it instead
     "hint_money": {
         "zh-Hans": "请写成 3000万、1.5亿 或 30,000,000(单位:元)",
-        "en": "Write an amount in yuan, e.g. 30 million, 1.5 billion or 30,000,000 (3000万 and 1.5亿 work too).",
+        "en": "Write an amount in yuan, e.g. 30 million, 1.5 billion or 30,000,000.",
     },
     "hint_number": {"zh-Hans": "请写一个数,例如 12、3.5 或 三千", "en": "Write a number, e.g. 12 or 3.5."},
     "hint_rate": {
@@ -448,11 +451,19 @@ def amount_line(value: Amount, catalogue: Catalogue, language: str) -> str:
     return text if text == kind else phrase("amount_with_kind", language, amount=text, kind=kind)
 
 
+_CHINESE_NUMERAL_RUN = re.compile("[一二三四五六七八九十]+")
+
+
 def citation(rule: Rule, language: str) -> str:
-    """《文件标题》第12条 (or 四(三) for the support-measures section)."""
+    """《文件标题》第12条 (or 四(三) for the support-measures section; 4(3) for English readers)."""
     title = source_text(rule.document.title, language)
     key = "citation_numbered" if rule.clause.isdigit() else "citation"
-    return phrase(key, language, title=title, clause=source_text(rule.clause, language))
+    clause = source_text(rule.clause, language)
+    if language == "en":
+        clause = _CHINESE_NUMERAL_RUN.sub(
+            lambda m: str(cn2an.cn2an(m.group(), "smart")), clause.replace("(", "(")
+        ).replace(")", ")")
+    return phrase(key, language, title=title, clause=clause)
 
 
 def title(rule: Rule, language: str) -> str:

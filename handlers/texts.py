@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "en": (
             "I ask a few questions, only those that can change a result. Press a button or type an answer "
-            "(e.g. 12亿, Changchun, biologics); press “Not sure” to skip.\n\n"
+            "(e.g. 1.2 billion, Changchun, biologics); press “Not sure” to skip.\n\n"
             "/results your results\n/deadlines application deadlines\n/profile see and change your answers\n"
             "/lang change language\n/forget delete everything I keep about you\n/start start or continue"
         ),

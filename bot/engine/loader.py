@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import PurePath
 from typing import Any
 
 from rapidfuzz import process
@@ -630,7 +629,7 @@ def _load_call_file(source: SourceFile, rule_ids: set[str] | None) -> list[Appli
         col.done()
     col.check_keys(data, {"example", "calls"}, "a call file")
     example = data.get("example", False)
-    if PurePath(source.path).name.startswith("example") != bool(example):
+    if source.path.replace("\\", "/").rsplit("/", 1)[-1].startswith("example") != bool(example):
         col.error(data.line_of("example"), "an example call file is named example-*.yaml and says 'example: true'")
     items = data.get("calls")
     if not isinstance(items, Sequence):

@@ -189,30 +189,35 @@ def _picks_adding_up_to(last: list[int], start: int, total: int) -> Iterator[tup
             yield (pick, *rest)
 
 
-def _latin_forms(name: str, readings: dict[str, list[str]]) -> list[_LatinForm]:
+def _latin_forms(name: str) -> list[_LatinForm]:
     """How a part is written in pinyin: its short name, or its full name and its stem with the suffix typed."""
-
-    def read(text: str) -> list[str]:
-        if text not in readings:
-            readings[text] = _readings(text)
-        return readings[text]
-
     suffix = _suffix(name)
     short = _short_name(name)
     if short is not None:
-        return [(reading, suffix, False) for reading in read(short)]
-    forms = [(reading, suffix, False) for reading in read(name)]
+        return [(reading, suffix, False) for reading in _readings(short)]
+    forms = [(reading, suffix, False) for reading in _readings(name)]
     if suffix:
-        forms += [(reading, suffix, True) for reading in read(name[: -len(suffix)])]
+        forms += [(reading, suffix, True) for reading in _readings(name[: -len(suffix)])]
     return forms
 
 
-def _latin_spellings(region: _Region, readings: dict[str, list[str]]) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
-    """Every Latin key of a region, in the combinations of _spellings, with the forms it is made of."""
+def _latin_spellings(
+    region: _Region, known: dict[str, list[_LatinForm]]
+) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
+    """Every Latin key of a region, in the combinations of _spellings, with the forms it is made of.
+
+    The forms of each name are kept in known, so that those of a province are worked out once, not once for
+    every place in it.
+    """
     forms: list[list[_LatinForm]] = []
     for depth, part in enumerate(region.parts):
         names = [part, *region.aliases] if depth == len(region.parts) - 1 else [part]
-        forms.append(list(dict.fromkeys(form for name in names for form in _latin_forms(name, readings))))
+        part_forms: dict[_LatinForm, None] = {}
+        for name in names:
+            if name not in known:
+                known[name] = _latin_forms(name)
+            part_forms.update(dict.fromkeys(known[name]))
+        forms.append(list(part_forms))
     for combination in _combinations(forms):
         yield "".join([form[0] for form in combination]), combination
 
@@ -314,16 +319,17 @@ class RegionIndex:
         self._short: dict[str, list[str]] = {}
         # Latin key → the regions it spells, each with the forms of its parts the key is made of.
         self._latin: dict[str, list[tuple[str, tuple[_LatinForm, ...]]]] = {}
-        readings: dict[str, list[str]] = {}
+        known_forms: dict[str, list[_LatinForm]] = {}
         for region in self._regions:
+            path = region.path
             for spelling, full in _spellings(region):
                 # Keys go through the same conversion as what people type: OpenCC turns 乾安县 into 干安县.
                 key = _NOISE.sub("", to_simplified(spelling))
                 paths = (self._full if full else self._short).setdefault(key, [])
-                if region.path not in paths:
-                    paths.append(region.path)
-            for key, forms in _latin_spellings(region, readings):
-                self._latin.setdefault(key, []).append((region.path, forms))
+                if path not in paths:
+                    paths.append(path)
+            for key, forms in _latin_spellings(region, known_forms):
+                self._latin.setdefault(key, []).append((path, forms))
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> RegionIndex:
