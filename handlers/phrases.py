@@ -16,191 +16,12 @@ from bot.engine.matching import Shortfall
 from bot.engine.model import Catalogue, Deadline, Question, Rule, Texts
 from bot.engine.parsing import Invalid
 from bot.engine.regions import SEPARATOR
-from handlers.texts import pick, traditional
+from handlers.texts import load_texts, pick, traditional
 
 WAN = 10_000
 YI = 100_000_000
 
-PHRASES: dict[str, dict[str, str]] = {
-    # Values
-    "yes": {"zh-Hans": "是", "en": "yes"},
-    "no": {"zh-Hans": "否", "en": "no"},
-    "none": {"zh-Hans": "无", "en": "none"},
-    "list_separator": {"zh-Hans": "、", "en": ", "},
-    "or": {"zh-Hans": "或", "en": " or "},
-    # Trace lines
-    "unknown_compare": {
-        "zh-Hans": "{name} 尚不清楚(需 {sym} {limit})",
-        "en": "{name}: not known yet (needs {sym} {limit})",
-    },
-    "compare": {"zh-Hans": "{name} {value} {sym} {limit}", "en": "{name} {value} {sym} {limit}"},
-    "unknown_first": {
-        "zh-Hans": "{name} 尚不清楚(需首次 {sym} {limit})",
-        "en": "{name}: not known yet (needs {sym} {limit} for the first time)",
-    },
-    "first_no_previous": {
-        "zh-Hans": "{name} {value} {sym} {limit},但{previous}尚不清楚(需为首次)",
-        "en": "{name} {value} {sym} {limit}, but {previous} is not known yet (it must be the first time)",
-    },
-    "first_holds": {
-        "zh-Hans": "{name} {value} {sym} {limit},{previous} {before} {neg} {limit}:首次",
-        "en": "{name} {value} {sym} {limit}, {previous} {before} {neg} {limit}: the first time",
-    },
-    "first_fails": {
-        "zh-Hans": "{name} {value} {sym} {limit},但{previous} {before} 已 {sym} {limit}:非首次",
-        "en": "{name} {value} {sym} {limit}, but {previous} {before} was already {sym} {limit}: not the first time",
-    },
-    "unknown_contains": {
-        "zh-Hans": "{name} 尚不清楚(需包括 {wanted})",
-        "en": "{name}: not known yet (must include {wanted})",
-    },
-    "contains_labelled": {"zh-Hans": "{label}:{verdict}({name}:{value})", "en": "{label}: {verdict} ({name}: {value})"},
-    "contains": {"zh-Hans": "{name}:{value},包括 {wanted}", "en": "{name}: {value}, which includes {wanted}"},
-    "not_contains": {
-        "zh-Hans": "{name}:{value},不包括 {wanted}",
-        "en": "{name}: {value}, which does not include {wanted}",
-    },
-    "unknown_is": {"zh-Hans": "{name} 尚不清楚(需为“{wanted}”)", "en": "{name}: not known yet (must be “{wanted}”)"},
-    "is": {"zh-Hans": "{name}:{value}", "en": "{name}: {value}"},
-    "is_not": {"zh-Hans": "{name}:{value}(需为“{wanted}”)", "en": "{name}: {value} (must be “{wanted}”)"},
-    "unknown_region": {
-        "zh-Hans": "所在地区 尚不清楚(适用于{scope})",
-        "en": "region: not known yet (applies to {scope})",
-    },
-    "region_too_broad": {
-        "zh-Hans": "所在地区 {value} 不够具体,无法确定是否属于 {scope}",
-        "en": "region {value} is not specific enough to tell whether it lies in {scope}",
-    },
-    "region_in": {"zh-Hans": "所在地区 {value} 属于 {scope}", "en": "region {value} lies in {scope}"},
-    "region_not_in": {"zh-Hans": "所在地区 {value} 不属于 {scope}", "en": "region {value} does not lie in {scope}"},
-    "all_heading": {"zh-Hans": "以下条件同时满足", "en": "all of the following"},
-    "any_heading": {"zh-Hans": "以下条件满足其一", "en": "one of the following"},
-    "valid_from": {"zh-Hans": "政策自 {date} 起施行", "en": "the policy applies from {date}"},
-    "valid_until": {"zh-Hans": "政策有效期至 {date},已过期", "en": "the policy applied until {date} and has expired"},
-    # Requirements
-    "req_compare": {"zh-Hans": "{name} {sym} {limit}", "en": "{name} {sym} {limit}"},
-    "req_first": {
-        "zh-Hans": "{name}首次{word} {limit}(上年未{word})",
-        "en": "{name} {sym} {limit} for the first time (last year not)",
-    },
-    "req_contains": {"zh-Hans": "{name}包括 {wanted}", "en": "{name} include {wanted}"},
-    "req_is": {"zh-Hans": "{name}:{wanted}", "en": "{name}: {wanted}"},
-    "req_within": {"zh-Hans": "企业位于{scope}", "en": "the enterprise is registered in {scope}"},
-    "req_and": {"zh-Hans": ",且", "en": "; and "},
-    "req_not": {"zh-Hans": "并非:{part}", "en": "not: {part}"},
-    "shortfall": {"zh-Hans": "需满足:{requirement}(目前:{now})", "en": "Needs: {requirement} (now: {now})"},
-    "shortfall_bare": {"zh-Hans": "需满足:{requirement}", "en": "Needs: {requirement}"},
-    "standing_separator": {"zh-Hans": ";", "en": "; "},
-    # Amounts
-    "cash_reward": {"zh-Hans": "奖励", "en": "reward"},
-    "subsidy": {"zh-Hans": "补助/支持资金", "en": "subsidy"},
-    "interest_subsidy": {"zh-Hans": "贴息补助", "en": "interest subsidy"},
-    "tax_measure": {"zh-Hans": "税收政策", "en": "tax policy"},
-    "non_cash": {"zh-Hans": "非资金支持", "en": "non-cash support"},
-    "cap": {"zh-Hans": "最高{cap}", "en": "up to {cap}"},
-    "cap_per_variety": {"zh-Hans": "每个品种最高{cap}", "en": "up to {cap} per product variety"},
-    "amount_range": {"zh-Hans": "{low}—{high}", "en": "{low} to {high}"},
-    "no_amount": {"zh-Hans": "原文未写明金额", "en": "amount not stated in the source"},
-    "formula_open": {"zh-Hans": "按 {how} 计算", "en": "computed as {how}"},
-    "formula_open_capped": {"zh-Hans": "按 {how} 计算,{cap}", "en": "computed as {how}, {cap}"},
-    "estimate_capped": {
-        "zh-Hans": "约{estimate}({how} = {product},超过上限,按{cap}计)",
-        "en": "about {estimate} ({how} = {product}, above the cap, so {cap})",
-    },
-    "estimate_under_cap": {
-        "zh-Hans": "约{estimate}({how} = {product},上限{cap})",
-        "en": "about {estimate} ({how} = {product}, capped at {cap})",
-    },
-    "estimate": {"zh-Hans": "约{estimate}({how} = {product})", "en": "about {estimate} ({how} = {product})"},
-    "amount_with_kind": {"zh-Hans": "{amount}({kind})", "en": "{amount} ({kind})"},
-    # Sources and dates
-    "citation_numbered": {"zh-Hans": "《{title}》第{clause}条", "en": "《{title}》, measure {clause}"},
-    "citation": {"zh-Hans": "《{title}》{clause}", "en": "《{title}》, {clause}"},
-    "call_closes": {"zh-Hans": "{title}申报截止", "en": "{title}: applications close"},
-    "example_call": {"zh-Hans": "(示例通知,日期非真实)", "en": " (an example call; the dates are not real)"},
-    "stated_deadline": {"zh-Hans": "{label}", "en": "date stated in the document: {label}"},
-    "next_deadline": {"zh-Hans": "{label}:{date}({left}{opens})", "en": "{label}: {date} ({left}{opens})"},
-    "closes_today": {"zh-Hans": "今天截止", "en": "closes today"},
-    "days_left": {"zh-Hans": "还剩 {n} 天", "en": "{n} days left"},
-    "opens_later": {"zh-Hans": ",{date} 开始受理", "en": ", opens {date}"},
-    "closed": {
-        "zh-Hans": "{label}:{date}(已截止);下一轮申报时间尚未公布",
-        "en": "{label}: {date} (closed); next round not yet published",
-    },
-    "not_published": {"zh-Hans": "申报时间尚未公布", "en": "dates not yet published"},
-    "opens_from": {"zh-Hans": "(自 {date} 起)", "en": " (from {date})"},
-    # Parse problems: what is wrong
-    "empty": {"zh-Hans": "还没有写回答", "en": "the answer is empty"},
-    "unreadable": {"zh-Hans": "看不懂“{excerpt}”", "en": "I cannot read “{excerpt}”"},
-    "unreadable_money": {"zh-Hans": "看不懂这个金额", "en": "I cannot read this amount"},
-    "unreadable_number": {"zh-Hans": "看不懂这个数", "en": "I cannot read this number"},
-    "unreadable_rate": {"zh-Hans": "看不懂这个比例", "en": "I cannot read this rate"},
-    "too_long": {"zh-Hans": "这个回答太长了,不像一个数", "en": "this answer is too long to be a number"},
-    "too_large": {
-        "zh-Hans": "这个数太大了,请检查是否多写了零",
-        "en": "this number is too large; check for extra zeros",
-    },
-    "other_currency": {"zh-Hans": "只能按人民币元填写", "en": "amounts are in Chinese yuan only"},
-    "negative": {"zh-Hans": "数不能是负的", "en": "the number cannot be negative"},
-    "range": {"zh-Hans": "请只写一个数,不要写范围", "en": "write one number, not a range"},
-    "inexact": {"zh-Hans": "请写一个确切的数", "en": "write one figure, not a bound such as “over 30 million”"},
-    "ambiguous_rate": {
-        "zh-Hans": "“{excerpt}”既可能是百分之几也可能是小数",
-        "en": "“{excerpt}” may be a percentage or a fraction",
-    },
-    "over_100_percent": {"zh-Hans": "比例不能超过100%", "en": "a rate cannot be over 100%"},
-    "not_yes_no": {"zh-Hans": "看不出是“是”还是“否”", "en": "I cannot tell whether that is yes or no"},
-    "matches_several": {"zh-Hans": "这个回答和几个选项都很像", "en": "this answer is close to several options"},
-    "several_options": {
-        "zh-Hans": "这个回答里提到了不止一个选项,这里只能选一个",
-        "en": "this answer names more than one option; choose one here",
-    },
-    "negated": {
-        "zh-Hans": "回答里有否定的说法(如“没有”“未”“不”),无法确定选哪一项",
-        "en": "the answer denies something (“没有”, “未”, “不”), so I cannot tell which option applies",
-    },
-    "unknown_option": {"zh-Hans": "没有“{excerpt}”这个选项", "en": "there is no option “{excerpt}”"},
-    "unknown_option_in_list": {"zh-Hans": "看不懂“{excerpt}”", "en": "I do not recognise “{excerpt}”"},
-    "unknown_place": {"zh-Hans": "不认识“{excerpt}”这个地方", "en": "I do not know the place “{excerpt}”"},
-    "ambiguous_place": {"zh-Hans": "“{excerpt}”可能指几个地方", "en": "“{excerpt}” may be one of several places"},
-    "wrong_type": {"zh-Hans": "“{excerpt}”的类型不对", "en": "“{excerpt}” is not the right kind of value"},
-    "unexpected": {"zh-Hans": "没能读懂这个回答", "en": "I could not read this answer"},
-    # Parse problems: how to write it instead
-    "hint_money": {
-        "zh-Hans": "请写成 3000万、1.5亿 或 30,000,000(单位:元)",
-        "en": "Write an amount in yuan, e.g. 30 million, 1.5 billion or 30,000,000.",
-    },
-    "hint_number": {"zh-Hans": "请写一个数,例如 12、3.5 或 三千", "en": "Write a number, e.g. 12 or 3.5."},
-    "hint_rate": {
-        "zh-Hans": "请写成 4.35% 或 百分之四点三五;"
-        "不带%的数,不大于1按小数理解(0.0435),大于1按百分数理解(4.35 即 4.35%)",
-        "en": "Write a percentage such as 4.35%; a bare number up to 1 is read as a fraction (0.0435), "
-        "above 1 as a percentage (4.35 means 4.35%).",
-    },
-    "hint_bool": {"zh-Hans": "请回答 是 或 否", "en": "Answer yes or no."},
-    "hint_region": {
-        "zh-Hans": "请写省、市或区县的名称,例如 吉林省长春市 或 东昌区",
-        "en": "Name the province, city or district, e.g. Changchun, Jilin or Dongchang District.",
-    },
-    "hint_choice": {"zh-Hans": "请从这些选项中选:{options}", "en": "Choose one of: {options}."},
-    "hint_multi": {
-        "zh-Hans": "请从这些选项中选:{options};多个用顿号隔开;都没有就回答“没有”",
-        "en": "Choose from: {options}; separate several with commas; answer “none” if none applies.",
-    },
-    "hint_negated": {"zh-Hans": ";只写适用的一项", "en": " Name only the one that applies."},
-    "hint_currency": {
-        "zh-Hans": "请换算成人民币元再填写,例如 3000万",
-        "en": "Convert it to yuan first, e.g. 30 million.",
-    },
-    "hint_one_figure": {
-        "zh-Hans": "如果只知道大概,写一个最接近的数,例如 3000万",
-        "en": "If you only know roughly, write the closest figure, e.g. 30 million.",
-    },
-    "hint_not_negative": {"zh-Hans": "请写一个不小于0的数", "en": "Write a number of 0 or more."},
-    "hint_percent_sign": {"zh-Hans": "请带上百分号,例如 4.35%", "en": "Add a percent sign, e.g. 4.35%."},
-    "hint_places": {"zh-Hans": "请写得更完整一些,例如:{places}", "en": "Write it more fully, e.g.: {places}"},
-    "hint_again": {"zh-Hans": "请换一种写法再试一次", "en": "Please write it another way."},
-}
+PHRASES: dict[str, dict[str, str]] = load_texts("phrases.yaml")
 
 _SYMBOLS = {"at_least": ("≥", "<"), "more_than": (">", "≤"), "at_most": ("≤", ">"), "less_than": ("<", "≥")}
 # The legal words of each test (Civil Code art. 1259), as the sources write them.
@@ -387,7 +208,8 @@ def requirement(check: Check, catalogue: Catalogue, language: str) -> str:
     if test.startswith("first_"):
         op = test.removeprefix("first_")
         limit = _limit(question, check.threshold, language)
-        return phrase("req_first", language, name=name, word=_WORDS[op], sym=_SYMBOLS[op][0], limit=limit)
+        word = _SYMBOLS[op][0] if language == "en" else _WORDS[op]
+        return phrase("req_first", language, name=name, word=word, limit=limit)
     if test in _SYMBOLS:
         return phrase(
             "req_compare", language, name=name, sym=_SYMBOLS[test][0], limit=_limit(question, check.threshold, language)
