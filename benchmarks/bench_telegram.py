@@ -257,7 +257,8 @@ async def _empty(url: str) -> None:
 
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(text("DELETE FROM chats"))
+        for table in ("chats", "inbox", "outbox"):
+            await connection.execute(text(f"DELETE FROM {table}"))
     await engine.dispose()
 
 

@@ -1,14 +1,14 @@
-"""The one update cycle: load the chat's state, let its audience's handler decide, save, and return the replies."""
+"""The one update cycle: a chat's updates applied in order by its audience's handler, replies put in the outbox."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.messages import ChatKey, Incoming, Outgoing
-from bot.store.base import ChatState, ChatStore
-from bot.store.updates import update_chat
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Turn
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +29,57 @@ class Handler(Protocol):
 class Dispatcher:
     """Owns the update cycle for every channel, so channels only translate their wire format and deliver.
 
-    For each Incoming it loads the chat's state, routes it to the handler of its audience, saves the state with
-    the version check (applying the update again to a fresh read when another process saved the chat in
-    between), deletes everything about the chat when the handler says so, and returns the messages to send.
+    For each Incoming it takes a turn of its chat in the store: under the chat's lock, with the updates of the
+    chat that are due in update order (an update that arrives after a later one was applied is put back in
+    its place and the later ones applied again), it routes each to the handler of its audience, saves the
+    state, deletes everything about the chat when the handler says so, and puts the replies in the outbox in
+    the same transaction. It returns the replies the caller may deliver at once.
     """
 
-    def __init__(self, store: ChatStore, enterprise: Handler, route: Callable[[Incoming], Handler] | None = None):
+    def __init__(
+        self,
+        store: ChatStore,
+        enterprise: Handler,
+        route: Callable[[Incoming], Handler] | None = None,
+        owner: str = "dispatcher",
+        lease_seconds: float = 60.0,
+        combine: dict[str, Callable[[list[Outgoing]], list[Outgoing]]] | None = None,
+    ):
         self.store = store
         self._route = route or (lambda incoming: enterprise)
+        self.owner, self.lease_seconds = owner, lease_seconds
+        # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
+        self._combine = combine or {}
+
+    async def receive(self, incoming: Incoming) -> list[Delivery]:
+        """Applies the update (and any earlier ones due) to its chat; returns the replies to deliver now, in order.
+
+        Replies not returned are in the outbox for the delivery worker: they wait behind an earlier message of
+        the chat that is still undelivered.
+        """
+        return await self.store.take_turn(incoming, self._decide, self.owner, self.lease_seconds)
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        """Applies one update to its chat and returns the replies, in order."""
-        handler = self._route(incoming)
-        _, reply = await update_chat(self.store, incoming.chat, lambda state: handler.handle(incoming, state))
-        if reply.forget:
-            await self.store.forget(incoming.chat)
-        return list(reply.messages)
+        """For channels that show replies themselves as they come (the terminal): the replies, marked delivered."""
+        deliveries = await self.receive(incoming)
+        await self.store.finish_deliveries([d.id for d in deliveries], DeliveryOutcome.SENT)
+        return [d.outgoing for d in deliveries]
+
+    def _decide(self, turn: Turn) -> Decision:
+        """Applies each due update in order; runs inside the store's transaction, so it does no I/O."""
+        decision = Decision()
+        if turn.replayed:
+            log.info("chat %s: an earlier update arrived late; %d update(s) applied again", turn.state.key,
+                     turn.replayed)  # fmt: skip
+        for incoming in turn.updates:
+            decision.states_before.append(copy.deepcopy(turn.state))
+            reply = self._route(incoming).handle(incoming, turn.state)
+            messages = self._combine.get(incoming.chat.channel, list)(list(reply.messages))
+            decision.replies += [(incoming, message) for message in messages]
+            if reply.forget:
+                decision.forget = True
+                break
+        return decision
 
     async def chat_blocked(self, chat: ChatKey) -> None:
         """The contact blocked the bot (or left the chat): nothing more is sent there until it comes back."""

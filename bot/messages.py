@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class ChatKey(NamedTuple):
@@ -25,7 +26,18 @@ class Incoming:
     command: str | None = None  # "start" for "/start", without the slash or bot name
     callback_data: str | None = None  # the data of a pressed inline button
     language_code: str | None = None  # the client's language (Telegram's language_code)
-    update_id: int | None = None
+    update_id: int | None = None  # the channel's sequence number: a chat's updates are applied in this order
+    message_id: int | None = None  # the message whose button was pressed (replies may replace it)
+    unreadable: str | None = None  # what came instead of text or a button (a sticker, a photo …), if anything
+    edited: bool = False  # a correction of a message sent earlier
+
+    def to_json(self) -> dict[str, Any]:
+        """The update as the inbox keeps it until it is applied (the chat is stored beside it)."""
+        return {name: value for name, value in dataclasses.asdict(self).items() if name != "chat" and value}
+
+    @classmethod
+    def from_json(cls, chat: ChatKey, data: dict[str, Any]) -> Incoming:
+        return cls(chat, **data)
 
 
 @dataclass(frozen=True)
@@ -44,3 +56,34 @@ class Outgoing:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
     notice: str | None = None  # a short toast answering a button press
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            data["buttons"] = [[[b.text, b.data] for b in row] for row in self.buttons]
+        if self.edit:
+            data["edit"] = True
+        if self.notice:
+            data["notice"] = self.notice
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        buttons = tuple(tuple(Button(text, value) for text, value in row) for row in data.get("buttons", ()))
+        return cls(data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message waiting in the outbox for its chat: what to show, and the message it may replace.
+
+    `kind` is "reply" (to something the contact did; sent first), "notice" or "reminder".
+    """
+
+    id: int
+    chat: ChatKey
+    outgoing: Outgoing
+    kind: str = "reply"
+    replaces: int | None = None  # the message whose button was pressed, for an Outgoing with edit=True
+    attempts: int = 0
+    age_seconds: float = 0.0  # how long ago it was put in the outbox

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import signal
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import date
+from typing import TextIO
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Update
 
-from bot.channels.telegram import TelegramChannel, build_application, register_commands
+from bot.channels.telegram import (
+    CHANNEL,
+    TelegramChannel,
+    TelegramSender,
+    build_application,
+    coalesce,
+    register_commands,
+)
 from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
 from bot.loading import load_engine, settle_heap
+from bot.logsafety import RedactingFormatter
+from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.settings import Settings, SettingsError
 from bot.store.sql import SqlChatStore, database_url, migrate
@@ -25,22 +35,22 @@ from handlers.enterprise import EnterpriseConversation
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = DEFAULT_DATABASE_FILE
-_TOKEN_PATTERN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Loggers that write what contacts answered, in forms the formatter cannot know: aiosqlite logs every statement
+# with its parameters (the saved answers) at DEBUG.
+_QUIET_LOGGERS = {"httpx": logging.WARNING, "aiosqlite": logging.INFO}
 
 
-class RedactingFormatter(logging.Formatter):
-    """Formats log records with bot tokens removed from the message and from any traceback."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return _TOKEN_PATTERN.sub("bot<token>", super().format(record))
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+def configure_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    """Logs to stderr (or stream) at level, with every secret in secrets, any bot token and answers redacted."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets=secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Warnings would otherwise be printed past the formatter, unredacted.
+    logging.captureWarnings(True)
     # httpx logs every request URL, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name, quiet_level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -57,17 +67,27 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     settle_heap()
-    channel = TelegramChannel(Dispatcher(store, EnterpriseConversation(lambda: engine, date.today)))
+    policy = DeliveryPolicy(give_up_after_seconds=settings.REPLY_RETRY_SECONDS)
+    deliverer = Deliverer(store, {}, policy)
+    conversation = EnterpriseConversation(lambda: engine, date.today)
+    dispatcher = Dispatcher(
+        store, conversation, owner=deliverer.owner, lease_seconds=policy.lease_seconds, combine={CHANNEL: coalesce}
+    )
+    channel = TelegramChannel(dispatcher, deliverer)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
     application = build_application(
         token, channel, settings.TELEGRAM_API_BASE_URL, bool(webhook_url), settings.MAX_CONCURRENT_UPDATES
     )
+    deliverer.senders[CHANNEL] = TelegramSender(application.bot)
     stop = stop or _stop_on_signals()
     runner: web.AppRunner | None = None
+    worker: asyncio.Task | None = None
     try:
         async with application:
             await register_commands(application)
             await application.start()
+            # Replies left undelivered by an outage (or by a process that stopped) go out from here.
+            worker = asyncio.create_task(deliverer.run(stop))
             if webhook_url:
                 path = urlparse(webhook_url).path or "/"
                 runner = web.AppRunner(webhook_app(application, path, settings.TELEGRAM_WEBHOOK_SECRET))
@@ -88,7 +108,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
+            await worker
+            worker = None
     finally:
+        if worker is not None:
+            worker.cancel()
         if runner is not None:
             await runner.cleanup()
         await store.close()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 
 class SettingsError(ValueError):
@@ -49,6 +49,54 @@ def _positive(value: str) -> int:
     return number
 
 
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in _LEVELS:
+        raise ValueError(f"must be one of {', '.join(_LEVELS)}")
+    return level
+
+
+def _url_passwords(url: str) -> list[str]:
+    """The passwords a database URL carries (in its credentials or a password= parameter), as written and decoded.
+
+    Read the way the store masks them: the last '@' ends the credentials, so an unescaped '@' in a password is
+    still all password.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        rest = url
+    credentials, at, _ = rest.rpartition("@")
+    found = [credentials.partition(":")[2]] if at else []
+    found += re.findall(r"(?i)password=([^&]*)", rest)
+    return [form for password in found if password for form in dict.fromkeys((password, unquote(password)))]
+
+
+def _database_url(value: str) -> str:
+    """A URL the store can open; anything else stops start-up here, before rules are loaded or a server starts."""
+    # Imported here: SQLAlchemy is only needed when a database URL is given.
+    from sqlalchemy.engine import make_url
+
+    from bot.store.sql import EXPECTED_URL_FORMS, database_url, mask_password
+
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value.strip()):
+        # Not a URL at all, so nothing says which part is a password: none of it is shown.
+        raise SettingsError(
+            f"DATABASE_URL cannot be used: it does not start with a scheme such as postgresql://. "
+            f"Expected {EXPECTED_URL_FORMS}."
+        )
+    try:
+        port = make_url(database_url(value, Path("unused.sqlite3"))).port
+    except ValueError as exc:
+        # The store's message names the setting and shows the URL with its password masked.
+        raise SettingsError(str(exc)) from None
+    if port is not None and not 0 < port < 65536:
+        raise SettingsError(f"DATABASE_URL {mask_password(value)!r} cannot be used: the port must be 1-65535.")
+    return value
+
+
 def _token(value: str) -> str:
     if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", value):
         raise ValueError("does not look like a bot token (123456:ABC-…, from @BotFather)")
@@ -71,14 +119,20 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("TELEGRAM_WEBHOOK_URL", None, "public URL Telegram posts updates to; set it for webhook mode", _url),
     Setting("TELEGRAM_WEBHOOK_SECRET", None, "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", _secret, True),
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API base URL (a self-hosted server)", _url),
-    Setting("DATABASE_URL", None, "database URL; default: a SQLite file incentive-bot.sqlite3", str, True),
+    Setting("DATABASE_URL", None, "database URL; default: a SQLite file incentive-bot.sqlite3", _database_url, True),
     Setting("DATABASE_POOL_SIZE", 20, "PostgreSQL connections each bot process keeps open", _positive),
     Setting("HOST", "0.0.0.0", "address the webhook server listens on"),
     Setting("PORT", 8080, "port the webhook server listens on", _port),
     Setting("MAX_CONCURRENT_UPDATES", 256, "updates handled at once (one at a time per chat)", _positive),
+    Setting(
+        "REPLY_RETRY_SECONDS",
+        900,
+        "how long a reply is retried while the Bot API fails; after that the contact is asked again",
+        _positive,
+    ),
     Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
     Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),
-    Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", str.upper),
+    Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", _level),
 )
 
 
@@ -103,6 +157,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         try:
             settings[setting.name] = setting.parse(raw)
+        except SettingsError:
+            raise  # already names the setting, and masks what must not be shown
         except ValueError as exc:
             shown = "" if setting.secret else f" ('{raw}')"
             raise SettingsError(f"{setting.name}{shown} {exc}. ({setting.help})") from None
@@ -111,6 +167,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "TELEGRAM_WEBHOOK_SECRET must be set in webhook mode, so forged posts to the webhook are refused."
         )
     return settings
+
+
+def secret_values(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """What no log line may show: the value of every secret setting, and of a URL its password.
+
+    The rest of a database URL stays visible, so a log can still say which host a failure was about.
+    """
+    values: list[str] = []
+    for setting in REGISTRY:
+        value = settings.get(setting.name)
+        if not setting.secret or not isinstance(value, str) or not value:
+            continue
+        values.extend(_url_passwords(value) if setting.name == "DATABASE_URL" else [value])
+    return tuple(values)
 
 
 def describe_settings() -> str:

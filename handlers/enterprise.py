@@ -54,11 +54,26 @@ class EnterpriseConversation:
         """Routes a command, a button press or a text answer; mutates state, returns what to say."""
         if state.new and incoming.language_code:
             state.language = language_for(incoming.language_code)
+        if state.undelivered:
+            return self._after_undelivered(incoming, state)
+        return self._route(incoming, state)
+
+    def _route(self, incoming: Incoming, state: ChatState) -> Reply:
         if incoming.callback_data is not None:
             return self._button(incoming.callback_data, state)
         if incoming.command is not None:
             return self._command(incoming.command, state)
         return self._text(incoming.text, state)
+
+    def _after_undelivered(self, incoming: Incoming, state: ChatState) -> Reply:
+        """Our last reply never reached the contact: say so, and ask the open question again before reading
+        a typed answer, which cannot be an answer to a question the contact never saw."""
+        state.undelivered = False
+        sorry = Outgoing(t("undelivered", state.language))
+        if incoming.callback_data is None and incoming.command is None:
+            return Reply([sorry, *self._ask_current_or_next(state)])
+        reply = self._route(incoming, state)
+        return Reply([sorry, *reply.messages], reply.forget)
 
     # Commands
 

@@ -6,14 +6,14 @@ import asyncio
 import html
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeDefault,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -24,14 +24,14 @@ from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHan
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.dispatcher import Dispatcher
-from bot.messages import ChatKey, Incoming, Outgoing
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
 from handlers.texts import COMMANDS, language_for, t
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 BLOCKED_STATUSES = {"kicked", "left", "banned"}
-FLOOD_RETRIES = 3
 
 
 # Opt in to python-telegram-bot's coming durations as timedelta (its default in the next major version);
@@ -44,17 +44,51 @@ def _retry_seconds(error: RetryAfter) -> float:
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
-async def honouring_flood_control(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Makes a Bot API call; on 429 waits the retry_after Telegram asks for and tries again, so no reply is lost."""
-    for attempt in range(FLOOD_RETRIES + 1):
+class TelegramSender:
+    """Shows one outbox message in a Telegram chat, telling the deliverer what a failure means."""
+
+    def __init__(self, bot: Bot):
+        self.bot = bot
+
+    async def send(self, delivery: Delivery) -> None:
+        outgoing = delivery.outgoing
+        if not outgoing.text:
+            return  # a toast only: it answered the button press when the update came in
         try:
-            return await call()
+            if outgoing.edit and delivery.replaces is not None and await self._edit(delivery):
+                return
+            pieces = split_message(outgoing.text)
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await self.bot.send_message(
+                    delivery.chat.id,
+                    html.escape(piece),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(outgoing) if last else None,
+                )
         except RetryAfter as exc:
-            if attempt == FLOOD_RETRIES:
-                raise
-            log.warning("flood control: waiting %.1f s as Telegram asks", _retry_seconds(exc))
-            await asyncio.sleep(_retry_seconds(exc))
-    return None
+            raise RetryLater("Telegram asks to slow down (429)", _retry_seconds(exc)) from None
+        except Forbidden as exc:
+            raise Blocked(exc.message) from None
+        except BadRequest as exc:
+            raise Rejected(exc.message) from None
+        except TelegramError as exc:  # TimedOut, NetworkError (5xx, refused, reset) and the rest: try again later
+            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
+
+    async def _edit(self, delivery: Delivery) -> bool:
+        """Replaces the pressed message; False when it cannot be edited (too old, deleted) so a new one is sent."""
+        outgoing = delivery.outgoing
+        try:
+            await self.bot.edit_message_text(
+                html.escape(split_message(outgoing.text)[0]),
+                chat_id=delivery.chat.id,
+                message_id=delivery.replaces,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(outgoing),
+            )
+        except BadRequest as exc:
+            return "not modified" in str(exc).lower()  # a double press: the message already shows this
+        return True
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -102,10 +136,11 @@ def to_incoming(update: Update) -> Incoming | None:
         return None
     key = chat_key(chat.id)
     language = user.language_code if user else None
-    if update.callback_query is not None:
-        return Incoming(
-            key, callback_data=update.callback_query.data or "", language_code=language, update_id=update.update_id
-        )
+    query = update.callback_query
+    if query is not None:
+        pressed = query.message.message_id if query.message is not None else None
+        data = query.data or ""
+        return Incoming(key, callback_data=data, language_code=language, update_id=update.update_id, message_id=pressed)
     message = update.message
     if message is None or message.text is None:
         return None
@@ -172,21 +207,29 @@ def markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    """Translates Telegram updates for the dispatcher and delivers its replies through the Bot API."""
+    """Translates Telegram updates for the dispatcher and hands its replies to the deliverer."""
 
-    def __init__(self, dispatcher: Dispatcher):
-        self.dispatcher = dispatcher
+    def __init__(self, dispatcher: Dispatcher, deliverer: Deliverer | None = None):
+        self.dispatcher, self.deliverer = dispatcher, deliverer
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hands the update to the dispatcher, then sends what it replies."""
+        """Hands the update to the dispatcher, answers a pressed button, then sends what it replies."""
         if update.my_chat_member is not None:
             await self._track_membership(update)
             return
         incoming = to_incoming(update)
         if incoming is None:
             return
-        messages = await self.dispatcher.handle(incoming)
-        await self.deliver(update, context, messages)
+        deliveries = await self.dispatcher.receive(incoming)
+        query = update.callback_query
+        if query is not None:
+            # The button's spinner stops independently of the reply, so both go out at once.
+            notice = next((d.outgoing.notice for d in deliveries if d.outgoing.notice), None)
+            answered = asyncio.ensure_future(_quietly(query.answer(text=notice)))
+            await self.deliverer.send_now(deliveries)
+            await answered
+        else:
+            await self.deliverer.send_now(deliveries)
 
     async def _track_membership(self, update: Update) -> None:
         member = update.my_chat_member
@@ -194,56 +237,6 @@ class TelegramChannel:
             await self.dispatcher.chat_blocked(chat_key(member.chat.id))
         else:
             await self.dispatcher.chat_unblocked(chat_key(member.chat.id))
-
-    async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, messages: list[Outgoing]) -> None:
-        """Sends the reply: edits the pressed message where asked, answers the button press, splits long text."""
-        query = update.callback_query
-        answered = None
-        if query is not None:
-            # The button's spinner stops independently of the reply, so both go out at once.
-            notice = next((m.notice for m in messages if m.notice), None)
-            answered = asyncio.ensure_future(_quietly(honouring_flood_control(lambda: query.answer(text=notice))))
-        chat_id = update.effective_chat.id
-        for outgoing in coalesce(messages):
-            if not outgoing.text:
-                continue
-            if outgoing.edit and query is not None and query.message is not None and await self._edit(query, outgoing):
-                continue
-            await self.send(context, chat_id, outgoing)
-        if answered is not None:
-            await answered
-
-    @staticmethod
-    async def _edit(query: CallbackQuery, outgoing: Outgoing) -> bool:
-        """Replaces the pressed message; False when it cannot be edited (too old, deleted) so a new one is sent."""
-        try:
-            await honouring_flood_control(
-                lambda: query.message.edit_text(
-                    html.escape(split_message(outgoing.text)[0]),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup(outgoing),
-                )
-            )
-        except BadRequest as exc:
-            return "not modified" in str(exc).lower()  # a double press: the message already shows this
-        return True
-
-    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outgoing: Outgoing) -> None:
-        pieces = split_message(outgoing.text)
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            try:
-                await honouring_flood_control(
-                    lambda piece=piece, last=last: context.bot.send_message(
-                        chat_id,
-                        html.escape(piece),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup(outgoing) if last else None,
-                    )
-                )
-            except Forbidden:
-                await self.dispatcher.chat_blocked(chat_key(chat_id))
-                return
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Logs an unexpected error with the update id (never the token) and apologises to the chat."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messages import ChatKey
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 
 
 @dataclass
@@ -26,7 +27,45 @@ class ChatState:
     subscribed: bool = True  # wants deadline reminders and notices
     active: bool = True  # False once the chat blocked the bot
     version: int = 0  # optimistic-concurrency counter, bumped by every save
+    undelivered: bool = False  # a reply to this chat could not be delivered: re-ask before reading answers
     new: bool = field(default=True, compare=False)
+
+
+@dataclass
+class Turn:
+    """A chat's state under its lock, and the updates to apply to it now, in update order.
+
+    `replayed` counts the updates at the front of `updates` that had been applied before: an earlier update
+    arrived late, so the state was rolled back to before them and they are applied again after it.
+    `backlog` says the chat still has replies waiting in the outbox from before this turn.
+    """
+
+    state: ChatState
+    updates: list[Incoming]
+    replayed: int = 0
+    backlog: bool = False
+
+
+@dataclass
+class Decision:
+    """What the handlers made of a turn: the replies, each with the update it answers, and whether to forget.
+
+    `states_before` holds a copy of the state as it was before each update of the turn was applied, in order:
+    the store keeps them so a late earlier update can roll the chat back to the right point.
+    """
+
+    replies: list[tuple[Incoming, Outgoing]] = field(default_factory=list)
+    states_before: list[ChatState] = field(default_factory=list)
+    forget: bool = False
+
+
+class DeliveryOutcome:
+    """How a delivery attempt ended, as the outbox records it."""
+
+    SENT = "sent"
+    FAILED = "failed"  # given up after retrying for longer than allowed
+    BLOCKED = "blocked"  # the contact blocked the bot (Telegram 403)
+    REJECTED = "rejected"  # the platform refused the message itself (malformed); retrying cannot help
 
 
 class ConcurrentUpdate(Exception):
@@ -52,6 +91,40 @@ class ChatStore(ABC):
     @abstractmethod
     async def set_active(self, key: ChatKey, active: bool) -> None:
         """Marks a chat as blocked (False) or unblocked (True), creating its row if needed; keeps its answers."""
+
+    @abstractmethod
+    async def take_turn(
+        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+    ) -> list[Delivery]:
+        """Records the update and, under the chat's lock, applies every update of the chat that is due.
+
+        In one transaction: the update is kept (once: a second delivery of the same update_id is ignored), the
+        chat is locked against every other process, its state and due updates are read (rolled back and replayed
+        when an earlier update arrived after later ones were applied), `decide` changes the state and says what
+        to reply, the state is saved (or everything about the chat deleted if the decision says forget) and the
+        replies are put in the outbox. Returns the replies this caller may send at once, leased to `owner` for
+        `lease_seconds`; they are returned only when no earlier message of the chat is still waiting.
+        """
+
+    @abstractmethod
+    async def claim_deliveries(self, owner: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        """Leases up to `limit` messages that are due, replies first; at most the oldest waiting one per chat."""
+
+    @abstractmethod
+    async def finish_deliveries(self, ids: Sequence[int], outcome: str, error: str | None = None) -> None:
+        """Records how the deliveries ended (a DeliveryOutcome); a failed reply marks its chat undelivered."""
+
+    @abstractmethod
+    async def retry_delivery(self, delivery_id: int, delay_seconds: float, error: str) -> None:
+        """Releases a delivery to be tried again after the delay, counting the attempt."""
+
+    @abstractmethod
+    async def delivery_counts(self) -> dict[str, int]:
+        """How many messages the outbox holds in each state (pending, sent, failed, blocked, rejected)."""
+
+    @abstractmethod
+    async def prune(self, older_than_seconds: float) -> None:
+        """Deletes applied updates and finished deliveries older than the given age."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -4,42 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    update,
-)
-from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from bot.messages import ChatKey
+from bot.messages import ChatKey, Delivery, Incoming
 from bot.paths import DEFAULT_DATABASE_FILE
-from bot.store.base import ChatState, ChatStore, ConcurrentUpdate
+from bot.store.base import ChatState, ChatStore, Decision, Turn
+from bot.store.schema import Base, ChatRow, InboxRow, OutboxRow, UtcDateTime
+from bot.store.statements import ChatSql, OutboxSql, lock_key
+
+__all__ = ["Base", "ChatRow", "InboxRow", "OutboxRow", "SqlChatStore", "UtcDateTime", "database_url", "migrate"]
 
 DEFAULT_DATABASE_PATH = DEFAULT_DATABASE_FILE
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -115,76 +100,6 @@ def mask_password(url: str) -> str:
     return f"{scheme}{separator}{rest}"
 
 
-# Named constraints let Alembic alter and drop them later, on SQLite too (where it rebuilds tables).
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the bot's tables; its metadata is what the Alembic migrations must produce."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every backend; SQLite stores no offset, so it is added back on read."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-class ChatRow(Base):
-    """One chat's stored ChatState, plus when it was first and last saved."""
-
-    __tablename__ = "chats"
-
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    # Telegram chat ids are 64-bit and chosen by Telegram, so no sequence (BIGSERIAL) must be attached.
-    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    language: Mapped[str] = mapped_column(String(35))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    skipped: Mapped[list[str]] = mapped_column(JSON)
-    current: Mapped[str | None] = mapped_column(Text)
-    pending_choices: Mapped[list[str]] = mapped_column(JSON)
-    editing: Mapped[bool] = mapped_column(Boolean)
-    subscribed: Mapped[bool] = mapped_column(Boolean)
-    active: Mapped[bool] = mapped_column(Boolean)
-    version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
-
-
-def _state_columns(state: ChatState) -> dict[str, Any]:
-    """The columns that hold the state itself (not the key, version or timestamps)."""
-    return {
-        "language": state.language,
-        "answers": state.answers,
-        "skipped": state.skipped,
-        "current": state.current,
-        "pending_choices": state.pending_choices,
-        "editing": state.editing,
-        "subscribed": state.subscribed,
-        "active": state.active,
-    }
-
-
 def open_engine(url: str) -> AsyncEngine:
     """An async engine for a database URL (see database_url), for migrations and one-off work."""
     url = database_url(url, DEFAULT_DATABASE_PATH)
@@ -206,6 +121,8 @@ def _use_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A forgotten chat's answers are overwritten in the file, not only unlinked from the b-tree.
+        cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
 
@@ -229,6 +146,14 @@ class _Database(ABC):
 
         A backend may commit statement by statement, so each statement of the work must be right on its own.
         """
+
+    @abstractmethod
+    async def transaction(self, work: Work[T], *args: Any) -> T:
+        """Runs work(connection, *args) in one transaction that holds the write lock from its start (SQLite)."""
+
+    @abstractmethod
+    async def erase_history(self) -> None:
+        """Removes what the database keeps of deleted rows beside the table itself, where it can."""
 
     @abstractmethod
     async def dispose(self) -> None:
@@ -271,6 +196,16 @@ class _PostgresDatabase(_Database):
     async def write(self, work: Work[T], *args: Any) -> T:
         return await self._run(work, args)
 
+    async def erase_history(self) -> None:
+        """Nothing to do from here: PostgreSQL keeps deleted rows as dead tuples until autovacuum reclaims them
+        (VACUUM cannot run inside the bot's transactions, and a VACUUM per /forget would cost every chat)."""
+
+    async def transaction(self, work: Work[T], *args: Any) -> T:
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="READ COMMITTED")
+            async with connection.begin():
+                return await connection.run_sync(work, *args)
+
     async def _run(self, work: Work[T], args: tuple[Any, ...]) -> T:
         async with self.engine.connect() as connection:
             return await connection.run_sync(work, *args)
@@ -299,6 +234,8 @@ class _SqliteWorker(_Database):
             max_overflow=0,
         )
         event.listen(self.engine, "connect", _use_write_ahead_log)
+        event.listen(self.engine, "connect", _own_transactions)
+        event.listen(self.engine, "begin", _begin_immediately)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
 
     async def read(self, work: Work[T], *args: Any) -> T:
@@ -307,101 +244,55 @@ class _SqliteWorker(_Database):
     async def write(self, work: Work[T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, work, args)
 
+    async def transaction(self, work: Work[T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, work, args)
+
+    async def erase_history(self) -> None:
+        """Moves the write-ahead log into the file and empties it, so deleted rows leave no copy behind."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        with self.engine.connect() as connection:
+            # Outside any transaction (a checkpoint cannot run inside one): straight on the driver's connection.
+            connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _read(self, work: Work[T], args: tuple[Any, ...]) -> T:
         with self.engine.connect() as connection:
             return work(connection, *args)
 
     def _write(self, work: Work[T], args: tuple[Any, ...]) -> T:
-        with self.engine.begin() as connection:
-            return work(connection, *args)
+        with self.engine.connect() as connection:
+            connection.execution_options(**_WRITING)
+            with connection.begin():
+                return work(connection, *args)
 
     async def dispose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
         self._thread.shutdown(wait=True)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _own_transactions(dbapi_connection: Any, connection_record: Any) -> None:
+    # sqlite3 would open transactions itself, lazily and deferred; SQLAlchemy's begin event opens them instead.
+    dbapi_connection.isolation_level = None
 
 
-_STATE_FIELDS = ("language", "answers", "skipped", "current", "pending_choices", "editing", "subscribed", "active")
-_JSON_FIELDS = {"answers", "skipped", "pending_choices"}
+_WRITING = {"sqlite_writing": True}
 
 
-class _HotPathSql:
-    """Hand-written SQL for the two statements run on every update (read the chat, write it back).
-
-    Building and compiling them through SQLAlchemy expressions cost more CPU than the rest of an update;
-    as driver-level SQL with the dialect's placeholders they cost half. Everything else uses SQLAlchemy.
-    """
-
-    def __init__(self, dialect: str):
-        self.sqlite = dialect == "sqlite"
-        mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
-        fields = ", ".join(_STATE_FIELDS)
-        self.load = f"SELECT {fields}, version FROM chats WHERE channel = {mark(1)} AND chat_id = {mark(2)}"
-        assignments = ", ".join(f"{name} = {mark(i)}" for i, name in enumerate(_STATE_FIELDS, 1))
-        n = len(_STATE_FIELDS)
-        self.update = (
-            f"UPDATE chats SET {assignments}, version = version + 1, updated_at = {mark(n + 1)} "
-            f"WHERE channel = {mark(n + 2)} AND chat_id = {mark(n + 3)} AND version = {mark(n + 4)}"
-        )
-        marks = ", ".join(mark(i) for i in range(1, n + 6))
-        self.insert = (
-            f"INSERT INTO chats (channel, chat_id, {fields}, version, created_at, updated_at) VALUES ({marks})"
-        )
-
-    def values(self, state: ChatState) -> tuple[Any, ...]:
-        return tuple(
-            json.dumps(getattr(state, name), ensure_ascii=False) if name in _JSON_FIELDS else getattr(state, name)
-            for name in _STATE_FIELDS
-        )
-
-    def timestamp(self, moment: datetime) -> Any:
-        # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
-
-    def load_state(self, connection: Connection, key: ChatKey) -> ChatState:
-        row = connection.exec_driver_sql(self.load, (key.channel, key.id)).first()
-        return self.state(key, row) if row is not None else ChatState(key)
-
-    def save_state(self, connection: Connection, state: ChatState) -> ChatState:
-        """Writes the state if its version is still the stored one; raises ConcurrentUpdate otherwise.
-
-        The write is the transaction's first statement: SQLite then waits for a busy lock instead of failing,
-        and the version check and the write cannot be separated by another process's save.
-        """
-        now = self.timestamp(_now())
-        key = state.key
-        if state.new:
-            try:
-                connection.exec_driver_sql(self.insert, (key.channel, key.id, *self.values(state), 1, now, now))
-            except IntegrityError:
-                raise ConcurrentUpdate(f"chat {key} was created by someone else") from None
-        else:
-            result = connection.exec_driver_sql(
-                self.update, (*self.values(state), now, key.channel, key.id, state.version)
-            )
-            if result.rowcount != 1:
-                raise ConcurrentUpdate(f"chat {key} is no longer at version {state.version}")
-        return dataclasses.replace(state, version=state.version + 1, new=False)
-
-    def state(self, key: ChatKey, row: Any) -> ChatState:
-        values = dict(zip((*_STATE_FIELDS, "version"), row, strict=True))
-        for name in _JSON_FIELDS:
-            if isinstance(values[name], str):
-                values[name] = json.loads(values[name])
-        for name in ("editing", "subscribed", "active"):
-            values[name] = bool(values[name])
-        return ChatState(key=key, new=False, **values)
+def _begin_immediately(connection: Connection) -> None:
+    """A writing transaction takes the write lock when it starts, so another process's write makes it wait (busy
+    timeout) instead of failing when a transaction that began by reading tries to write; reads take no lock."""
+    writing = connection.get_execution_options().get("sqlite_writing")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 class SqlChatStore(ChatStore):
-    """Chat states in the `chats` table; each save checks and bumps `version` in the same statement."""
+    """Chat states, their updates (inbox) and the messages to send (outbox) in SQLite or PostgreSQL."""
 
     def __init__(self, database: _Database) -> None:
         self._database = database
-        self._sql = _HotPathSql(database.dialect)
+        self._sql = ChatSql(database.dialect)
+        self._outbox = OutboxSql(database.dialect)
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> SqlChatStore:
@@ -425,43 +316,62 @@ class SqlChatStore(ChatStore):
         return await self._database.write(self._sql.save_state, state)
 
     async def forget(self, key: ChatKey) -> bool:
-        return await self._database.write(_delete_chat, key)
+        deleted = await self._database.transaction(self._forget, key)
+        await self._database.erase_history()
+        return deleted
+
+    def _forget(self, connection: Connection, key: ChatKey) -> bool:
+        self._lock(connection, key)
+        deleted = connection.exec_driver_sql(self._sql.forget[0], (key.channel, key.id)).rowcount > 0
+        for statement in self._sql.forget[1:]:
+            connection.exec_driver_sql(statement, (key.channel, key.id))
+        return deleted
 
     async def set_active(self, key: ChatKey, active: bool) -> None:
-        for _ in range(3):
-            try:
-                await self._database.write(_mark_active, key, active)
-                return
-            except IntegrityError:
-                continue  # another process created the row between our UPDATE and INSERT: update it now
-        raise ConcurrentUpdate(f"chat {key} kept changing while marking it {'active' if active else 'blocked'}")
+        await self._database.transaction(self._set_active, key, active)
+
+    def _set_active(self, connection: Connection, key: ChatKey, active: bool) -> None:
+        # Under the chat's lock, so a turn in progress cannot write back the old value after this one.
+        self._lock(connection, key)
+        state = self._sql.load_state(connection, key)
+        self._sql.save_state(connection, dataclasses.replace(state, active=active))
+
+    def _lock(self, connection: Connection, key: ChatKey) -> None:
+        if self._sql.lock is not None:
+            connection.exec_driver_sql(self._sql.lock, (lock_key(key),))
+
+    async def record(self, incoming: Incoming) -> None:
+        """Keeps an update before its turn, so a turn of the chat in another process applies it in order."""
+        await self._database.write(self._sql.record, incoming)
+
+    async def take_turn(
+        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+    ) -> list[Delivery]:
+        deliveries, forgot = await self._database.transaction(
+            self._sql.take_turn, incoming, decide, owner, lease_seconds
+        )
+        if forgot:
+            await self._database.erase_history()
+        return deliveries
+
+    async def claim_deliveries(self, owner: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        return await self._database.transaction(self._outbox.claim_rows, owner, limit, lease_seconds)
+
+    async def finish_deliveries(self, ids: Sequence[int], outcome: str, error: str | None = None) -> None:
+        if ids:
+            await self._database.transaction(self._outbox.finish_rows, ids, outcome, error)
+
+    async def retry_delivery(self, delivery_id: int, delay_seconds: float, error: str) -> None:
+        await self._database.write(self._outbox.retry_row, delivery_id, delay_seconds, error)
+
+    async def delivery_counts(self) -> dict[str, int]:
+        return await self._database.read(self._outbox.count_rows)
+
+    async def prune(self, older_than_seconds: float) -> None:
+        await self._database.write(self._outbox.prune_rows, older_than_seconds)
 
     async def close(self) -> None:
         await self._database.dispose()
-
-
-def _is_chat(key: ChatKey) -> Any:
-    return (ChatRow.channel == key.channel) & (ChatRow.chat_id == key.id)
-
-
-def _delete_chat(connection: Connection, key: ChatKey) -> bool:
-    result = connection.execute(delete(ChatRow).where(_is_chat(key)))
-    return result.rowcount > 0
-
-
-def _mark_active(connection: Connection, key: ChatKey, active: bool) -> None:
-    # Bumping the version makes a save based on an older read fail instead of undoing this change.
-    now = _now()
-    result = connection.execute(
-        update(ChatRow).where(_is_chat(key)).values(active=active, version=ChatRow.version + 1, updated_at=now)
-    )
-    if result.rowcount == 0:
-        columns = _state_columns(ChatState(key, active=active))
-        connection.execute(
-            insert(ChatRow).values(
-                channel=key.channel, chat_id=key.id, **columns, version=1, created_at=now, updated_at=now
-            )
-        )
 
 
 def alembic_config() -> Config:

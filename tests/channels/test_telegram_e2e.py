@@ -47,7 +47,8 @@ async def database(request, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "postgresql":
         engine = create_async_engine(url)
         async with engine.begin() as connection:
-            await connection.execute(text("DELETE FROM chats"))
+            for table in ("chats", "inbox", "outbox"):
+                await connection.execute(text(f"DELETE FROM {table}"))
         await engine.dispose()
     yield url
 

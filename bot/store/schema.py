@@ -1,0 +1,115 @@
+"""The bot's tables as SQLAlchemy models: what the Alembic migrations must produce."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, SmallInteger, String, Text, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints let Alembic alter and drop them later, on SQLite too (where it rebuilds tables).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the bot's tables; its metadata is what the Alembic migrations must produce."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend; SQLite stores no offset, so it is added back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class ChatRow(Base):
+    """One chat's stored ChatState, plus when it was first and last saved."""
+
+    __tablename__ = "chats"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Telegram chat ids are 64-bit and chosen by Telegram, so no sequence (BIGSERIAL) must be attached.
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(35))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    skipped: Mapped[list[str]] = mapped_column(JSON)
+    current: Mapped[str | None] = mapped_column(Text)
+    pending_choices: Mapped[list[str]] = mapped_column(JSON)
+    editing: Mapped[bool] = mapped_column(Boolean)
+    subscribed: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    undelivered: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class InboxRow(Base):
+    """One update of a chat, kept so a chat's updates are applied in order whichever process receives them.
+
+    `state_before` is the chat's state just before the update was applied: when an earlier update arrives after
+    later ones were applied, the state is rolled back to it and the later ones are applied again.
+    """
+
+    __tablename__ = "inbox"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    incoming: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state_before: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """One message to deliver to one chat: written with the state change that produced it, sent by a worker.
+
+    A row is pending until it is sent or given up (failed, blocked, rejected). While a worker sends it, the row
+    is leased to that worker (`owner`, `lease_until`) so no other worker sends it too.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "priority", "id"),
+        Index("ix_outbox_chat", "channel", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    replaces: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,328 @@
+"""Hand-written SQL for what runs on every update: a chat's turn (state, inbox, outbox) and message delivery.
+
+Building and compiling these through SQLAlchemy expressions cost more CPU than the rest of an update; as
+driver-level SQL with the dialect's placeholders they cost a fraction. Everything else uses SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.store.base import ChatState, ConcurrentUpdate, Decision, DeliveryOutcome, Turn
+
+STATE_FIELDS = (
+    "language",
+    "answers",
+    "skipped",
+    "current",
+    "pending_choices",
+    "editing",
+    "subscribed",
+    "active",
+    "undelivered",
+)
+_JSON_FIELDS = {"answers", "skipped", "pending_choices"}
+_BOOL_FIELDS = {"editing", "subscribed", "active", "undelivered"}
+PENDING = "pending"
+# How late an earlier update may arrive and still be put before later ones; far longer than any network delay.
+REORDER_WINDOW_SECONDS = 300
+# Replies to what a contact did go before notices and reminders, whatever the queue holds.
+PRIORITY = {"reply": 0, "reminder": 5, "notice": 10}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lock_key(key: ChatKey) -> int:
+    """A signed 64-bit number naming the chat, for PostgreSQL's advisory lock."""
+    digest = hashlib.blake2b(str(key).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def state_json(state: ChatState) -> str:
+    return json.dumps({name: getattr(state, name) for name in STATE_FIELDS}, ensure_ascii=False)
+
+
+def state_from_json(key: ChatKey, text: str, version: int) -> ChatState:
+    return ChatState(key=key, version=version, new=version == 0, **json.loads(text))
+
+
+class ChatSql:
+    """The statements of a chat's state and turn, in one dialect (SQLite or PostgreSQL)."""
+
+    def __init__(self, dialect: str):
+        self.sqlite = dialect == "sqlite"
+        mark = self.mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
+        fields = ", ".join(STATE_FIELDS)
+        n = len(STATE_FIELDS)
+        chat = f"channel = {mark(1)} AND chat_id = {mark(2)}"
+        self.load = f"SELECT {fields}, version FROM chats WHERE {chat}"
+        self.load_with_backlog = (
+            f"SELECT {fields}, version, EXISTS (SELECT 1 FROM outbox WHERE channel = {mark(1)} AND "
+            f"chat_id = {mark(2)} AND state = '{PENDING}') FROM chats WHERE channel = {mark(3)} AND chat_id = {mark(4)}"
+        )
+        assignments = ", ".join(f"{name} = {mark(i)}" for i, name in enumerate(STATE_FIELDS, 1))
+        self.update = (
+            f"UPDATE chats SET {assignments}, version = version + 1, updated_at = {mark(n + 1)} "
+            f"WHERE channel = {mark(n + 2)} AND chat_id = {mark(n + 3)} AND version = {mark(n + 4)}"
+        )
+        marks = ", ".join(mark(i) for i in range(1, n + 6))
+        self.insert = (
+            f"INSERT INTO chats (channel, chat_id, {fields}, version, created_at, updated_at) VALUES ({marks})"
+        )
+        refresh = ", ".join(f"{name} = excluded.{name}" for name in STATE_FIELDS)
+        self.upsert = (
+            f"{self.insert} ON CONFLICT (channel, chat_id) DO UPDATE SET {refresh}, "
+            "version = chats.version + 1, updated_at = excluded.updated_at"
+        )
+        self.lock = None if self.sqlite else f"SELECT pg_advisory_xact_lock({mark(1)})"
+        self.record = (
+            "INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at) "
+            f"VALUES ({mark(1)}, {mark(2)}, {mark(3)}, {mark(4)}, {mark(5)}) ON CONFLICT DO NOTHING"
+        )
+        self.log_applied = (
+            "INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at, applied_at, state_before) "
+            f"VALUES ({mark(1)}, {mark(2)}, {mark(3)}, {mark(4)}, {mark(5)}, {mark(6)}, {mark(7)}) "
+            "ON CONFLICT (channel, chat_id, update_id) DO UPDATE SET "
+            "applied_at = excluded.applied_at, state_before = excluded.state_before"
+        )
+        # Everything that may have to be applied now: updates from this one on (to find it applied already, or
+        # later ones applied before it), and updates recorded but not yet applied.
+        # Only recent updates count: Telegram numbers updates afresh (from a random number) after a week without
+        # any, so an old applied update must never be taken for a later one.
+        self.due = (
+            "SELECT update_id, incoming, applied_at IS NOT NULL, state_before FROM inbox "
+            f"WHERE {chat} AND (update_id >= {mark(3)} OR applied_at IS NULL) "
+            f"AND (applied_at IS NULL OR applied_at >= {mark(4)}) ORDER BY update_id"
+        )
+        self.enqueue = (
+            "INSERT INTO outbox (channel, chat_id, kind, priority, payload, replaces, state, owner, lease_until, "
+            "not_before, attempts, created_at) VALUES "
+            f"({', '.join(mark(i) for i in range(1, 13))}) RETURNING id"
+        )
+        self.forget = [
+            f"DELETE FROM chats WHERE {chat}",
+            f"DELETE FROM inbox WHERE {chat}",
+            f"DELETE FROM outbox WHERE {chat}",
+        ]
+
+    def values(self, state: ChatState) -> tuple[Any, ...]:
+        return tuple(
+            json.dumps(getattr(state, name), ensure_ascii=False) if name in _JSON_FIELDS else getattr(state, name)
+            for name in STATE_FIELDS
+        )
+
+    def timestamp(self, moment: datetime) -> Any:
+        # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+    def state(self, key: ChatKey, row: Sequence[Any]) -> ChatState:
+        values = dict(zip((*STATE_FIELDS, "version"), row[: len(STATE_FIELDS) + 1], strict=True))
+        for name in _JSON_FIELDS:
+            if isinstance(values[name], str):
+                values[name] = json.loads(values[name])
+        for name in _BOOL_FIELDS:
+            values[name] = bool(values[name])
+        return ChatState(key=key, new=False, **values)
+
+    def load_state(self, connection: Connection, key: ChatKey) -> ChatState:
+        row = connection.exec_driver_sql(self.load, (key.channel, key.id)).first()
+        return self.state(key, row) if row is not None else ChatState(key)
+
+    def save_state(self, connection: Connection, state: ChatState) -> ChatState:
+        """Writes the state if its version is still the stored one; raises ConcurrentUpdate otherwise.
+
+        The write is the transaction's first statement: SQLite then waits for a busy lock instead of failing,
+        and the version check and the write cannot be separated by another process's save.
+        """
+        stamp = self.timestamp(now())
+        key = state.key
+        if state.new:
+            try:
+                connection.exec_driver_sql(self.insert, (key.channel, key.id, *self.values(state), 1, stamp, stamp))
+            except IntegrityError:
+                raise ConcurrentUpdate(f"chat {key} was created by someone else") from None
+        else:
+            result = connection.exec_driver_sql(
+                self.update, (*self.values(state), stamp, key.channel, key.id, state.version)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"chat {key} is no longer at version {state.version}")
+        return dataclasses.replace(state, version=state.version + 1, new=False)
+
+    def record(self, connection: Connection, incoming: Incoming) -> None:
+        """Keeps an update as received, not yet applied (a later turn of the chat applies it in order)."""
+        key = incoming.chat
+        payload = json.dumps(incoming.to_json(), ensure_ascii=False)
+        connection.exec_driver_sql(
+            self.record, (key.channel, key.id, incoming.update_id, payload, self.timestamp(now()))
+        )
+
+    def take_turn(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+    ) -> tuple[list[Delivery], bool]:
+        """One turn of a chat inside the caller's transaction (see ChatStore.take_turn); True if it forgot."""
+        key = incoming.chat
+        if self.lock is not None:
+            connection.exec_driver_sql(self.lock, (lock_key(key),))
+        row = connection.exec_driver_sql(self.load_with_backlog, (key.channel, key.id, key.channel, key.id)).first()
+        state = self.state(key, row) if row is not None else ChatState(key)
+        backlog = bool(row[-1]) if row is not None else False
+        updates, replayed, before = self._due(connection, incoming, state)
+        if not updates:
+            return [], False  # the update was applied already: a second delivery of it
+        if before is not None:
+            state = dataclasses.replace(before, version=state.version, new=state.new)
+        decision = decide(Turn(state, updates, replayed, backlog))
+        snapshots = [state_json(before) for before in decision.states_before]
+        stamp = self.timestamp(now())
+        if decision.forget:
+            for statement in self.forget:
+                connection.exec_driver_sql(statement, (key.channel, key.id))
+        else:
+            for update, snapshot in zip(updates, snapshots, strict=True):
+                if update.update_id is not None:
+                    payload = json.dumps(update.to_json(), ensure_ascii=False)
+                    connection.exec_driver_sql(
+                        self.log_applied, (key.channel, key.id, update.update_id, payload, stamp, stamp, snapshot)
+                    )
+            connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(state), 1, stamp, stamp))
+        return self._enqueue(connection, key, decision, None if backlog else owner, lease_seconds), decision.forget
+
+    def _due(
+        self, connection: Connection, incoming: Incoming, state: ChatState
+    ) -> tuple[list[Incoming], int, ChatState | None]:
+        """The updates to apply now in order, how many of them are replayed, and the state to start from."""
+        if incoming.update_id is None:
+            return [incoming], 0, None
+        key = incoming.chat
+        recent = self.timestamp(now() - timedelta(seconds=REORDER_WINDOW_SECONDS))
+        rows = connection.exec_driver_sql(self.due, (key.channel, key.id, incoming.update_id, recent)).all()
+        if any(update_id == incoming.update_id and applied for update_id, _, applied, _ in rows):
+            return [], 0, None
+
+        def read(text: str) -> Incoming:
+            return Incoming.from_json(key, json.loads(text))
+
+        pending = {update_id: read(text) for update_id, text, applied, _ in rows if not applied}
+        pending[incoming.update_id] = incoming
+        first = min(pending)
+        later = [
+            (update_id, text, before) for update_id, text, applied, before in rows if applied and update_id > first
+        ]
+        # An update older than some already applied: roll back to before the first of those and apply them again.
+        before = state_from_json(key, later[0][2], state.version) if later and later[0][2] else None
+        replay = {update_id: read(text) for update_id, text, _ in later} if before else {}
+        due = {**replay, **pending}
+        return [due[update_id] for update_id in sorted(due)], len(replay), before
+
+    def _enqueue(
+        self, connection: Connection, key: ChatKey, decision: Decision, owner: str | None, lease_seconds: float
+    ) -> list[Delivery]:
+        moment = now()
+        stamp = self.timestamp(moment)
+        lease = self.timestamp(moment + timedelta(seconds=lease_seconds)) if owner else None
+        leased = []
+        for incoming, outgoing in decision.replies:
+            replaces = incoming.message_id if outgoing.edit else None
+            payload = json.dumps(outgoing.to_json(), ensure_ascii=False)
+            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, owner, lease)
+            row_id = connection.exec_driver_sql(self.enqueue, (*values, stamp, 0, stamp)).scalar_one()
+            if owner:
+                leased.append(Delivery(row_id, key, outgoing, "reply", replaces))
+        return leased
+
+
+class OutboxSql:
+    """The statements of message delivery: lease what is due, record how each delivery ended."""
+
+    def __init__(self, dialect: str):
+        self.sqlite = dialect == "sqlite"
+        mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
+        skip_locked = "" if self.sqlite else " FOR UPDATE SKIP LOCKED"
+        # The oldest waiting message of each chat that is due and not leased to a live worker, replies first.
+        self.claim = (
+            f"UPDATE outbox SET owner = {mark(1)}, lease_until = {mark(2)} WHERE id IN ("
+            f"SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= {mark(3)} "
+            f"AND (o.owner IS NULL OR o.lease_until <= {mark(4)}) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id "
+            "AND p.state = 'pending' AND p.id < o.id) "
+            f"ORDER BY o.priority, o.id LIMIT {mark(5)}{skip_locked}) "
+            "RETURNING id, channel, chat_id, kind, payload, replaces, attempts, created_at"
+        )
+        self.finish = (
+            f"UPDATE outbox SET state = {mark(1)}, owner = NULL, finished_at = {mark(2)}, "
+            f"last_error = {mark(3)} WHERE id = {mark(4)}"
+        )
+        self.finish_replies_undelivered = (
+            f"UPDATE chats SET undelivered = {'1' if self.sqlite else 'true'} "
+            f"WHERE channel = {mark(1)} AND chat_id = {mark(2)}"
+        )
+        self.chat_of = f"SELECT channel, chat_id, kind FROM outbox WHERE id = {mark(1)}"
+        self.retry = (
+            f"UPDATE outbox SET owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
+            f"attempts = attempts + 1, last_error = {mark(2)} WHERE id = {mark(3)}"
+        )
+        self.counts = "SELECT state, count(*) FROM outbox GROUP BY state"
+        self.prune_inbox = f"DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < {mark(1)}"
+        self.prune_outbox = f"DELETE FROM outbox WHERE state <> 'pending' AND finished_at < {mark(1)}"
+
+    def stamp(self, moment: datetime) -> Any:
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+    def claim_rows(self, connection: Connection, owner: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        moment = now()
+        lease = self.stamp(moment + timedelta(seconds=lease_seconds))
+        stamp = self.stamp(moment)
+        rows = connection.exec_driver_sql(self.claim, (owner, lease, stamp, stamp, limit)).all()
+        claimed = []
+        for row_id, channel, chat_id, kind, payload, replaces, attempts, created in sorted(rows):
+            created = _aware(created)
+            outgoing = Outgoing.from_json(json.loads(payload))
+            age = (moment - created).total_seconds() if created else 0.0
+            claimed.append(Delivery(row_id, ChatKey(channel, chat_id), outgoing, kind, replaces, attempts, age))
+        return claimed
+
+    def finish_rows(self, connection: Connection, ids: Sequence[int], outcome: str, error: str | None) -> None:
+        stamp = self.stamp(now())
+        for row_id in ids:
+            connection.exec_driver_sql(self.finish, (outcome, stamp, error, row_id))
+            if outcome == DeliveryOutcome.FAILED:
+                chat = connection.exec_driver_sql(self.chat_of, (row_id,)).first()
+                if chat is not None and chat[2] == "reply":
+                    connection.exec_driver_sql(self.finish_replies_undelivered, (chat[0], chat[1]))
+
+    def retry_row(self, connection: Connection, row_id: int, delay_seconds: float, error: str) -> None:
+        when = self.stamp(now() + timedelta(seconds=delay_seconds))
+        connection.exec_driver_sql(self.retry, (when, error, row_id))
+
+    def count_rows(self, connection: Connection) -> dict[str, int]:
+        return {state: count for state, count in connection.exec_driver_sql(self.counts).all()}
+
+    def prune_rows(self, connection: Connection, older_than_seconds: float) -> None:
+        cutoff = self.stamp(now() - timedelta(seconds=older_than_seconds))
+        connection.exec_driver_sql(self.prune_inbox, (cutoff,))
+        connection.exec_driver_sql(self.prune_outbox, (cutoff,))
+
+
+def _aware(moment: Any) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
