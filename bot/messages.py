@@ -30,6 +30,7 @@ class Incoming:
     message_id: int | None = None  # the message whose button was pressed (replies may replace it)
     unreadable: str | None = None  # what came instead of text or a button (a sticker, a photo …), if anything
     edited: bool = False  # a correction of a message sent earlier
+    in_group: bool = False  # sent in a group chat, where the bot only explains where the interview runs
 
     def to_json(self) -> dict[str, Any]:
         """The update as the inbox keeps it until it is applied (the chat is stored beside it)."""

@@ -54,11 +54,18 @@ class EnterpriseConversation:
         """Routes a command, a button press or a text answer; mutates state, returns what to say."""
         if state.new and incoming.language_code:
             state.language = language_for(incoming.language_code)
+        if incoming.in_group:
+            return Reply([Outgoing(t("private_only", state.language))])
         if state.undelivered:
             return self._after_undelivered(incoming, state)
         return self._route(incoming, state)
 
     def _route(self, incoming: Incoming, state: ChatState) -> Reply:
+        if incoming.edited:
+            # Applying a correction to an answer given several questions ago would silently change results.
+            return Reply([Outgoing(t("edited", state.language))])
+        if incoming.unreadable is not None:
+            return Reply([Outgoing(t("text_only", state.language)), *self._ask_current_or_next(state)])
         if incoming.callback_data is not None:
             return self._button(incoming.callback_data, state)
         if incoming.command is not None:

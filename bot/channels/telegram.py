@@ -128,28 +128,48 @@ def chat_key(chat_id: int) -> ChatKey:
     return ChatKey(CHANNEL, chat_id)
 
 
-def to_incoming(update: Update) -> Incoming | None:
-    """The channel-neutral view of a Telegram update, or None for updates the conversation ignores."""
+# What a message may carry instead of text, named as the handlers word it; the first one present is named.
+_ATTACHMENTS = (
+    "sticker", "photo", "video", "animation", "voice", "video_note", "audio", "document", "location", "venue",
+    "contact", "poll", "dice", "game", "invoice", "story",
+)  # fmt: skip
+_GROUP_TYPES = ("group", "supergroup")
+
+
+def to_incoming(update: Update, bot_username: str | None = None) -> Incoming | None:
+    """The channel-neutral view of a Telegram update, or None for updates the conversation does not answer.
+
+    A caption is read as text; a message with nothing readable says what it carried instead; an edited message
+    is marked as such. In a group only commands meant for this bot come through (the interview runs in private).
+    """
     chat = update.effective_chat
-    user = update.effective_user
-    if chat is None:
+    if chat is None or chat.type == "channel":
         return None
+    user = update.effective_user
+    fields = {"language_code": user.language_code if user else None, "update_id": update.update_id}
     key = chat_key(chat.id)
-    language = user.language_code if user else None
+    in_group = chat.type in _GROUP_TYPES
     query = update.callback_query
     if query is not None:
         pressed = query.message.message_id if query.message is not None else None
-        data = query.data or ""
-        return Incoming(key, callback_data=data, language_code=language, update_id=update.update_id, message_id=pressed)
-    message = update.message
-    if message is None or message.text is None:
+        return Incoming(key, callback_data=query.data or "", message_id=pressed, in_group=in_group, **fields)
+    message = update.message or update.edited_message
+    if message is None:
         return None
-    text = message.text.strip()
+    edited = update.edited_message is not None
+    text = (message.text if message.text is not None else message.caption or "").strip()
     if text.startswith("/"):
         words = text[1:].split(maxsplit=1)
-        command = words[0].split("@", 1)[0].lower() if words else ""
-        return Incoming(key, command=command, language_code=language, update_id=update.update_id)
-    return Incoming(key, text=text, language_code=language, update_id=update.update_id)
+        command, _, addressee = (words[0] if words else "").partition("@")
+        if addressee and bot_username and addressee.casefold() != bot_username.casefold():
+            return None  # /start@otherbot
+        return Incoming(key, command=command.lower(), edited=edited, in_group=in_group, **fields)
+    if in_group:
+        return None  # talk between people in a group is not for the bot
+    if text:
+        return Incoming(key, text=text, edited=edited, **fields)
+    carried = next((name for name in _ATTACHMENTS if getattr(message, name, None)), "other")
+    return Incoming(key, unreadable=carried, edited=edited, **fields)
 
 
 def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -217,8 +237,11 @@ class TelegramChannel:
         if update.my_chat_member is not None:
             await self._track_membership(update)
             return
-        incoming = to_incoming(update)
+        incoming = to_incoming(update, context.bot.username)
         if incoming is None:
+            if update.callback_query is not None:
+                # A button on a message sent in inline mode: no chat to answer in, but the spinner must stop.
+                await _quietly(update.callback_query.answer())
             return
         deliveries = await self.dispatcher.receive(incoming)
         query = update.callback_query

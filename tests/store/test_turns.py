@@ -1,0 +1,106 @@
+"""Every store applies a chat's updates in order, once, with their replies in the outbox: the same for each backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from bot.messages import ChatKey, Incoming, Outgoing
+from bot.store.base import ChatState, ChatStore, DeliveryOutcome
+from tests.store.test_chat_store import (  # noqa: F401 - fixtures
+    backend,
+    database,
+    open_store,
+    postgres_url,
+    shared_postgres_url,
+    store,
+)
+
+pytestmark = pytest.mark.asyncio
+CHAT = ChatKey("telegram", 4242)
+
+
+class Recorder:
+    """A handler that remembers what it was told, in order, and echoes it."""
+
+    def handle(self, incoming: Incoming, state: ChatState):
+        state.answers.setdefault("log", []).append(incoming.text)
+        return _Reply([Outgoing(f"got {incoming.text}")], incoming.text == "forget")
+
+
+class _Reply:
+    def __init__(self, messages: list[Outgoing], forget: bool = False):
+        self.messages, self.forget = messages, forget
+
+
+def said(text: str, update_id: int) -> Incoming:
+    return Incoming(CHAT, text=text, update_id=update_id)
+
+
+def dispatcher_on(store: ChatStore, owner: str = "p1") -> Dispatcher:
+    return Dispatcher(store, Recorder(), owner=owner)
+
+
+async def test_updates_in_order_are_applied_in_order_with_one_reply_each(store: ChatStore) -> None:
+    dispatcher = dispatcher_on(store)
+    replies = [await dispatcher.handle(said(text, n)) for n, text in enumerate(["a", "b", "c"], 1)]
+    assert [[o.text for o in batch] for batch in replies] == [["got a"], ["got b"], ["got c"]]
+    assert (await store.load(CHAT)).answers["log"] == ["a", "b", "c"]
+
+
+async def test_an_update_arriving_after_a_later_one_is_put_back_in_its_place(
+    open_store: Callable[[], ChatStore],  # noqa: F811
+) -> None:
+    first, second = dispatcher_on(open_store(), "p1"), dispatcher_on(open_store(), "p2")
+    await first.handle(said("a", 1))
+    await first.handle(said("c", 3))
+    replayed = await second.handle(said("b", 2))
+    assert [o.text for o in replayed] == ["got b", "got c"]
+    assert (await first.store.load(CHAT)).answers["log"] == ["a", "b", "c"]
+    assert [o.text for o in await first.handle(said("d", 4))] == ["got d"]
+    assert (await first.store.load(CHAT)).answers["log"] == ["a", "b", "c", "d"]
+
+
+async def test_an_update_delivered_twice_is_applied_once(open_store: Callable[[], ChatStore]) -> None:  # noqa: F811
+    first, second = dispatcher_on(open_store(), "p1"), dispatcher_on(open_store(), "p2")
+    assert len(await first.handle(said("a", 7))) == 1
+    assert await second.handle(said("a", 7)) == []
+    assert (await first.store.load(CHAT)).answers["log"] == ["a"]
+
+
+async def test_replies_wait_behind_an_undelivered_earlier_reply_of_the_chat(store: ChatStore) -> None:  # noqa: F811
+    dispatcher = dispatcher_on(store)
+    first = await dispatcher.receive(said("a", 1))
+    await store.retry_delivery(first[0].id, 0.0, "Bad Gateway")
+    assert await dispatcher.receive(said("b", 2)) == [], "sent before the earlier reply"
+    claimed = await store.claim_deliveries("worker", 10, 60)
+    assert [d.outgoing.text for d in claimed] == ["got a"], "one per chat, oldest first"
+    await store.finish_deliveries([claimed[0].id], DeliveryOutcome.SENT)
+    claimed = await store.claim_deliveries("worker", 10, 60)
+    assert [d.outgoing.text for d in claimed] == ["got b"]
+
+
+async def test_a_reply_given_up_makes_the_chat_undelivered(store: ChatStore) -> None:  # noqa: F811
+    dispatcher = dispatcher_on(store)
+    delivery = (await dispatcher.receive(said("a", 1)))[0]
+    await store.finish_deliveries([delivery.id], DeliveryOutcome.FAILED, "down for too long")
+    assert (await store.load(CHAT)).undelivered is True
+    assert (await store.delivery_counts()).get("failed") == 1
+
+
+async def test_a_leased_reply_is_not_claimed_by_another_worker_until_its_lease_ends(store: ChatStore) -> None:  # noqa: F811
+    dispatcher = dispatcher_on(store)
+    await dispatcher.receive(said("a", 1))
+    assert await store.claim_deliveries("other", 10, 60) == []
+
+
+async def test_forgetting_removes_the_updates_and_messages_of_the_chat(store: ChatStore) -> None:  # noqa: F811
+    dispatcher = dispatcher_on(store)
+    await dispatcher.handle(said("a", 1))
+    replies = await dispatcher.receive(said("forget", 2))
+    assert [d.outgoing.text for d in replies] == ["got forget"]
+    stored = await store.load(CHAT)
+    assert stored.new and stored.answers == {}
+    assert await store.delivery_counts() == {"pending": 1}, "only the confirmation is left to send"
