@@ -44,8 +44,8 @@ async def deliver(api: FakeBotApi, contact: Contact, update: dict, replies: int 
 
 @pytest.mark.parametrize("kind", sorted(ATTACHMENTS))
 async def test_an_attachment_is_answered_with_what_the_bot_can_read_and_the_question_again(
-    api: FakeBotApi,  # noqa: F811
-    database: str,  # noqa: F811
+    api: FakeBotApi,
+    database: str,
     kind: str,
 ) -> None:
     async with running_bot(api, database):
@@ -56,7 +56,7 @@ async def test_an_attachment_is_answered_with_what_the_bot_can_read_and_the_ques
         assert "抱歉" not in reply[0]["text"]
 
 
-async def test_a_photo_caption_is_read_as_the_answer(api: FakeBotApi, database: str) -> None:  # noqa: F811
+async def test_a_photo_caption_is_read_as_the_answer(api: FakeBotApi, database: str) -> None:
     async with running_bot(api, database):
         contact = Contact(api, CHAT)
         await contact.say("/start")
@@ -65,8 +65,8 @@ async def test_a_photo_caption_is_read_as_the_answer(api: FakeBotApi, database: 
 
 
 async def test_an_edited_message_is_answered_with_a_note_and_changes_nothing(
-    api: FakeBotApi,  # noqa: F811
-    database: str,  # noqa: F811
+    api: FakeBotApi,
+    database: str,
 ) -> None:
     async with running_bot(api, database):
         contact = Contact(api, CHAT)
@@ -80,7 +80,7 @@ async def test_an_edited_message_is_answered_with_a_note_and_changes_nothing(
         assert (await contact.say("/profile"))[0]["text"].count("长春") == 1
 
 
-async def test_a_lone_slash_is_an_unknown_command_not_an_apology(api: FakeBotApi, database: str) -> None:  # noqa: F811
+async def test_a_lone_slash_is_an_unknown_command_not_an_apology(api: FakeBotApi, database: str) -> None:
     async with running_bot(api, database):
         contact = Contact(api, CHAT)
         for text in ("/", "/ ", "/@"):
@@ -88,7 +88,7 @@ async def test_a_lone_slash_is_an_unknown_command_not_an_apology(api: FakeBotApi
             assert "没有这个命令" in reply[0]["text"] and "抱歉" not in reply[0]["text"]
 
 
-async def test_a_button_on_an_inline_mode_message_is_acknowledged(api: FakeBotApi, database: str) -> None:  # noqa: F811
+async def test_a_button_on_an_inline_mode_message_is_acknowledged(api: FakeBotApi, database: str) -> None:
     async with running_bot(api, database):
         update = api.make_callback(CHAT, "a:produced_in_province:1", 1)
         query = update["callback_query"]
@@ -102,7 +102,7 @@ async def test_a_button_on_an_inline_mode_message_is_acknowledged(api: FakeBotAp
         assert api.callback_answers and api.messages_to(CHAT) == []
 
 
-async def test_in_a_group_only_commands_for_this_bot_are_answered(api: FakeBotApi, database: str) -> None:  # noqa: F811
+async def test_in_a_group_only_commands_for_this_bot_are_answered(api: FakeBotApi, database: str) -> None:
     async with running_bot(api, database):
         group = Contact(api, GROUP)
         for text in ("/start@otherbot", "長春", "十二亿"):

@@ -51,7 +51,7 @@ async def test_updates_in_order_are_applied_in_order_with_one_reply_each(store: 
 
 
 async def test_an_update_arriving_after_a_later_one_is_put_back_in_its_place(
-    open_store: Callable[[], ChatStore],  # noqa: F811
+    open_store: Callable[[], ChatStore],
 ) -> None:
     first, second = dispatcher_on(open_store(), "p1"), dispatcher_on(open_store(), "p2")
     await first.handle(said("a", 1))
@@ -63,14 +63,14 @@ async def test_an_update_arriving_after_a_later_one_is_put_back_in_its_place(
     assert (await first.store.load(CHAT)).answers["log"] == ["a", "b", "c", "d"]
 
 
-async def test_an_update_delivered_twice_is_applied_once(open_store: Callable[[], ChatStore]) -> None:  # noqa: F811
+async def test_an_update_delivered_twice_is_applied_once(open_store: Callable[[], ChatStore]) -> None:
     first, second = dispatcher_on(open_store(), "p1"), dispatcher_on(open_store(), "p2")
     assert len(await first.handle(said("a", 7))) == 1
     assert await second.handle(said("a", 7)) == []
     assert (await first.store.load(CHAT)).answers["log"] == ["a"]
 
 
-async def test_replies_wait_behind_an_undelivered_earlier_reply_of_the_chat(store: ChatStore) -> None:  # noqa: F811
+async def test_replies_wait_behind_an_undelivered_earlier_reply_of_the_chat(store: ChatStore) -> None:
     dispatcher = dispatcher_on(store)
     first = await dispatcher.receive(said("a", 1))
     await store.retry_delivery(first[0].id, 0.0, "Bad Gateway")
@@ -82,7 +82,7 @@ async def test_replies_wait_behind_an_undelivered_earlier_reply_of_the_chat(stor
     assert [d.outgoing.text for d in claimed] == ["got b"]
 
 
-async def test_a_reply_given_up_makes_the_chat_undelivered(store: ChatStore) -> None:  # noqa: F811
+async def test_a_reply_given_up_makes_the_chat_undelivered(store: ChatStore) -> None:
     dispatcher = dispatcher_on(store)
     delivery = (await dispatcher.receive(said("a", 1)))[0]
     await store.finish_deliveries([delivery.id], DeliveryOutcome.FAILED, "down for too long")
@@ -90,13 +90,13 @@ async def test_a_reply_given_up_makes_the_chat_undelivered(store: ChatStore) -> 
     assert (await store.delivery_counts()).get("failed") == 1
 
 
-async def test_a_leased_reply_is_not_claimed_by_another_worker_until_its_lease_ends(store: ChatStore) -> None:  # noqa: F811
+async def test_a_leased_reply_is_not_claimed_by_another_worker_until_its_lease_ends(store: ChatStore) -> None:
     dispatcher = dispatcher_on(store)
     await dispatcher.receive(said("a", 1))
     assert await store.claim_deliveries("other", 10, 60) == []
 
 
-async def test_forgetting_removes_the_updates_and_messages_of_the_chat(store: ChatStore) -> None:  # noqa: F811
+async def test_forgetting_removes_the_updates_and_messages_of_the_chat(store: ChatStore) -> None:
     dispatcher = dispatcher_on(store)
     await dispatcher.handle(said("a", 1))
     replies = await dispatcher.receive(said("forget", 2))
