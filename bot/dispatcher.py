@@ -42,7 +42,7 @@ class Dispatcher:
         enterprise: Handler,
         route: Callable[[Incoming], Handler] | None = None,
         owner: str = "dispatcher",
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
         combine: dict[str, Callable[[list[Outgoing]], list[Outgoing]]] | None = None,
     ):
         self.store = store

@@ -45,7 +45,7 @@ class DeliveryPolicy:
     """How long and how often to retry, and how much to take at once."""
 
     give_up_after_seconds: float = 900.0  # a reply older than this is stale: the contact is asked again instead
-    lease_seconds: float = 60.0  # longer than any single send may take, so no other worker sends it meanwhile
+    lease_seconds: float = 30.0  # longer than any single send may take, so no other worker sends it meanwhile
     first_backoff_seconds: float = 0.5
     max_backoff_seconds: float = 5.0
     batch: int = 64

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.messages import ChatKey, Delivery, Incoming
 from bot.paths import DEFAULT_DATABASE_FILE
-from bot.store.base import ChatState, ChatStore, Decision, Turn
+from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Turn
 from bot.store.schema import Base, ChatRow, InboxRow, OutboxRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key
 
@@ -358,7 +358,12 @@ class SqlChatStore(ChatStore):
         return await self._database.transaction(self._outbox.claim_rows, owner, limit, lease_seconds)
 
     async def finish_deliveries(self, ids: Sequence[int], outcome: str, error: str | None = None) -> None:
-        if ids:
+        if not ids:
+            return
+        if outcome == DeliveryOutcome.SENT:
+            # The common case, once per reply: one statement per message, no transaction around it.
+            await self._database.write(self._outbox.mark_sent, ids)
+        else:
             await self._database.transaction(self._outbox.finish_rows, ids, outcome, error)
 
     async def retry_delivery(self, delivery_id: int, delay_seconds: float, error: str) -> None:

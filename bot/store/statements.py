@@ -274,6 +274,7 @@ class OutboxSql:
             f"WHERE channel = {mark(1)} AND chat_id = {mark(2)}"
         )
         self.chat_of = f"SELECT channel, chat_id, kind FROM outbox WHERE id = {mark(1)}"
+        self.sent = f"UPDATE outbox SET state = 'sent', owner = NULL, finished_at = {mark(1)} WHERE id = {mark(2)}"
         self.retry = (
             f"UPDATE outbox SET owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
             f"attempts = attempts + 1, last_error = {mark(2)} WHERE id = {mark(3)}"
@@ -297,6 +298,11 @@ class OutboxSql:
             age = (moment - created).total_seconds() if created else 0.0
             claimed.append(Delivery(row_id, ChatKey(channel, chat_id), outgoing, kind, replaces, attempts, age))
         return claimed
+
+    def mark_sent(self, connection: Connection, ids: Sequence[int]) -> None:
+        stamp = self.stamp(now())
+        for row_id in ids:
+            connection.exec_driver_sql(self.sent, (stamp, row_id))
 
     def finish_rows(self, connection: Connection, ids: Sequence[int], outcome: str, error: str | None) -> None:
         stamp = self.stamp(now())
