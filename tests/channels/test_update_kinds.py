@@ -113,3 +113,16 @@ async def test_in_a_group_only_commands_for_this_bot_are_answered(api: FakeBotAp
         update["message"]["chat"] = {"id": GROUP, "type": "supergroup", "title": "园区企业群"}
         reply = await deliver(api, group, update)
         assert len(api.messages_to(GROUP)) == 1 and "私聊" in reply[0]["text"]
+
+
+async def test_forget_leaves_no_trace_of_the_answers_in_the_sqlite_files(api: FakeBotApi, tmp_path) -> None:
+    database_file = tmp_path / "forget.sqlite3"
+    async with running_bot(api, f"sqlite+aiosqlite:///{database_file}"):
+        contact = Contact(api, CHAT)
+        await contact.say("/start")
+        await contact.say("东昌区")
+        await contact.say("/profile")
+        await contact.say("/forget")
+        await contact.press("f:yes")
+        stored = b"".join(path.read_bytes() for path in tmp_path.glob("forget.sqlite3*"))
+    assert "东昌".encode() not in stored

@@ -220,3 +220,12 @@ def test_a_denied_approval_is_re_asked_not_counted(talk) -> None:
     reply = talk("没有临床试验许可")
     assert "否定" in reply.messages[0].text
     assert "approvals" not in talk.state.answers and talk.state.current == "approvals"
+
+
+@pytest.mark.parametrize("answer", ["亿" * 1000, "十二亿" * 1365, "9" * 4300])
+def test_an_absurdly_long_number_is_re_asked_with_a_hint(talk, answer: str) -> None:
+    talk(command="start")
+    talk.state.current = "loan_rate"
+    reply = talk(answer)
+    assert "没看懂这个回答" in reply.messages[0].text and "4.35%" in reply.messages[0].text
+    assert "loan_rate" not in talk.state.answers and talk.state.current == "loan_rate"
