@@ -347,9 +347,9 @@ class SqlChatStore(ChatStore):
     async def take_turn(
         self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
     ) -> list[Delivery]:
-        deliveries, forgot = await self._database.transaction(
-            self._sql.take_turn, incoming, decide, owner, lease_seconds
-        )
+        # SQLite: one write transaction. PostgreSQL: autocommit statements under the chat's advisory lock.
+        run = self._database.transaction if self._sql.sqlite else self._database.write
+        deliveries, forgot = await run(self._sql.take_turn, incoming, decide, owner, lease_seconds)
         if forgot:
             await self._database.erase_history()
         return deliveries

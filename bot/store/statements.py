@@ -7,7 +7,9 @@ driver-level SQL with the dialect's placeholders they cost a fraction. Everythin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -86,6 +88,16 @@ class ChatSql:
             "version = chats.version + 1, updated_at = excluded.updated_at"
         )
         self.lock = None if self.sqlite else f"SELECT pg_advisory_xact_lock({mark(1)})"
+        # PostgreSQL reads the state, the backlog and the due updates in one round trip; a new chat has no row in
+        # chats, hence the outer join from a single row.
+        self.read_all = (
+            f"SELECT {', '.join('c.' + name for name in STATE_FIELDS)}, c.version, "
+            "EXISTS (SELECT 1 FROM outbox o WHERE o.channel = $1 AND o.chat_id = $2 AND o.state = 'pending'), "
+            "(SELECT json_agg(json_build_array(i.update_id, i.incoming, i.applied_at IS NOT NULL, i.state_before) "
+            "ORDER BY i.update_id) FROM inbox i WHERE $3::bigint IS NOT NULL AND i.channel = $1 AND i.chat_id = $2 "
+            "AND (i.update_id >= $3::bigint OR i.applied_at IS NULL) AND (i.applied_at IS NULL OR i.applied_at >= $4)) "
+            "FROM (SELECT 1) AS one LEFT JOIN chats c ON c.channel = $1 AND c.chat_id = $2"
+        )
         self.record = (
             "INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at) "
             f"VALUES ({mark(1)}, {mark(2)}, {mark(3)}, {mark(4)}, {mark(5)}) ON CONFLICT DO NOTHING"
@@ -176,43 +188,87 @@ class ChatSql:
         owner: str,
         lease_seconds: float,
     ) -> tuple[list[Delivery], bool]:
-        """One turn of a chat inside the caller's transaction (see ChatStore.take_turn); True if it forgot."""
+        """One turn of a chat (see ChatStore.take_turn); True if it forgot the chat.
+
+        SQLite: inside the caller's write transaction, whose lock keeps every other writer out. PostgreSQL: on an
+        autocommit connection under a session advisory lock on the chat, with one statement that reads
+        everything and one that writes everything (atomic by itself): four round trips instead of ten.
+        """
+        if self.sqlite:
+            return self._turn(connection, incoming, decide, owner, lease_seconds)
+        key = lock_key(incoming.chat)
+        connection.exec_driver_sql("SELECT pg_advisory_lock($1)", (key,))
+        try:
+            return self._turn(connection, incoming, decide, owner, lease_seconds)
+        finally:
+            connection.exec_driver_sql("SELECT pg_advisory_unlock($1)", (key,))
+
+    def _turn(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+    ) -> tuple[list[Delivery], bool]:
         key = incoming.chat
-        if self.lock is not None:
-            connection.exec_driver_sql(self.lock, (lock_key(key),))
-        row = connection.exec_driver_sql(self.load_with_backlog, (key.channel, key.id, key.channel, key.id)).first()
-        state = self.state(key, row) if row is not None else ChatState(key)
-        backlog = bool(row[-1]) if row is not None else False
-        updates, replayed, before = self._due(connection, incoming, state)
+        state, backlog, rows = self._read(connection, incoming)
+        updates, replayed, before = self._plan(incoming, state, rows)
         if not updates:
             return [], False  # the update was applied already: a second delivery of it
         if before is not None:
             state = dataclasses.replace(before, version=state.version, new=state.new)
         decision = decide(Turn(state, updates, replayed, backlog))
-        snapshots = [state_json(before) for before in decision.states_before]
-        stamp = self.timestamp(now())
-        if decision.forget:
-            for statement in self.forget:
-                connection.exec_driver_sql(statement, (key.channel, key.id))
-        else:
-            for update, snapshot in zip(updates, snapshots, strict=True):
-                if update.update_id is not None:
-                    payload = json.dumps(update.to_json(), ensure_ascii=False)
-                    connection.exec_driver_sql(
-                        self.log_applied, (key.channel, key.id, update.update_id, payload, stamp, stamp, snapshot)
-                    )
-            connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(state), 1, stamp, stamp))
-        return self._enqueue(connection, key, decision, None if backlog else owner, lease_seconds), decision.forget
+        moment = now()
+        lease = self.timestamp(moment + timedelta(seconds=lease_seconds)) if not backlog else None
+        applied = [
+            (update.update_id, json.dumps(update.to_json(), ensure_ascii=False), state_json(snapshot))
+            for update, snapshot in zip(updates, decision.states_before, strict=False)
+            if update.update_id is not None
+        ]
+        messages = [
+            (
+                outgoing,
+                incoming_of.message_id if outgoing.edit else None,
+                json.dumps(outgoing.to_json(), ensure_ascii=False),
+            )
+            for incoming_of, outgoing in decision.replies
+        ]
+        write = self._write_sqlite if self.sqlite else self._write_postgres
+        ids = write(connection, key, state, applied, messages, decision.forget, owner if lease else None, lease, moment)
+        if lease is None:
+            return [], decision.forget
+        deliveries = [
+            Delivery(row_id, key, outgoing, "reply", replaces)
+            for row_id, (outgoing, replaces, _) in zip(ids, messages, strict=True)
+        ]
+        return deliveries, decision.forget
 
-    def _due(
-        self, connection: Connection, incoming: Incoming, state: ChatState
+    def _read(self, connection: Connection, incoming: Incoming) -> tuple[ChatState, bool, list[tuple]]:
+        """The chat's state, whether it has replies waiting, and the inbox rows that may be due."""
+        key = incoming.chat
+        recent = self.timestamp(now() - timedelta(seconds=REORDER_WINDOW_SECONDS))
+        if not self.sqlite:
+            row = connection.exec_driver_sql(self.read_all, (key.channel, key.id, incoming.update_id, recent)).one()
+            state = self.state(key, row) if row[len(STATE_FIELDS)] is not None else ChatState(key)
+            due = json.loads(row[-1]) if isinstance(row[-1], str) else row[-1]  # the driver may decode json itself
+            rows = [tuple(item) for item in due or []]
+            return state, bool(row[-2]), rows
+        row = connection.exec_driver_sql(self.load_with_backlog, (key.channel, key.id, key.channel, key.id)).first()
+        state = self.state(key, row) if row is not None else ChatState(key)
+        rows = []
+        if incoming.update_id is not None:
+            rows = connection.exec_driver_sql(self.due, (key.channel, key.id, incoming.update_id, recent)).all()
+        return state, bool(row[-1]) if row is not None else False, rows
+
+    @staticmethod
+    def _plan(
+        incoming: Incoming, state: ChatState, rows: Sequence[Sequence[Any]]
     ) -> tuple[list[Incoming], int, ChatState | None]:
         """The updates to apply now in order, how many of them are replayed, and the state to start from."""
         if incoming.update_id is None:
             return [incoming], 0, None
         key = incoming.chat
-        recent = self.timestamp(now() - timedelta(seconds=REORDER_WINDOW_SECONDS))
-        rows = connection.exec_driver_sql(self.due, (key.channel, key.id, incoming.update_id, recent)).all()
         if any(update_id == incoming.update_id and applied for update_id, _, applied, _ in rows):
             return [], 0, None
 
@@ -231,21 +287,99 @@ class ChatSql:
         due = {**replay, **pending}
         return [due[update_id] for update_id in sorted(due)], len(replay), before
 
-    def _enqueue(
-        self, connection: Connection, key: ChatKey, decision: Decision, owner: str | None, lease_seconds: float
-    ) -> list[Delivery]:
-        moment = now()
+    def _write_sqlite(
+        self,
+        connection: Connection,
+        key: ChatKey,
+        state: ChatState,
+        applied: list[tuple[int, str, str]],
+        messages: list[tuple[Outgoing, int | None, str]],
+        forget: bool,
+        owner: str | None,
+        lease: Any,
+        moment: datetime,
+    ) -> list[int]:
         stamp = self.timestamp(moment)
-        lease = self.timestamp(moment + timedelta(seconds=lease_seconds)) if owner else None
-        leased = []
-        for incoming, outgoing in decision.replies:
-            replaces = incoming.message_id if outgoing.edit else None
-            payload = json.dumps(outgoing.to_json(), ensure_ascii=False)
+        if forget:
+            for statement in self.forget:
+                connection.exec_driver_sql(statement, (key.channel, key.id))
+        else:
+            for update_id, payload, snapshot in applied:
+                values = (key.channel, key.id, update_id, payload, stamp, stamp, snapshot)
+                connection.exec_driver_sql(self.log_applied, values)
+            connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(state), 1, stamp, stamp))
+        ids = []
+        for _, replaces, payload in messages:
             values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, owner, lease)
-            row_id = connection.exec_driver_sql(self.enqueue, (*values, stamp, 0, stamp)).scalar_one()
-            if owner:
-                leased.append(Delivery(row_id, key, outgoing, "reply", replaces))
-        return leased
+            ids.append(connection.exec_driver_sql(self.enqueue, (*values, stamp, 0, stamp)).scalar_one())
+        return ids
+
+    def _write_postgres(
+        self,
+        connection: Connection,
+        key: ChatKey,
+        state: ChatState,
+        applied: list[tuple[int, str, str]],
+        messages: list[tuple[Outgoing, int | None, str]],
+        forget: bool,
+        owner: str | None,
+        lease: Any,
+        moment: datetime,
+    ) -> list[int]:
+        """Everything the turn writes as one statement of data-modifying CTEs: all of it lands, or none."""
+        statement = _postgres_write(len(applied), len(messages), forget)
+        params: list[Any] = [key.channel, key.id, moment]
+        if not forget:
+            params += list(self.values(state))
+            for update_id, payload, snapshot in applied:
+                params += [update_id, payload, snapshot]
+        for _, replaces, payload in messages:
+            params += [payload, replaces, owner, lease]
+        # Ids come from one sequence in the order of the VALUES rows, so sorted they match the messages.
+        return sorted(row[0] for row in connection.exec_driver_sql(statement, tuple(params)).all())
+
+
+@functools.lru_cache(maxsize=256)
+def _postgres_write(applied: int, messages: int, forget: bool) -> str:
+    """The statement that writes a turn: $1 channel, $2 chat id, $3 now, then the state, the updates, the messages."""
+    marks = itertools.count(4)
+    parts = []
+    if forget:
+        parts += [
+            f"forget_{table} AS (DELETE FROM {table} WHERE channel = $1 AND chat_id = $2)"
+            for table in ("chats", "inbox", "outbox")
+        ]
+    else:
+        fields = ", ".join(STATE_FIELDS)
+        values = ", ".join(f"${next(marks)}" for _ in STATE_FIELDS)
+        refresh = ", ".join(f"{name} = excluded.{name}" for name in STATE_FIELDS)
+        parts.append(
+            f"chat AS (INSERT INTO chats (channel, chat_id, {fields}, version, created_at, updated_at) "
+            f"VALUES ($1, $2, {values}, 1, $3, $3) ON CONFLICT (channel, chat_id) DO UPDATE SET {refresh}, "
+            "version = chats.version + 1, updated_at = excluded.updated_at)"
+        )
+        if applied:
+            rows = ", ".join(
+                f"($1, $2, ${next(marks)}, ${next(marks)}, $3, $3, ${next(marks)})" for _ in range(applied)
+            )
+            parts.append(
+                "log AS (INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at, applied_at, "
+                f"state_before) VALUES {rows} ON CONFLICT (channel, chat_id, update_id) DO UPDATE SET "
+                "applied_at = excluded.applied_at, state_before = excluded.state_before)"
+            )
+    if messages:
+        rows = ", ".join(
+            f"($1, $2, 'reply', {PRIORITY['reply']}, ${next(marks)}, ${next(marks)}::bigint, '{PENDING}', "
+            f"${next(marks)}, ${next(marks)}::timestamptz, $3, 0, $3)"
+            for _ in range(messages)
+        )
+        final = (
+            "INSERT INTO outbox (channel, chat_id, kind, priority, payload, replaces, state, owner, lease_until, "
+            f"not_before, attempts, created_at) VALUES {rows} RETURNING id"
+        )
+    else:
+        final = "SELECT NULL::bigint WHERE false"
+    return f"WITH {', '.join(parts)} {final}"
 
 
 class OutboxSql:
