@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,8 @@ from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import SourceErrors
 from bot.loading import read_profile, read_sources, settle_heap
-from bot.settings import SettingsError, describe_settings, load_settings
+from bot.logsafety import RedactingFormatter
+from bot.settings import SettingsError, describe_settings, load_settings, secret_values
 from bot.store.memory import MemoryChatStore
 from handlers import phrases
 from handlers.enterprise import EnterpriseConversation
@@ -25,6 +27,8 @@ from handlers.report import match_json, match_text
 from handlers.texts import LANGUAGES
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
+EXIT_FAILURE = 1  # the bot could not run for a reason outside its input (network, database, a bug)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def _date(text: str) -> date:
@@ -155,27 +159,66 @@ def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
 
 
 def run_serve(err: TextIO) -> int:
-    """Starts the bot with the environment's settings; a bad setting or bad rules stop it with a clear message."""
+    """Starts the bot with the environment's settings; a bad setting or bad rules stop it with a clear message.
+
+    A failure the operator can act on (a rejected token, an unreachable Bot API or database, a port in use)
+    is one line; anything else is logged with its traceback first. Every line is redacted like the log.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
     from bot.service import configure_logging, run_bot
 
     try:
         settings = load_settings()
-        configure_logging(settings.LOG_LEVEL)
-        asyncio.run(run_bot(settings))
     except SettingsError as exc:
         print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    secrets = secret_values(settings)
+    configure_logging(settings.LOG_LEVEL, secrets)
+    redact = RedactingFormatter(secrets=secrets).redact
+    try:
+        asyncio.run(run_bot(settings))
+    except SettingsError as exc:
+        print(f"error: {redact(str(exc))}", file=err)
         return EXIT_USAGE
     except SourceErrors as exc:
         for error in exc.errors:
             print(error, file=err)
         print(f"{len(exc.errors)} error(s); the bot did not start.", file=err)
         return EXIT_RULES
+    except InvalidToken:
+        # PTB's message quotes the token, so it is not passed on.
+        print("error: Telegram rejected TELEGRAM_BOT_TOKEN; copy the token from @BotFather again.", file=err)
+        return EXIT_USAGE
+    except NetworkError as exc:
+        print(f"error: cannot reach the Bot API (TELEGRAM_API_BASE_URL): {_one_line(redact(str(exc)))}", file=err)
+        return EXIT_FAILURE
+    except TelegramError as exc:
+        print(f"error: the Bot API refused to start the bot: {_one_line(redact(str(exc)))}", file=err)
+        return EXIT_FAILURE
+    except (OSError, SQLAlchemyError) as exc:
+        # A port in use, a database that cannot be reached or written: the operator's to fix, not a bug.
+        print(f"error: {_one_line(redact(f'{type(exc).__name__}: {exc}'))}", file=err)
+        return EXIT_FAILURE
+    except Exception as exc:
+        # A bug: the traceback goes to the log (redacted, at any level), the summary to the operator.
+        logging.getLogger("bot").critical("the bot stopped on an unexpected error", exc_info=True)
+        print(f"error: {_one_line(redact(f'{type(exc).__name__}: {exc}'))}; see the log above", file=err)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def run_db_upgrade(out: TextIO, err: TextIO) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.paths import DEFAULT_DATABASE_FILE as DEFAULT_DATABASE
-    from bot.store.sql import database_url, migrate
+    from bot.store.sql import database_url, mask_password, migrate
 
     try:
         settings = load_settings()
@@ -183,19 +226,32 @@ def run_db_upgrade(out: TextIO, err: TextIO) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
-    asyncio.run(migrate(url))
+    redact = RedactingFormatter(secrets=secret_values(settings)).redact
+    try:
+        asyncio.run(migrate(url))
+    except (OSError, SQLAlchemyError) as exc:
+        # An unreachable server, a wrong password, a file that cannot be written: one line for the operator.
+        problem = _one_line(redact(f"{type(exc).__name__}: {exc}"))
+        shown = mask_password(settings.DATABASE_URL or url)
+        print(f"error: cannot migrate the database at DATABASE_URL {shown!r}: {problem}", file=err)
+        return EXIT_FAILURE
     print("database is up to date", file=out)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "rules":
-        return rules_check(args.dir, args.data, sys.stdout, sys.stderr)
-    if args.command == "match":
-        return run_match(args, sys.stdout, sys.stderr)
-    if args.command == "serve":
-        return run_serve(sys.stderr)
-    if args.command == "db":
-        return run_db_upgrade(sys.stdout, sys.stderr)
-    return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
+    # Other unexpected errors keep their traceback: match, chat and rules check are run by hand, and a
+    # traceback is what a bug report needs; serve logs its own.
+    try:
+        if args.command == "rules":
+            return rules_check(args.dir, args.data, sys.stdout, sys.stderr)
+        if args.command == "match":
+            return run_match(args, sys.stdout, sys.stderr)
+        if args.command == "serve":
+            return run_serve(sys.stderr)
+        if args.command == "db":
+            return run_db_upgrade(sys.stdout, sys.stderr)
+        return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

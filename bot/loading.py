@@ -11,7 +11,7 @@ from typing import Any
 from bot.engine.engine import Engine
 from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.regions import RegionIndex, region_index_from_yaml
-from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
 from bot.paths import shipped_data_dir, shipped_rules_dir
 
 REGIONS_FILE = "regions.yaml"
@@ -43,7 +43,13 @@ class _Reader:
             if size > limit:
                 self.unreadable.append(SourceError(shown, 0, f"the file is {size:,} bytes; at most {limit:,} are read"))
                 return None
-            return SourceFile(shown, path.read_bytes().decode("utf-8"))
+            # Read no more than the limit even where the size said nothing (a pipe, /dev/zero, a growing file).
+            with path.open("rb") as file:
+                data = file.read(limit + 1)
+            if len(data) > limit:
+                self.unreadable.append(SourceError(shown, 0, f"the file is over {limit:,} bytes; at most that is read"))
+                return None
+            return SourceFile(shown, data.decode("utf-8"))
         except UnicodeDecodeError as exc:
             self.unreadable.append(
                 SourceError(shown, 0, f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")
@@ -83,7 +89,11 @@ def read_sources(rules_dir: Path | None = None, data_dir: Path | None = None) ->
     return dataclasses.replace(sources, unreadable=tuple(reader.unreadable))
 
 
+# A profile is a few dozen short facts: a few kilobytes at most.
 MAX_PROFILE_BYTES = 256 << 10
+# Fact names are short words (big_variety_sales_increase is the longest); a longer key is not a fact, and an
+# error quoting it whole would be as long as the key.
+MAX_FACT_NAME_CHARS = 64
 
 
 def read_profile(path: Path) -> Any:
@@ -99,6 +109,11 @@ def read_profile(path: Path) -> Any:
     if data is None:
         empty = SourceError(source.path, 1, "the profile is empty; write facts such as 'region: 吉林省长春市'")
         raise SourceErrors([empty])
+    if isinstance(data, Mapping):
+        for key in data:
+            if isinstance(key, str) and len(key) > MAX_FACT_NAME_CHARS:
+                message = f"a fact name of {len(key):,} characters; facts are short names such as 'revenue'"
+                raise SourceErrors([SourceError(source.path, data.line_of(key), message)])
     return data
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Update
+from telegram.ext import Application
 
 from bot.channels.telegram import (
     CHANNEL,
@@ -86,28 +87,22 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         async with application:
             await register_commands(application)
             await application.start()
-            # Replies left undelivered by an outage (or by a process that stopped) go out from here.
-            worker = asyncio.create_task(deliverer.run(stop))
-            if webhook_url:
-                path = urlparse(webhook_url).path or "/"
-                runner = web.AppRunner(webhook_app(application, path, settings.TELEGRAM_WEBHOOK_SECRET))
-                await runner.setup()
-                await web.TCPSite(runner, settings.HOST, settings.PORT).start()
-                await application.bot.set_webhook(
-                    webhook_url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=Update.ALL_TYPES
-                )
-                log.info("serving webhook on %s:%s%s", settings.HOST, settings.PORT, path)
-            else:
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
-                log.info("polling for updates")
-            await stop.wait()
-            if runner is not None:
-                # Stop taking posts first, so nothing is acknowledged that will not be handled.
-                await runner.cleanup()
-                runner = None
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            await application.stop()
+            try:
+                # Replies left undelivered by an outage (or by a process that stopped) go out from here.
+                worker = asyncio.create_task(deliverer.run(stop))
+                runner = await _receive_updates(application, settings)
+                await stop.wait()
+                if runner is not None:
+                    # Stop taking posts first, so nothing is acknowledged that will not be handled.
+                    await runner.cleanup()
+                    runner = None
+            finally:
+                # Also when start-up failed half way (a port in use): the application must be stopped before it
+                # is shut down, or PTB's complaint about that would hide the real error.
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                await application.stop()
+            stop.set()
             await worker
             worker = None
     finally:
@@ -116,6 +111,28 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         if runner is not None:
             await runner.cleanup()
         await store.close()
+
+
+async def _receive_updates(application: Application, settings: Settings) -> web.AppRunner | None:
+    """Starts the webhook server (returning its runner) or long polling, as the settings say."""
+    webhook_url = settings.TELEGRAM_WEBHOOK_URL
+    if not webhook_url:
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
+        log.info("polling for updates")
+        return None
+    path = urlparse(webhook_url).path or "/"
+    runner = web.AppRunner(webhook_app(application, path, settings.TELEGRAM_WEBHOOK_SECRET))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.HOST, settings.PORT).start()
+        await application.bot.set_webhook(
+            webhook_url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=Update.ALL_TYPES
+        )
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("serving webhook on %s:%s%s", settings.HOST, settings.PORT, path)
+    return runner
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -78,6 +79,7 @@ def _database_url(value: str) -> str:
     """A URL the store can open; anything else stops start-up here, before rules are loaded or a server starts."""
     # Imported here: SQLAlchemy is only needed when a database URL is given.
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     from bot.store.sql import EXPECTED_URL_FORMS, database_url, mask_password
 
@@ -88,13 +90,43 @@ def _database_url(value: str) -> str:
             f"Expected {EXPECTED_URL_FORMS}."
         )
     try:
-        port = make_url(database_url(value, Path("unused.sqlite3"))).port
+        url = make_url(database_url(value, Path("unused.sqlite3")))
     except ValueError as exc:
         # The store's message names the setting and shows the URL with its password masked.
         raise SettingsError(str(exc)) from None
-    if port is not None and not 0 < port < 65536:
-        raise SettingsError(f"DATABASE_URL {mask_password(value)!r} cannot be used: the port must be 1-65535.")
+    problem = None
+    try:
+        # What the driver would be called with; a port given as ?port=x only fails here, not in the parse above.
+        options = url.get_dialect()().create_connect_args(url)[1]
+    except (ArgumentError, ValueError):
+        problem = "its parameters cannot be read (is the port a number?)"  # the parser's words may quote the URL
+    else:
+        ports = options.get("port")
+        ports = [url.port, *(ports if isinstance(ports, list) else [ports])]  # the driver drops a port of 0
+        unknown = _unknown_driver_options(url.get_backend_name(), options)
+        if any(port is not None and not 0 < port < 65536 for port in ports):
+            problem = "the port must be 1-65535"
+        elif unknown:
+            problem = f"the driver (asyncpg) takes no parameter {unknown[0][:40]!r}"
+            if unknown[0] == "sslmode":
+                problem += "; write ssl=require instead"
+    if problem:
+        raise SettingsError(f"DATABASE_URL {mask_password(value)!r} cannot be used: {problem}.")
     return value
+
+
+# Taken by SQLAlchemy's asyncpg dialect itself rather than passed on to asyncpg.connect.
+_ASYNCPG_DIALECT_OPTIONS = {"prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"}
+
+
+def _unknown_driver_options(backend: str, options: Mapping[str, Any]) -> list[str]:
+    """Parameters of a PostgreSQL URL that asyncpg does not take, which would fail only at the first connection."""
+    if backend != "postgresql":
+        return []
+    import asyncpg
+
+    accepted = set(inspect.signature(asyncpg.connect).parameters) | _ASYNCPG_DIALECT_OPTIONS
+    return sorted(name for name in options if name not in accepted)
 
 
 def _token(value: str) -> str:

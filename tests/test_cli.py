@@ -191,3 +191,73 @@ def test_chat_output_is_written_to_the_stream_given(engine) -> None:
     args = Namespace(rules=None, data=None, date=None)
     assert run_chat(args, io.StringIO("广东省\n"), out, err) == 0
     assert "暂未找到确定可以申请的奖励" in out.getvalue()
+
+
+@pytest.mark.parametrize("content", ["", "\n", "# no facts yet\n"], ids=["empty", "blank line", "comment only"])
+def test_an_empty_profile_exits_2_with_one_line_saying_it_is_empty(tmp_path: Path, capsys, content: str) -> None:
+    profile = tmp_path / "empty.yaml"
+    profile.write_text(content, encoding="utf-8")
+    code, out, err = run(["match", "--profile", str(profile)], capsys)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "empty.yaml:1: the profile is empty" in err
+
+
+HUGE = 100_000
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"revenue: '{'1' * HUGE}'\n",
+        f"revenue: '{'十二亿' * (HUGE // 3)}'\n",
+        f"region: {'长' * HUGE}\n",
+        f"region: {'changchun ' * (HUGE // 10)}\n",
+        f"industries: [中药, {'x' * HUGE}]\n",
+        f"industries: {'中药和' * (HUGE // 3)}x\n",
+        f"produced_in_province: {'也许' * (HUGE // 2)}\n",
+        f"loan_rate: '{'5%' * (HUGE // 2)}'\n",
+        f"revenue: [{', '.join(['1'] * (HUGE // 3))}]\n",
+        f"? {'x' * HUGE}\n: 1\n",
+        f"{'y' * 1000}: 1\n",
+        f"revenue: {'1' * 5000}\n",
+    ],
+    ids=[
+        "digits",
+        "numerals",
+        "region",
+        "latin region",
+        "industry",
+        "industry list",
+        "yes or no",
+        "rate",
+        "wrong type",
+        "fact name",
+        "fact name of 1000 characters",
+        "5000-digit number",
+    ],
+)
+def test_an_error_about_a_huge_profile_value_is_one_short_line(tmp_path: Path, capsys, content: str) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text(content, encoding="utf-8")
+    code, out, err = run(["match", "--profile", str(profile)], capsys)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 300, lines[0][:500]
+
+
+def test_chat_refuses_a_line_of_thousands_of_digits_with_a_hint_and_goes_on() -> None:
+    digits = "1" * 5000
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--date", "2026-11-22"],
+        input=f"{digits}\n長春\n{'9' * 4400}\n生物制药\n{digits}\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr and proc.stderr == ""
+    assert "不认识“11111111111111111111…”这个地方" in proc.stdout and "请写省、市或区县的名称" in proc.stdout
+    assert proc.stdout.count("没看懂这个回答") == 3
+    assert digits not in proc.stdout
+    assert "本年度新取得" in proc.stdout  # the interview went on after each refusal

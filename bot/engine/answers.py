@@ -71,7 +71,9 @@ def _accept_typed(question: Question, value: Any, regions: RegionIndex) -> Parse
     if isinstance(value, bool):
         return Invalid("wrong_type", excerpt(str(value)))
     if kind in ("money", "number", "rate") and isinstance(value, int | float):
-        if value < 0 or value != value or value in (float("inf"), float("-inf")):
+        if value != value:
+            return Invalid("unreadable", "nan")
+        if value < 0:
             return Invalid("negative")
         if value > MAX_AMOUNT:
             return Invalid("too_large")

@@ -86,9 +86,32 @@ def _construct_timestamp_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -
     return loader.construct_scalar(node)
 
 
+# Longer than any number a rule or profile holds (a figure in yuan has at most 16 digits). Python refuses to read
+# an integer of more than 4,300 digits, and a hexadecimal one of any length would become a number too long to
+# print; either is refused here, with its line.
+MAX_NUMBER_CHARS = 100
+
+
+class _TooLong(yaml.MarkedYAMLError):
+    pass
+
+
+def _checked_number(construct: Any) -> Any:
+    def construct_number(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise _TooLong(
+                None, None, f"a number of {len(node.value):,} characters is longer than any value here", node.start_mark
+            )
+        return construct(loader, node)
+
+    return construct_number
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _checked_number(yaml.SafeLoader.construct_yaml_int))
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _checked_number(yaml.SafeLoader.construct_yaml_float))
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,14 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     return size
 
 
+# PyYAML's messages quote what they stumble on (an alias name, a tag, a key), which may be any length.
+MAX_MESSAGE_CHARS = 200
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS] + "…"
+
+
 def parse_yaml(source: SourceFile) -> Any:
     """Parses one YAML text strictly; any syntax problem becomes a SourceErrors naming file and line."""
     loader = _StrictLoader(source.text)
@@ -136,10 +167,13 @@ def parse_yaml(source: SourceFile) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SourceErrors([SourceError(source.path, line, problem)]) from None
+        raise SourceErrors([SourceError(source.path, line, _cut(problem))]) from None
     except yaml.YAMLError as exc:
-        raise SourceErrors([SourceError(source.path, 0, f"invalid YAML: {exc}")]) from None
+        raise SourceErrors([SourceError(source.path, 0, _cut(f"invalid YAML: {exc}"))]) from None
     except RecursionError:
         raise SourceErrors([SourceError(source.path, 0, "the file nests too deeply to read")]) from None
+    except ValueError as exc:
+        # A value PyYAML's constructors cannot convert; its message may quote the whole value.
+        raise SourceErrors([SourceError(source.path, 0, _cut(f"a value cannot be read: {exc}"))]) from None
     finally:
         loader.dispose()
