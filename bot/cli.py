@@ -164,9 +164,6 @@ def run_serve(err: TextIO) -> int:
     A failure the operator can act on (a rejected token, an unreachable Bot API or database, a port in use)
     is one line; anything else is logged with its traceback first. Every line is redacted like the log.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-    from telegram.error import InvalidToken, NetworkError, TelegramError
-
     from bot.service import configure_logging, run_bot
 
     try:
@@ -179,34 +176,40 @@ def run_serve(err: TextIO) -> int:
     redact = RedactingFormatter(secrets=secrets).redact
     try:
         asyncio.run(run_bot(settings))
-    except SettingsError as exc:
-        print(f"error: {redact(str(exc))}", file=err)
-        return EXIT_USAGE
     except SourceErrors as exc:
         for error in exc.errors:
             print(error, file=err)
         print(f"{len(exc.errors)} error(s); the bot did not start.", file=err)
         return EXIT_RULES
-    except InvalidToken:
-        # PTB's message quotes the token, so it is not passed on.
-        print("error: Telegram rejected TELEGRAM_BOT_TOKEN; copy the token from @BotFather again.", file=err)
-        return EXIT_USAGE
-    except NetworkError as exc:
-        print(f"error: cannot reach the Bot API (TELEGRAM_API_BASE_URL): {_one_line(redact(str(exc)))}", file=err)
-        return EXIT_FAILURE
-    except TelegramError as exc:
-        print(f"error: the Bot API refused to start the bot: {_one_line(redact(str(exc)))}", file=err)
-        return EXIT_FAILURE
-    except (OSError, SQLAlchemyError) as exc:
-        # A port in use, a database that cannot be reached or written: the operator's to fix, not a bug.
-        print(f"error: {_one_line(redact(f'{type(exc).__name__}: {exc}'))}", file=err)
-        return EXIT_FAILURE
     except Exception as exc:
-        # A bug: the traceback goes to the log (redacted, at any level), the summary to the operator.
-        logging.getLogger("bot").critical("the bot stopped on an unexpected error", exc_info=True)
-        print(f"error: {_one_line(redact(f'{type(exc).__name__}: {exc}'))}; see the log above", file=err)
-        return EXIT_FAILURE
+        message, code = _startup_failure(exc)
+        if message is None:
+            # A bug: the traceback goes to the log (redacted, at any level), the summary to the operator.
+            logging.getLogger("bot").critical("the bot stopped on an unexpected error", exc_info=True)
+            message = f"{type(exc).__name__}: {exc}; see the log above"
+        print(f"error: {_one_line(redact(message))}", file=err)
+        return code
     return EXIT_OK
+
+
+def _startup_failure(exc: Exception) -> tuple[str | None, int]:
+    """What to tell the operator about a failure they can act on, and the exit code; None for a bug."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    if isinstance(exc, SettingsError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, InvalidToken):
+        # PTB's message quotes the token, so it is not passed on.
+        return "Telegram rejected TELEGRAM_BOT_TOKEN; copy the token from @BotFather again.", EXIT_USAGE
+    if isinstance(exc, NetworkError):
+        return f"cannot reach the Bot API (TELEGRAM_API_BASE_URL): {exc}", EXIT_FAILURE
+    if isinstance(exc, TelegramError):
+        return f"the Bot API refused to start the bot: {exc}", EXIT_FAILURE
+    if isinstance(exc, OSError | SQLAlchemyError):
+        # A port in use, a database that cannot be reached or written: the operator's to fix, not a bug.
+        return f"{type(exc).__name__}: {exc}", EXIT_FAILURE
+    return None, EXIT_FAILURE
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -340,10 +340,6 @@ class SqlChatStore(ChatStore):
         if self._sql.lock is not None:
             connection.exec_driver_sql(self._sql.lock, (lock_key(key),))
 
-    async def record(self, incoming: Incoming) -> None:
-        """Keeps an update before its turn, so a turn of the chat in another process applies it in order."""
-        await self._database.write(self._sql.record, incoming)
-
     async def take_turn(
         self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
     ) -> list[Delivery]:

@@ -6,12 +6,14 @@ driver-level SQL with the dialect's placeholders they cost a fraction. Everythin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +61,20 @@ def state_from_json(key: ChatKey, text: str, version: int) -> ChatState:
     return ChatState(key=key, version=version, new=version == 0, **json.loads(text))
 
 
+@dataclass(frozen=True)
+class _TurnWrites:
+    """What a turn writes: the state (or that the chat is forgotten), the applied updates, the replies."""
+
+    key: ChatKey
+    state: ChatState
+    applied: list[tuple[int, str, str]]  # update_id, the update, the state before it
+    messages: list[tuple[Outgoing, int | None, str]]  # the reply, the message it replaces, its stored form
+    forget: bool
+    owner: str | None  # who may send the replies at once (None: they wait behind earlier ones)
+    lease: Any
+    moment: datetime
+
+
 class ChatSql:
     """The statements of a chat's state and turn, in one dialect (SQLite or PostgreSQL)."""
 
@@ -97,10 +113,6 @@ class ChatSql:
             "ORDER BY i.update_id) FROM inbox i WHERE $3::bigint IS NOT NULL AND i.channel = $1 AND i.chat_id = $2 "
             "AND (i.update_id >= $3::bigint OR i.applied_at IS NULL) AND (i.applied_at IS NULL OR i.applied_at >= $4)) "
             "FROM (SELECT 1) AS one LEFT JOIN chats c ON c.channel = $1 AND c.chat_id = $2"
-        )
-        self.record = (
-            "INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at) "
-            f"VALUES ({mark(1)}, {mark(2)}, {mark(3)}, {mark(4)}, {mark(5)}) ON CONFLICT DO NOTHING"
         )
         self.log_applied = (
             "INSERT INTO inbox (channel, chat_id, update_id, incoming, received_at, applied_at, state_before) "
@@ -172,14 +184,6 @@ class ChatSql:
                 raise ConcurrentUpdate(f"chat {key} is no longer at version {state.version}")
         return dataclasses.replace(state, version=state.version + 1, new=False)
 
-    def record(self, connection: Connection, incoming: Incoming) -> None:
-        """Keeps an update as received, not yet applied (a later turn of the chat applies it in order)."""
-        key = incoming.chat
-        payload = json.dumps(incoming.to_json(), ensure_ascii=False)
-        connection.exec_driver_sql(
-            self.record, (key.channel, key.id, incoming.update_id, payload, self.timestamp(now()))
-        )
-
     def take_turn(
         self,
         connection: Connection,
@@ -194,23 +198,25 @@ class ChatSql:
         autocommit connection under a session advisory lock on the chat, with one statement that reads
         everything and one that writes everything (atomic by itself): four round trips instead of ten.
         """
+        with self._chat_lock(connection, incoming.chat):
+            return self._locked_turn(connection, incoming, decide, (owner, lease_seconds))
+
+    @contextlib.contextmanager
+    def _chat_lock(self, connection: Connection, chat: ChatKey) -> Iterator[None]:
         if self.sqlite:
-            return self._turn(connection, incoming, decide, owner, lease_seconds)
-        key = lock_key(incoming.chat)
+            yield
+            return
+        key = lock_key(chat)
         connection.exec_driver_sql("SELECT pg_advisory_lock($1)", (key,))
         try:
-            return self._turn(connection, incoming, decide, owner, lease_seconds)
+            yield
         finally:
             connection.exec_driver_sql("SELECT pg_advisory_unlock($1)", (key,))
 
-    def _turn(
-        self,
-        connection: Connection,
-        incoming: Incoming,
-        decide: Callable[[Turn], Decision],
-        owner: str,
-        lease_seconds: float,
+    def _locked_turn(
+        self, connection: Connection, incoming: Incoming, decide: Callable[[Turn], Decision], lease: tuple[str, float]
     ) -> tuple[list[Delivery], bool]:
+        owner, lease_seconds = lease
         key = incoming.chat
         state, backlog, rows = self._read(connection, incoming)
         updates, replayed, before = self._plan(incoming, state, rows)
@@ -235,7 +241,8 @@ class ChatSql:
             for incoming_of, outgoing in decision.replies
         ]
         write = self._write_sqlite if self.sqlite else self._write_postgres
-        ids = write(connection, key, state, applied, messages, decision.forget, owner if lease else None, lease, moment)
+        owner_now = owner if lease else None
+        ids = write(connection, _TurnWrites(key, state, applied, messages, decision.forget, owner_now, lease, moment))
         if lease is None:
             return [], decision.forget
         deliveries = [
@@ -287,54 +294,32 @@ class ChatSql:
         due = {**replay, **pending}
         return [due[update_id] for update_id in sorted(due)], len(replay), before
 
-    def _write_sqlite(
-        self,
-        connection: Connection,
-        key: ChatKey,
-        state: ChatState,
-        applied: list[tuple[int, str, str]],
-        messages: list[tuple[Outgoing, int | None, str]],
-        forget: bool,
-        owner: str | None,
-        lease: Any,
-        moment: datetime,
-    ) -> list[int]:
-        stamp = self.timestamp(moment)
-        if forget:
+    def _write_sqlite(self, connection: Connection, turn: _TurnWrites) -> list[int]:
+        key, stamp = turn.key, self.timestamp(turn.moment)
+        if turn.forget:
             for statement in self.forget:
                 connection.exec_driver_sql(statement, (key.channel, key.id))
         else:
-            for update_id, payload, snapshot in applied:
+            for update_id, payload, snapshot in turn.applied:
                 values = (key.channel, key.id, update_id, payload, stamp, stamp, snapshot)
                 connection.exec_driver_sql(self.log_applied, values)
-            connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(state), 1, stamp, stamp))
+            connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(turn.state), 1, stamp, stamp))
         ids = []
-        for _, replaces, payload in messages:
-            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, owner, lease)
-            ids.append(connection.exec_driver_sql(self.enqueue, (*values, stamp, 0, stamp)).scalar_one())
+        for _, replaces, payload in turn.messages:
+            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, turn.owner)
+            ids.append(connection.exec_driver_sql(self.enqueue, (*values, turn.lease, stamp, 0, stamp)).scalar_one())
         return ids
 
-    def _write_postgres(
-        self,
-        connection: Connection,
-        key: ChatKey,
-        state: ChatState,
-        applied: list[tuple[int, str, str]],
-        messages: list[tuple[Outgoing, int | None, str]],
-        forget: bool,
-        owner: str | None,
-        lease: Any,
-        moment: datetime,
-    ) -> list[int]:
+    def _write_postgres(self, connection: Connection, turn: _TurnWrites) -> list[int]:
         """Everything the turn writes as one statement of data-modifying CTEs: all of it lands, or none."""
-        statement = _postgres_write(len(applied), len(messages), forget)
-        params: list[Any] = [key.channel, key.id, moment]
-        if not forget:
-            params += list(self.values(state))
-            for update_id, payload, snapshot in applied:
+        statement = _postgres_write(len(turn.applied), len(turn.messages), turn.forget)
+        params: list[Any] = [turn.key.channel, turn.key.id, turn.moment]
+        if not turn.forget:
+            params += list(self.values(turn.state))
+            for update_id, payload, snapshot in turn.applied:
                 params += [update_id, payload, snapshot]
-        for _, replaces, payload in messages:
-            params += [payload, replaces, owner, lease]
+        for _, replaces, payload in turn.messages:
+            params += [payload, replaces, turn.owner, turn.lease]
         # Ids come from one sequence in the order of the VALUES rows, so sorted they match the messages.
         return sorted(row[0] for row in connection.exec_driver_sql(statement, tuple(params)).all())
 

@@ -6,22 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.engine import parsing as p
 from bot.engine.answers import parse_answer, parsing_options
 from bot.engine.engine import Engine
-from bot.engine.parsing import (
-    EXCERPT_CHARS,
-    PROBLEMS,
-    Invalid,
-    Ok,
-    is_skip,
-    parse_bool,
-    parse_choice,
-    parse_fraction,
-    parse_money,
-    parse_multi_choice,
-    parse_number,
-    parse_region,
-)
 from bot.loading import load_engine
 
 MAX_TEXT = 4096
@@ -63,26 +50,26 @@ def shipped() -> Engine:
 
 
 def assert_result(result: object) -> None:
-    assert isinstance(result, Ok | Invalid)
-    if isinstance(result, Invalid):
-        assert result.problem in PROBLEMS
+    assert isinstance(result, p.Ok | p.Invalid)
+    if isinstance(result, p.Invalid):
+        assert result.problem in p.PROBLEMS
         assert result.problem != "unexpected", "a parser failed and its guard hid it"
-        assert len(result.excerpt) <= EXCERPT_CHARS + 1
+        assert len(result.excerpt) <= p.EXCERPT_CHARS + 1
         assert len(result.candidates) <= 8
 
 
 @FUZZ
 @given(answers)
 def test_money_number_and_rate_parsers_answer_anything_with_a_value_or_a_reason(text: str) -> None:
-    for parse in (parse_money, parse_number, parse_fraction):
+    for parse in (p.parse_money, p.parse_number, p.parse_fraction):
         assert_result(parse(text))
 
 
 @FUZZ
 @given(answers)
 def test_yes_no_and_skip_answer_anything(text: str) -> None:
-    assert_result(parse_bool(text))
-    assert is_skip(text) in (True, False)
+    assert_result(p.parse_bool(text))
+    assert p.is_skip(text) in (True, False)
 
 
 @FUZZ
@@ -91,15 +78,15 @@ def test_choice_parsers_answer_anything_with_a_value_or_a_reason(shipped: Engine
     catalogue = shipped.ruleset.catalogue
     for question in catalogue.questions.values():
         if question.type == "choice":
-            assert_result(parse_choice(text, parsing_options(question)))
+            assert_result(p.parse_choice(text, parsing_options(question)))
         elif question.type == "multi_choice":
-            assert_result(parse_multi_choice(text, parsing_options(question)))
+            assert_result(p.parse_multi_choice(text, parsing_options(question)))
 
 
 @FUZZ
 @given(answers)
 def test_the_region_parser_answers_anything_with_a_place_or_a_reason(shipped: Engine, text: str) -> None:
-    assert_result(parse_region(text, shipped.regions))
+    assert_result(p.parse_region(text, shipped.regions))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
