@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from bot.engine.conditions import Check, Compare, Condition, FirstCrossing
@@ -177,6 +178,19 @@ def thresholds(condition: Condition | None) -> list[tuple[str, int | float]]:
     return found
 
 
+def as_written(value: int | float) -> str:
+    """A threshold the way a rule or test file writes it: 5000万, 1.5亿, 0.0435, never in float notation."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        for unit, scale in (("亿", 100_000_000), ("万", 10_000)):
+            # Up to two decimals of the unit, as amounts are written in the sources (1.5亿, 12.35万).
+            if value >= scale and value % (scale // 100) == 0:
+                quotient = Decimal(value) / scale
+                text = str(int(quotient)) if quotient == quotient.to_integral_value() else f"{quotient:f}".rstrip("0")
+                return f"{text}{unit}"
+        return str(value)
+    return format(Decimal(str(value)), "f")
+
+
 def coverage_gaps(rules: tuple[Rule, ...], coverage: Coverage) -> list[SourceError]:
     """Rules without a passing case, a failing case, or a test exactly at each numeric threshold."""
     gaps = []
@@ -189,7 +203,8 @@ def coverage_gaps(rules: tuple[Rule, ...], coverage: Coverage) -> list[SourceErr
         tested = coverage.boundaries.get(rule.id, set())
         for fact, value in thresholds(rule.condition):
             if (fact, value) not in tested:
+                shown = as_written(value)
                 gaps.append(
-                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {value}")
+                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {shown}")
                 )
     return gaps
