@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import admin_cli
 from bot.channels.terminal import run_terminal
 from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Settings come from environment variables:\n" + describe_settings(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    admin_cli.add_parsers(commands)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations (DATABASE_URL, default SQLite file)")
@@ -255,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_serve(sys.stderr)
         if args.command == "db":
             return run_db_upgrade(sys.stdout, sys.stderr)
+        if args.command in ("roles", "audit"):
+            return admin_cli.run(args, sys.stdout, sys.stderr)
         return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Turn
+from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,11 @@ class Dispatcher:
         owner: str = "dispatcher",
         lease_seconds: float = 30.0,
         combine: dict[str, Callable[[list[Outgoing]], list[Outgoing]]] | None = None,
+        admin: AdminHandler | None = None,
+        first_admins: frozenset[int] = frozenset(),
     ):
         self.store = store
+        self._admin, self._first_admins = admin, first_admins
         self._route = route or (lambda incoming: enterprise)
         self.owner, self.lease_seconds = owner, lease_seconds
         # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
@@ -57,7 +61,31 @@ class Dispatcher:
         Replies not returned are in the outbox for the delivery worker: they wait behind an earlier message of
         the chat that is still undelivered.
         """
+        if self._admin is not None and incoming.command in ADMIN_COMMANDS and not incoming.in_group:
+            return await self._privileged(incoming)
         return await self.store.take_turn(incoming, self._decide, self.owner, self.lease_seconds)
+
+    async def _privileged(self, incoming: Incoming) -> list[Delivery]:
+        """An admin command: roles looked up, changes made and audited, replies queued, in one transaction.
+
+        It does not touch the chat's interview, so it takes no turn of the chat.
+        """
+        user = incoming.user_id
+        roles = await self.store.roles_of(user) if user is not None else frozenset()
+        if user in self._first_admins:
+            roles |= {"admin"}
+        grants = tuple(await self.store.list_roles()) if incoming.command == "roles" and "admin" in roles else ()
+        reply = self._admin.handle(incoming, Access(roles, self._first_admins, grants))
+        replies = [(incoming, message) for message in reply.messages]
+        actor = f"{incoming.chat.channel}:{user}"
+        changed, deliveries = await self.store.change_roles(
+            reply.changes, actor, replies, self.owner, self.lease_seconds
+        )
+        for change, did in zip(reply.changes, changed, strict=True):
+            if did:
+                log.info("%s %s role %s for user %s", actor, "granted" if change.grant else "revoked", change.role,
+                         change.user_id)  # fmt: skip
+        return deliveries
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """For channels that show replies themselves as they come (the terminal): the replies, marked delivered."""
@@ -80,6 +108,11 @@ class Dispatcher:
                 decision.forget = True
                 break
         return decision
+
+    async def admins(self) -> set[int]:
+        """Every admin: the first admins of the settings and those granted the role since."""
+        granted = {grant.user_id for grant in await self.store.list_roles() if grant.role == "admin"}
+        return set(self._first_admins) | granted
 
     async def chat_blocked(self, chat: ChatKey) -> None:
         """The contact blocked the bot (or left the chat): nothing more is sent there until it comes back."""

@@ -22,7 +22,7 @@ class Incoming:
     """One thing a person did in a chat: wrote text, sent a command, or pressed a button."""
 
     chat: ChatKey
-    text: str = ""
+    text: str = ""  # what was written; for a command, what follows it ("/grant 42 official": "42 official")
     command: str | None = None  # "start" for "/start", without the slash or bot name
     callback_data: str | None = None  # the data of a pressed inline button
     language_code: str | None = None  # the client's language (Telegram's language_code)
@@ -31,6 +31,7 @@ class Incoming:
     unreadable: str | None = None  # what came instead of text or a button (a sticker, a photo …), if anything
     edited: bool = False  # a correction of a message sent earlier
     in_group: bool = False  # sent in a group chat, where the bot only explains where the interview runs
+    user_id: int | None = None  # who sent it (Telegram's user id), for the roles of officials and admins
 
     def to_json(self) -> dict[str, Any]:
         """The update as the inbox keeps it until it is applied (the chat is stored beside it)."""

@@ -31,6 +31,7 @@ from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.settings import Settings, SettingsError
 from bot.store.sql import SqlChatStore, database_url, migrate
+from handlers.admin import AdminHandler
 from handlers.enterprise import EnterpriseConversation
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     deliverer = Deliverer(store, {}, policy)
     conversation = EnterpriseConversation(lambda: engine, date.today)
     dispatcher = Dispatcher(
-        store, conversation, owner=deliverer.owner, lease_seconds=policy.lease_seconds, combine={CHANNEL: coalesce}
+        store,
+        conversation,
+        owner=deliverer.owner,
+        lease_seconds=policy.lease_seconds,
+        combine={CHANNEL: coalesce},
+        admin=AdminHandler(),
+        first_admins=settings.ADMIN_TELEGRAM_IDS,
     )
     channel = TelegramChannel(dispatcher, deliverer)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
@@ -85,7 +92,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     worker: asyncio.Task | None = None
     try:
         async with application:
-            await register_commands(application)
+            await register_commands(application, sorted(await dispatcher.admins()))
             await application.start()
             try:
                 # Replies left undelivered by an outage (or by a process that stopped) go out from here.

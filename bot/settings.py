@@ -146,6 +146,13 @@ class Setting:
     secret: bool = False
 
 
+def _user_ids(value: str) -> frozenset[int]:
+    ids = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if not all(part.isascii() and part.isdigit() and len(part) <= 20 for part in ids):
+        raise ValueError("must be Telegram user ids (numbers) separated by commas, e.g. 12345678,87654321")
+    return frozenset(int(part) for part in ids)
+
+
 REGISTRY: tuple[Setting, ...] = (
     Setting("TELEGRAM_BOT_TOKEN", None, "bot token from @BotFather; without it the bot cannot run", _token, True),
     Setting("TELEGRAM_WEBHOOK_URL", None, "public URL Telegram posts updates to; set it for webhook mode", _url),
@@ -165,6 +172,12 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
     Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),
     Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", _level),
+    Setting(
+        "ADMIN_TELEGRAM_IDS",
+        frozenset(),
+        "Telegram user ids of the first admins (comma-separated); they grant every other role in the bot",
+        _user_ids,
+    ),
 )
 
 

@@ -18,8 +18,9 @@ def load_texts(name: str) -> dict[str, dict[str, str]]:
 
 _TABLES = load_texts("texts.yaml")
 TEXTS: dict[str, dict[str, str]] = _TABLES["texts"]
-# The command menu, per language.
+# The command menu, per language; admins also see ADMIN_MENU in their private chats.
 COMMANDS: dict[str, dict[str, str]] = _TABLES["commands"]
+ADMIN_MENU: dict[str, dict[str, str]] = _TABLES["admin_commands"]
 
 LANGUAGE_NAMES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 

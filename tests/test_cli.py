@@ -260,3 +260,19 @@ def test_chat_refuses_a_line_of_thousands_of_digits_with_a_hint_and_goes_on() ->
     assert digits not in proc.stdout
     assert "本年度新取得" in proc.stdout  # the interview went on after each refusal
 
+
+def test_roles_and_audit_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    assert run(["roles", "grant", "42", "official"], capsys)[1].strip() == "user 42 now has the official role"
+    assert run(["roles", "grant", "42", "official"], capsys)[1].strip() == "user 42 already has the official role"
+    code, out, _ = run(["roles", "list"], capsys)
+    assert code == 0 and out.startswith("42\tofficial\tcli:")
+    assert run(["roles", "revoke", "42", "official"], capsys)[1].strip() == "user 42 no longer has the official role"
+    code, out, _ = run(["audit", "--json"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [(r["action"], r["user_id"], r["role"]) for r in records] == [
+        ("grant", 42, "official"),
+        ("revoke", 42, "official"),
+    ]
+    assert all(r["actor"].startswith("cli:") for r in records)
+    assert run(["audit", "--since", "2999-01-01"], capsys)[1] == ""

@@ -6,13 +6,14 @@ import asyncio
 import html
 import logging
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -26,7 +27,7 @@ from bot.channels.aiohttp_request import AiohttpRequest
 from bot.dispatcher import Dispatcher
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
-from handlers.texts import COMMANDS, language_for, t
+from handlers.texts import ADMIN_MENU, COMMANDS, language_for, t
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,11 @@ def to_incoming(update: Update, bot_username: str | None = None) -> Incoming | N
     if chat is None or chat.type == "channel":
         return None
     user = update.effective_user
-    fields = {"language_code": user.language_code if user else None, "update_id": update.update_id}
+    fields = {
+        "language_code": user.language_code if user else None,
+        "update_id": update.update_id,
+        "user_id": user.id if user else None,
+    }
     key = chat_key(chat.id)
     in_group = chat.type in _GROUP_TYPES
     query = update.callback_query
@@ -163,7 +168,8 @@ def to_incoming(update: Update, bot_username: str | None = None) -> Incoming | N
         command, _, addressee = (words[0] if words else "").partition("@")
         if addressee and bot_username and addressee.casefold() != bot_username.casefold():
             return None  # /start@otherbot
-        return Incoming(key, command=command.lower(), edited=edited, in_group=in_group, **fields)
+        arguments = words[1] if len(words) > 1 else ""
+        return Incoming(key, arguments, command.lower(), edited=edited, in_group=in_group, **fields)
     if in_group:
         return None  # talk between people in a group is not for the bot
     if text:
@@ -244,6 +250,8 @@ class TelegramChannel:
                 await _quietly(update.callback_query.answer())
             return
         deliveries = await self.dispatcher.receive(incoming)
+        if incoming.command in ("grant", "revoke"):
+            await self._refresh_menus(context.application, incoming)
         query = update.callback_query
         if query is not None:
             # The button's spinner stops independently of the reply, so both go out at once.
@@ -253,6 +261,16 @@ class TelegramChannel:
             await answered
         else:
             await self.deliverer.send_now(deliveries)
+
+    async def _refresh_menus(self, application: Application, incoming: Incoming) -> None:
+        """Admins see the admin commands in their menu; someone whose admin role was revoked no longer does."""
+        admins = await self.dispatcher.admins()
+        await register_commands(application, sorted(admins))
+        words = incoming.text.split()
+        if incoming.command == "revoke" and words and words[0].isdigit() and int(words[0]) not in admins:
+            for code in (None, "en"):
+                scope = BotCommandScopeChat(int(words[0]))
+                await _quietly(application.bot.delete_my_commands(scope=scope, language_code=code))
 
     async def _track_membership(self, update: Update) -> None:
         member = update.my_chat_member
@@ -282,11 +300,23 @@ async def _quietly(call: Awaitable[Any]) -> Any:
         return None
 
 
-async def register_commands(application: Application) -> None:
-    """The command menu per language: Chinese by default, English for English clients."""
+async def register_commands(application: Application, admins: Iterable[int] = ()) -> None:
+    """The command menu per language: Chinese by default, English for English clients; admins' private chats
+    also list the admin commands, which nobody else sees."""
     for code, language in ((None, "zh-Hans"), ("en", "en")):
-        commands = [BotCommand(name, texts.get(language, texts["zh-Hans"])) for name, texts in COMMANDS.items()]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        await application.bot.set_my_commands(
+            _menu(COMMANDS, language), scope=BotCommandScopeDefault(), language_code=code
+        )
+        for user_id in admins:
+            await _quietly(
+                application.bot.set_my_commands(
+                    _menu({**COMMANDS, **ADMIN_MENU}, language), scope=BotCommandScopeChat(user_id), language_code=code
+                )
+            )
+
+
+def _menu(commands: dict[str, dict[str, str]], language: str) -> list[BotCommand]:
+    return [BotCommand(name, texts.get(language, texts["zh-Hans"])) for name, texts in commands.items()]
 
 
 def build_application(

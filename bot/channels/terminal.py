@@ -35,8 +35,9 @@ def to_incoming(line: str, choices: list[str]) -> Incoming:
     """A typed line as the channel-neutral Incoming: a command, a numbered button, or a text answer."""
     text = line.strip()
     if text.startswith("/"):
-        words = text[1:].split()
-        return Incoming(TERMINAL_CHAT, command=words[0].lower() if words else "")
+        words = text[1:].split(maxsplit=1)
+        arguments = words[1] if len(words) > 1 else ""
+        return Incoming(TERMINAL_CHAT, arguments, command=words[0].lower() if words else "")
     if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(choices):
         return Incoming(TERMINAL_CHAT, callback_data=choices[int(text) - 1])
     return Incoming(TERMINAL_CHAT, text=text)

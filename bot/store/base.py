@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
@@ -57,6 +58,38 @@ class Decision:
     replies: list[tuple[Incoming, Outgoing]] = field(default_factory=list)
     states_before: list[ChatState] = field(default_factory=list)
     forget: bool = False
+
+
+ROLES = ("admin", "official")
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """Give a user a role, or take it away."""
+
+    user_id: int
+    role: str
+    grant: bool
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """A role held: by whom, given by whom and when."""
+
+    user_id: int
+    role: str
+    granted_by: str
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One privileged action in the audit log."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
 
 
 class DeliveryOutcome:
@@ -125,6 +158,32 @@ class ChatStore(ABC):
     @abstractmethod
     async def prune(self, older_than_seconds: float) -> None:
         """Deletes applied updates and finished deliveries older than the given age."""
+
+    @abstractmethod
+    async def roles_of(self, user_id: int) -> frozenset[str]:
+        """The roles the user holds in the database (the first admins from the settings are not stored)."""
+
+    @abstractmethod
+    async def list_roles(self) -> list[RoleGrant]:
+        """Every role held, by user and role."""
+
+    @abstractmethod
+    async def change_roles(
+        self,
+        changes: Sequence[RoleChange],
+        actor: str,
+        replies: Sequence[tuple[Incoming, Outgoing]] = (),
+        owner: str = "",
+        lease_seconds: float = 0.0,
+    ) -> tuple[list[bool], list[Delivery]]:
+        """Applies the changes, audits each one that changed something, and queues the replies, in one transaction.
+
+        Returns, per change, whether it changed anything, and the replies the caller may send at once.
+        """
+
+    @abstractmethod
+    async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
+        """The audit log, oldest first, from `since` on."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -7,9 +7,20 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from bot.messages import ChatKey, Delivery, Incoming
-from bot.store.base import ChatState, ChatStore, ConcurrentUpdate, Decision, DeliveryOutcome, Turn
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.store.base import (
+    AuditEntry,
+    ChatState,
+    ChatStore,
+    ConcurrentUpdate,
+    Decision,
+    DeliveryOutcome,
+    RoleChange,
+    RoleGrant,
+    Turn,
+)
 
 
 @dataclass
@@ -42,6 +53,8 @@ class MemoryChatStore(ChatStore):
         self._updates: dict[ChatKey, dict[int, _Update]] = {}
         self._outbox: dict[int, _Queued] = {}
         self._next_id = 1
+        self._roles: dict[tuple[int, str], RoleGrant] = {}
+        self._audit: list[AuditEntry] = []
 
     async def load(self, key: ChatKey) -> ChatState:
         stored = self._chats.get(key)
@@ -164,6 +177,43 @@ class MemoryChatStore(ChatStore):
                 del updates[number]
         for number in [n for n, q in self._outbox.items() if q.state != "pending" and q.created < cutoff]:
             del self._outbox[number]
+
+    async def roles_of(self, user_id: int) -> frozenset[str]:
+        return frozenset(role for holder, role in self._roles if holder == user_id)
+
+    async def list_roles(self) -> list[RoleGrant]:
+        return [self._roles[k] for k in sorted(self._roles)]
+
+    async def change_roles(
+        self,
+        changes: Sequence[RoleChange],
+        actor: str,
+        replies: Sequence[tuple[Incoming, Outgoing]] = (),
+        owner: str = "",
+        lease_seconds: float = 0.0,
+    ) -> tuple[list[bool], list[Delivery]]:
+        moment = datetime.now(UTC)
+        changed = []
+        for change in changes:
+            key = (change.user_id, change.role)
+            did = (key not in self._roles) if change.grant else (key in self._roles)
+            if change.grant and did:
+                self._roles[key] = RoleGrant(change.user_id, change.role, actor, moment)
+            elif did:
+                del self._roles[key]
+            if did:
+                detail = {"user_id": change.user_id, "role": change.role}
+                self._audit.append(AuditEntry(moment, actor, "grant" if change.grant else "revoke", detail))
+            changed.append(did)
+        if not replies:
+            return changed, []
+        chat = replies[0][0].chat
+        backlog = any(q.state == "pending" and q.delivery.chat == chat for q in self._outbox.values())
+        decision = Decision(replies=list(replies))
+        return changed, self._enqueue(chat, decision, None if backlog else owner, lease_seconds)
+
+    async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
+        return [entry for entry in self._audit if since is None or entry.at >= since]
 
     async def close(self) -> None:
         pass

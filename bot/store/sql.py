@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, delete, event, insert, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.messages import ChatKey, Delivery, Incoming
+from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.paths import DEFAULT_DATABASE_FILE
-from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Turn
-from bot.store.schema import Base, ChatRow, InboxRow, OutboxRow, UtcDateTime
-from bot.store.statements import ChatSql, OutboxSql, lock_key
+from bot.store.base import (
+    AuditEntry,
+    ChatState,
+    ChatStore,
+    Decision,
+    DeliveryOutcome,
+    RoleChange,
+    RoleGrant,
+    Turn,
+)
+from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
+from bot.store.statements import ChatSql, OutboxSql, lock_key, now
 
 __all__ = ["Base", "ChatRow", "InboxRow", "OutboxRow", "SqlChatStore", "UtcDateTime", "database_url", "migrate"]
 
@@ -290,6 +301,7 @@ class SqlChatStore(ChatStore):
     """Chat states, their updates (inbox) and the messages to send (outbox) in SQLite or PostgreSQL."""
 
     def __init__(self, database: _Database) -> None:
+        self.url = ""  # the URL it was opened with, when it was (from_url)
         self._database = database
         self._sql = ChatSql(database.dialect)
         self._outbox = OutboxSql(database.dialect)
@@ -302,8 +314,11 @@ class SqlChatStore(ChatStore):
         """
         url = database_url(url, DEFAULT_DATABASE_PATH)
         if make_url(url).get_backend_name() == "sqlite":
-            return cls(_SqliteWorker(url))
-        return cls(_PostgresDatabase(url, pool_size))
+            store = cls(_SqliteWorker(url))
+        else:
+            store = cls(_PostgresDatabase(url, pool_size))
+        store.url = url
+        return store
 
     async def create_schema(self) -> None:
         """Creates the tables straight from the models, for tests; real databases are set up by migrate()."""
@@ -371,8 +386,80 @@ class SqlChatStore(ChatStore):
     async def prune(self, older_than_seconds: float) -> None:
         await self._database.write(self._outbox.prune_rows, older_than_seconds)
 
+    async def roles_of(self, user_id: int) -> frozenset[str]:
+        return await self._database.read(_roles_of, user_id)
+
+    async def list_roles(self) -> list[RoleGrant]:
+        return await self._database.read(_list_roles)
+
+    async def change_roles(
+        self,
+        changes: Sequence[RoleChange],
+        actor: str,
+        replies: Sequence[tuple[Incoming, Outgoing]] = (),
+        owner: str = "",
+        lease_seconds: float = 0.0,
+    ) -> tuple[list[bool], list[Delivery]]:
+        return await self._database.transaction(self._change_roles, changes, actor, replies, owner, lease_seconds)
+
+    def _change_roles(
+        self,
+        connection: Connection,
+        changes: Sequence[RoleChange],
+        actor: str,
+        replies: Sequence[tuple[Incoming, Outgoing]],
+        owner: str,
+        lease_seconds: float,
+    ) -> tuple[list[bool], list[Delivery]]:
+        moment = now()
+        changed = [_apply_role_change(connection, change, actor, moment) for change in changes]
+        deliveries = self._sql.enqueue_replies(connection, replies, owner, lease_seconds) if replies else []
+        return changed, deliveries
+
+    async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
+        return await self._database.read(_audit_log, since)
+
     async def close(self) -> None:
         await self._database.dispose()
+
+
+def _roles_of(connection: Connection, user_id: int) -> frozenset[str]:
+    return frozenset(connection.execute(select(RoleRow.role).where(RoleRow.user_id == user_id)).scalars())
+
+
+def _list_roles(connection: Connection) -> list[RoleGrant]:
+    held = RoleRow.__table__.c
+    query = select(held.user_id, held.role, held.granted_by, held.granted_at).order_by(held.user_id, held.role)
+    return [RoleGrant(*row) for row in connection.execute(query).all()]
+
+
+def _apply_role_change(connection: Connection, change: RoleChange, actor: str, moment: datetime) -> bool:
+    """Grants or revokes one role; audits it if it changed anything."""
+    held = RoleRow.__table__.c
+    exists = connection.execute(
+        select(held.user_id).where(held.user_id == change.user_id, held.role == change.role)
+    ).first()
+    if change.grant == (exists is not None):
+        return False
+    if change.grant:
+        connection.execute(
+            insert(RoleRow).values(user_id=change.user_id, role=change.role, granted_by=actor, granted_at=moment)
+        )
+    else:
+        connection.execute(delete(RoleRow).where(held.user_id == change.user_id, held.role == change.role))
+    detail = json.dumps({"user_id": change.user_id, "role": change.role})
+    action = "grant" if change.grant else "revoke"
+    connection.execute(insert(AuditRow).values(at=moment, actor=actor, action=action, detail=detail))
+    return True
+
+
+def _audit_log(connection: Connection, since: datetime | None) -> list[AuditEntry]:
+    log = AuditRow.__table__.c
+    query = select(log.at, log.actor, log.action, log.detail).order_by(log.at, log.id)
+    if since is not None:
+        query = query.where(log.at >= since)
+    rows = connection.execute(query).all()
+    return [AuditEntry(at, actor, action, json.loads(detail)) for at, actor, action, detail in rows]
 
 
 def alembic_config() -> Config:

@@ -251,6 +251,27 @@ class ChatSql:
         ]
         return deliveries, decision.forget
 
+    def enqueue_replies(
+        self,
+        connection: Connection,
+        replies: Sequence[tuple[Incoming, Outgoing]],
+        owner: str,
+        lease_seconds: float,
+    ) -> list[Delivery]:
+        """Queues replies outside a turn (to a privileged command); leased to `owner` unless earlier ones wait."""
+        key = replies[0][0].chat
+        row = connection.exec_driver_sql(self.load_with_backlog, (key.channel, key.id, key.channel, key.id)).first()
+        moment = now()
+        lease = None if row is not None and row[-1] else self.timestamp(moment + timedelta(seconds=lease_seconds))
+        messages = [(outgoing, None, json.dumps(outgoing.to_json(), ensure_ascii=False)) for _, outgoing in replies]
+        stamp = self.timestamp(moment)
+        deliveries = []
+        for outgoing, _, payload in messages:
+            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, None, PENDING, owner if lease else None)
+            row_id = connection.exec_driver_sql(self.enqueue, (*values, lease, stamp, 0, stamp)).scalar_one()
+            deliveries.append(Delivery(row_id, key, outgoing))
+        return deliveries if lease else []
+
     def _read(self, connection: Connection, incoming: Incoming) -> tuple[ChatState, bool, list[tuple]]:
         """The chat's state, whether it has replies waiting, and the inbox rows that may be due."""
         key = incoming.chat

@@ -47,7 +47,7 @@ async def database(request, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "postgresql":
         engine = create_async_engine(url)
         async with engine.begin() as connection:
-            for table in ("chats", "inbox", "outbox"):
+            for table in ("chats", "inbox", "outbox", "roles", "audit"):
                 await connection.execute(text(f"DELETE FROM {table}"))
         await engine.dispose()
     yield url
@@ -77,10 +77,13 @@ def bot_settings(api: FakeBotApi, database: str, webhook_port: int | None = None
 
 
 @asynccontextmanager
-async def running_bot(api: FakeBotApi, database: str, webhook_port: int | None = None) -> AsyncIterator[None]:
-    """Runs the bot as `incentive-bot serve` would, until the block ends."""
+async def running_bot(
+    api: FakeBotApi, database: str, webhook_port: int | None = None, settings: dict[str, str] | None = None
+) -> AsyncIterator[None]:
+    """Runs the bot as `incentive-bot serve` would, until the block ends; `settings` adds to the environment."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(load_settings(bot_settings(api, database, webhook_port)), stop))
+    environment = bot_settings(api, database, webhook_port) | (settings or {})
+    task = asyncio.create_task(run_bot(load_settings(environment), stop))
     webhook = bot_settings(api, database, webhook_port).get("TELEGRAM_WEBHOOK_URL")
 
     def started(method: str, params: dict) -> bool:

@@ -107,7 +107,7 @@ async def database(backend: str, shared_postgres_url: str | None, tmp_path: Path
     engine = open_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text("TRUNCATE chats, inbox, outbox"))
+            await connection.execute(text("TRUNCATE chats, inbox, outbox, roles, audit"))
     finally:
         await engine.dispose()
     return url
