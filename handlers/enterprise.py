@@ -94,6 +94,8 @@ class EnterpriseConversation:
             "profile": self._profile,
             "lang": self._choose_language,
             "forget": self._confirm_forget,
+            "subscribe": lambda s: self._subscription(s, True),
+            "unsubscribe": lambda s: self._subscription(s, False),
         }
         handler = handlers.get(command)
         return handler(state) if handler else Reply([Outgoing(t("unknown_command", lang))])
@@ -110,6 +112,11 @@ class EnterpriseConversation:
         catalogue = self.engine.ruleset.catalogue
         known = [q for q in catalogue.questions.values() if q.fact in state.answers or q.fact in state.skipped]
         return Reply([profile_message(known, state.answers, state.skipped, state.language)])
+
+    def _subscription(self, state: ChatState, subscribed: bool) -> Reply:
+        """Stores whether the contact wants policy notices and deadline reminders, and says so."""
+        state.subscribed = subscribed
+        return Reply([Outgoing(t("subscribed" if subscribed else "unsubscribed", state.language))])
 
     def _choose_language(self, state: ChatState) -> Reply:
         buttons = tuple((Button(LANGUAGE_NAMES[code], f"l:{code}"),) for code in LANGUAGES)
@@ -190,6 +197,8 @@ class EnterpriseConversation:
         kind, _, rest = data.partition(":")
         simple: dict[str, Callable[[ChatState], Reply]] = {
             "restart": self._restart,
+            "unsub": lambda s: self._subscription(s, False),
+            "sub": lambda s: self._subscription(s, True),
             "res": lambda s: Reply([results_message(self._match(s), s.language)]),
             "p": self._profile,
         }

@@ -229,3 +229,12 @@ def test_an_absurdly_long_number_is_re_asked_with_a_hint(talk, answer: str) -> N
     reply = talk(answer)
     assert "没看懂这个回答" in reply.messages[0].text and "4.35%" in reply.messages[0].text
     assert "loan_rate" not in talk.state.answers and talk.state.current == "loan_rate"
+
+
+def test_a_contact_unsubscribes_from_notices_and_subscribes_again(talk) -> None:
+    talk(command="start")
+    assert talk.state.subscribed
+    assert "已退订" in talk(command="unsubscribe").messages[0].text and not talk.state.subscribed
+    assert "已订阅" in talk(command="subscribe").messages[0].text and talk.state.subscribed
+    talk(button="unsub")
+    assert not talk.state.subscribed
