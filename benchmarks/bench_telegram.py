@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.channels.test_telegram_e2e import empty_database  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
 
 SECRET = "bench-secret"
@@ -219,7 +220,7 @@ async def main() -> None:
         from bot.store.sql import migrate
 
         await migrate(args.postgres)
-        await _empty(args.postgres)
+        await empty_database(args.postgres)
         rates["PostgreSQL"] = await bench(
             "interview bot, PostgreSQL", serve, {"DATABASE_URL": args.postgres}, args.contacts, args.concurrency
         )
@@ -249,17 +250,6 @@ async def main() -> None:
             f"{name}: {share:.0%} of the bare echo bot's throughput (target ≥ 50%: {verdict}); "
             f"{rate / same_transport_rate:.0%} of an echo bot on the same transport"
         )
-
-
-async def _empty(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        for table in ("chats", "inbox", "outbox"):
-            await connection.execute(text(f"DELETE FROM {table}"))
-    await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
-from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Turn
+from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Replies, Turn
 from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Dispatcher:
         replies = [(incoming, message) for message in reply.messages]
         actor = f"{incoming.chat.channel}:{user}"
         changed, deliveries = await self.store.change_roles(
-            reply.changes, actor, replies, self.owner, self.lease_seconds
+            reply.changes, actor, Replies(replies, self.owner, self.lease_seconds)
         )
         for change, did in zip(reply.changes, changed, strict=True):
             if did:

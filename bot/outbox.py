@@ -129,7 +129,9 @@ class Deliverer:
             except Exception:
                 log.exception("the delivery worker failed; trying again shortly")
                 claimed = 0
-            if claimed < self.policy.batch:
+            # Each claim takes one message per chat, so a chat with several waiting goes round again at once;
+            # only a round that found nothing due waits for a wake-up or the next poll.
+            if claimed == 0:
                 await self._sleep(stop)
 
     async def _deliver_due(self) -> int:

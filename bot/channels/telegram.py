@@ -250,6 +250,10 @@ class TelegramChannel:
                 await _quietly(update.callback_query.answer())
             return
         deliveries = await self.dispatcher.receive(incoming)
+        if not deliveries:
+            # The replies wait behind an earlier message of the chat (or another process took the turn): the
+            # worker sends them in order as soon as that one is out.
+            self.deliverer.wake()
         if incoming.command in ("grant", "revoke"):
             await self._refresh_menus(context.application, incoming)
         query = update.callback_query

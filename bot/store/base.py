@@ -64,6 +64,15 @@ ROLES = ("admin", "official")
 
 
 @dataclass(frozen=True)
+class Replies:
+    """Replies to queue outside a turn, and who may send them at once (leased for `lease_seconds`)."""
+
+    messages: Sequence[tuple[Incoming, Outgoing]]
+    owner: str
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
 class RoleChange:
     """Give a user a role, or take it away."""
 
@@ -169,12 +178,7 @@ class ChatStore(ABC):
 
     @abstractmethod
     async def change_roles(
-        self,
-        changes: Sequence[RoleChange],
-        actor: str,
-        replies: Sequence[tuple[Incoming, Outgoing]] = (),
-        owner: str = "",
-        lease_seconds: float = 0.0,
+        self, changes: Sequence[RoleChange], actor: str, replies: Replies | None = None
     ) -> tuple[list[bool], list[Delivery]]:
         """Applies the changes, audits each one that changed something, and queues the replies, in one transaction.
 

@@ -9,18 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.messages import ChatKey, Delivery, Incoming, Outgoing
-from bot.store.base import (
-    AuditEntry,
-    ChatState,
-    ChatStore,
-    ConcurrentUpdate,
-    Decision,
-    DeliveryOutcome,
-    RoleChange,
-    RoleGrant,
-    Turn,
-)
+from bot.messages import ChatKey, Delivery, Incoming
+from bot.store import base
+from bot.store.base import ChatState, ChatStore, ConcurrentUpdate, Decision, Turn
 
 
 @dataclass
@@ -53,8 +44,8 @@ class MemoryChatStore(ChatStore):
         self._updates: dict[ChatKey, dict[int, _Update]] = {}
         self._outbox: dict[int, _Queued] = {}
         self._next_id = 1
-        self._roles: dict[tuple[int, str], RoleGrant] = {}
-        self._audit: list[AuditEntry] = []
+        self._roles: dict[tuple[int, str], base.RoleGrant] = {}
+        self._audit: list[base.AuditEntry] = []
 
     async def load(self, key: ChatKey) -> ChatState:
         stored = self._chats.get(key)
@@ -154,7 +145,7 @@ class MemoryChatStore(ChatStore):
                 continue
             queued.state, queued.owner, queued.error = outcome, None, error
             chat = self._chats.get(queued.delivery.chat)
-            if outcome == DeliveryOutcome.FAILED and queued.delivery.kind == "reply" and chat is not None:
+            if outcome == base.DeliveryOutcome.FAILED and queued.delivery.kind == "reply" and chat is not None:
                 chat.undelivered = True
 
     async def retry_delivery(self, delivery_id: int, delay_seconds: float, error: str) -> None:
@@ -181,16 +172,11 @@ class MemoryChatStore(ChatStore):
     async def roles_of(self, user_id: int) -> frozenset[str]:
         return frozenset(role for holder, role in self._roles if holder == user_id)
 
-    async def list_roles(self) -> list[RoleGrant]:
+    async def list_roles(self) -> list[base.RoleGrant]:
         return [self._roles[k] for k in sorted(self._roles)]
 
     async def change_roles(
-        self,
-        changes: Sequence[RoleChange],
-        actor: str,
-        replies: Sequence[tuple[Incoming, Outgoing]] = (),
-        owner: str = "",
-        lease_seconds: float = 0.0,
+        self, changes: Sequence[base.RoleChange], actor: str, replies: base.Replies | None = None
     ) -> tuple[list[bool], list[Delivery]]:
         moment = datetime.now(UTC)
         changed = []
@@ -198,21 +184,21 @@ class MemoryChatStore(ChatStore):
             key = (change.user_id, change.role)
             did = (key not in self._roles) if change.grant else (key in self._roles)
             if change.grant and did:
-                self._roles[key] = RoleGrant(change.user_id, change.role, actor, moment)
+                self._roles[key] = base.RoleGrant(change.user_id, change.role, actor, moment)
             elif did:
                 del self._roles[key]
             if did:
                 detail = {"user_id": change.user_id, "role": change.role}
-                self._audit.append(AuditEntry(moment, actor, "grant" if change.grant else "revoke", detail))
+                self._audit.append(base.AuditEntry(moment, actor, "grant" if change.grant else "revoke", detail))
             changed.append(did)
-        if not replies:
+        if replies is None or not replies.messages:
             return changed, []
-        chat = replies[0][0].chat
+        chat = replies.messages[0][0].chat
         backlog = any(q.state == "pending" and q.delivery.chat == chat for q in self._outbox.values())
-        decision = Decision(replies=list(replies))
-        return changed, self._enqueue(chat, decision, None if backlog else owner, lease_seconds)
+        decision = Decision(replies=list(replies.messages))
+        return changed, self._enqueue(chat, decision, None if backlog else replies.owner, replies.lease_seconds)
 
-    async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
+    async def audit_log(self, since: datetime | None = None) -> list[base.AuditEntry]:
         return [entry for entry in self._audit if since is None or entry.at >= since]
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.messages import ChatKey, Delivery, Incoming
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.store.base import (
     AuditEntry,
@@ -28,6 +28,7 @@ from bot.store.base import (
     ChatStore,
     Decision,
     DeliveryOutcome,
+    Replies,
     RoleChange,
     RoleGrant,
     Turn,
@@ -393,28 +394,18 @@ class SqlChatStore(ChatStore):
         return await self._database.read(_list_roles)
 
     async def change_roles(
-        self,
-        changes: Sequence[RoleChange],
-        actor: str,
-        replies: Sequence[tuple[Incoming, Outgoing]] = (),
-        owner: str = "",
-        lease_seconds: float = 0.0,
+        self, changes: Sequence[RoleChange], actor: str, replies: Replies | None = None
     ) -> tuple[list[bool], list[Delivery]]:
-        return await self._database.transaction(self._change_roles, changes, actor, replies, owner, lease_seconds)
+        return await self._database.transaction(self._change_roles, changes, actor, replies)
 
     def _change_roles(
-        self,
-        connection: Connection,
-        changes: Sequence[RoleChange],
-        actor: str,
-        replies: Sequence[tuple[Incoming, Outgoing]],
-        owner: str,
-        lease_seconds: float,
+        self, connection: Connection, changes: Sequence[RoleChange], actor: str, replies: Replies | None
     ) -> tuple[list[bool], list[Delivery]]:
         moment = now()
         changed = [_apply_role_change(connection, change, actor, moment) for change in changes]
-        deliveries = self._sql.enqueue_replies(connection, replies, owner, lease_seconds) if replies else []
-        return changed, deliveries
+        if replies is None or not replies.messages:
+            return changed, []
+        return changed, self._sql.enqueue_replies(connection, replies.messages, replies.owner, replies.lease_seconds)
 
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         return await self._database.read(_audit_log, since)

@@ -45,11 +45,7 @@ async def database(request, tmp_path: Path) -> AsyncIterator[str]:
             pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
     await migrate(url)
     if request.param == "postgresql":
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            for table in ("chats", "inbox", "outbox", "roles", "audit"):
-                await connection.execute(text(f"DELETE FROM {table}"))
-        await engine.dispose()
+        await empty_database(url)
     yield url
 
 
@@ -101,6 +97,28 @@ async def running_bot(
     finally:
         stop.set()
         await asyncio.wait_for(task, 20)
+
+
+async def empty_database(url: str) -> None:
+    """Deletes every chat, update, message, role and audit entry, so a run starts from nothing."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for table in ("chats", "inbox", "outbox", "roles", "audit"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def started(
+    api: FakeBotApi, database: str, chat: int = CHAT, settings: dict[str, str] | None = None
+) -> AsyncIterator[Contact]:
+    """The bot running, and a contact who has sent /start and is asked for the region."""
+    async with running_bot(api, database, settings=settings):
+        contact = Contact(api, chat)
+        await contact.say("/start")
+        yield contact
 
 
 class Contact:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
-from tests.channels.test_telegram_e2e import Contact, api, database, running_bot  # noqa: F401 - fixtures
+from tests.channels.test_telegram_e2e import Contact, api, database, running_bot, started  # noqa: F401 - fixtures
 from tests.fakes.bot_api import FakeBotApi
 
 pytestmark = pytest.mark.asyncio
@@ -38,15 +36,6 @@ def carrying(api: FakeBotApi, chat_id: int, kind: str, caption: str | None = Non
     return update
 
 
-@asynccontextmanager
-async def started(api: FakeBotApi, database: str) -> AsyncIterator[Contact]:
-    """The bot running, and a contact who has sent /start and is asked for the region."""
-    async with running_bot(api, database):
-        contact = Contact(api, CHAT)
-        await contact.say("/start")
-        yield contact
-
-
 async def deliver(api: FakeBotApi, contact: Contact, update: dict, replies: int = 1) -> list[dict]:
     before = len(api.messages_to(contact.chat_id))
     api.push_update(update)
@@ -59,14 +48,14 @@ async def test_an_attachment_is_answered_with_what_the_bot_can_read_and_the_ques
     database: str,
     kind: str,
 ) -> None:
-    async with started(api, database) as contact:
+    async with started(api, database, CHAT) as contact:
         reply = await deliver(api, contact, carrying(api, CHAT, kind))
         assert "只能读懂文字和按钮" in reply[0]["text"] and "贵企业注册在哪里" in reply[0]["text"]
         assert "抱歉" not in reply[0]["text"]
 
 
 async def test_a_photo_caption_is_read_as_the_answer(api: FakeBotApi, database: str) -> None:
-    async with started(api, database) as contact:
+    async with started(api, database, CHAT) as contact:
         reply = await deliver(api, contact, carrying(api, CHAT, "photo", caption="長春"))
         assert reply[0]["text"].startswith("贵企业属于哪些行业")
 
@@ -75,7 +64,7 @@ async def test_an_edited_message_is_answered_with_a_note_and_changes_nothing(
     api: FakeBotApi,
     database: str,
 ) -> None:
-    async with started(api, database) as contact:
+    async with started(api, database, CHAT) as contact:
         sent = api.make_message(CHAT, "長春")
         await deliver(api, contact, sent)
         edited = {"edited_message": {**sent["message"], "text": "广东省"}}  # push_update numbers it next

@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
@@ -75,6 +75,10 @@ _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
 )
+# What an outage fails unless told otherwise: what the bot sends, not how it receives updates or starts up.
+OUTAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"})
+OUTAGE_KINDS = ("429", "500", "502", "hang", "drop")
+
 _POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 _WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
@@ -95,6 +99,51 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class Outage:
+    """One outage of the fake Bot API: which methods it fails, how, and until when.
+
+    Kinds: "429" answers like Telegram's flood control (parameters.retry_after); "500" and "502" answer with
+    that status and Telegram's error body; "hang" takes the request and answers nothing until the outage ends,
+    then closes the connection; "drop" closes the connection at once. A failed call is never recorded as sent.
+    """
+
+    def __init__(self, kind: str, seconds: float | None, methods: frozenset[str], retry_after: int) -> None:
+        self.kind = kind
+        self.methods = methods  # lower-case, as calls are matched
+        self.retry_after = retry_after
+        self.started = time.monotonic()
+        self.ended: float | None = None  # time.monotonic() when it ended
+        self.failed: list[tuple[str, JSON]] = []  # the calls it failed, as (method, params)
+        self._over = asyncio.Event()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.end) if seconds is not None else None
+
+    @property
+    def active(self) -> bool:
+        return self.ended is None
+
+    def covers(self, method: str) -> bool:
+        return self.ended is None and method.lower() in self.methods
+
+    def end(self) -> None:
+        """Ends the outage now (it also ends by itself after its duration, if it has one)."""
+        if self.ended is None:
+            self.ended = time.monotonic()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._over.set()
+
+    async def wait(self) -> None:
+        """Returns once the outage has ended."""
+        await self._over.wait()
+
+    def error(self) -> ApiError:
+        if self.kind == "429":
+            description = f"Too Many Requests: retry after {self.retry_after}"
+            return ApiError(429, description, {"retry_after": self.retry_after})
+        code = int(self.kind)
+        return ApiError(code, HTTPStatus(code).phrase)
 
 
 def _utf16_len(text: str) -> int:
@@ -156,6 +205,7 @@ class FakeBotApi:
         self.confirmed_offset = 0
         self.closed = False
         self.logged_out = False
+        self.outages: list[Outage] = []  # every outage started, oldest first, ended ones too
 
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(1)
@@ -216,6 +266,7 @@ class FakeBotApi:
 
     async def stop(self) -> None:
         self._stopping = True
+        self.end_outages()  # hanging calls are let go, so nothing holds up the shutdown
         self._wake_poller(True)  # a pending long poll answers [] at once instead of holding up the shutdown
         if self._session is not None:
             await self._session.close()
@@ -250,6 +301,26 @@ class FakeBotApi:
         parameters = {"retry_after": retry_after} if error_code == 429 and retry_after is not None else None
         self._failures.setdefault(method.lower(), deque()).append(ApiError(error_code, description, parameters))
 
+    def outage(
+        self, kind: str, seconds: float | None = None, methods: Iterable[str] | None = None, retry_after: int = 1
+    ) -> Outage:
+        """Starts an outage of kind (see Outage) for every call of methods (default OUTAGE_METHODS), now.
+
+        It lasts `seconds`, or until its end() (or end_outages()) when seconds is None. Methods not named keep
+        working, so by default the bot still receives updates, and each failed call is listed in outage.failed.
+        """
+        if kind not in OUTAGE_KINDS:
+            raise ValueError(f"unknown outage kind {kind!r}; use one of {', '.join(OUTAGE_KINDS)}")
+        names = frozenset(name.lower() for name in (OUTAGE_METHODS if methods is None else methods))
+        outage = Outage(kind, seconds, names, retry_after)
+        self.outages.append(outage)
+        return outage
+
+    def end_outages(self) -> None:
+        """Ends every outage still going on."""
+        for outage in self.outages:
+            outage.end()
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: sending or editing in this chat fails with 403."""
         self._blocked.add(int(chat_id))
@@ -260,6 +331,23 @@ class FakeBotApi:
     def messages_to(self, chat_id: int) -> list[JSON]:
         """Recorded sendMessage/editMessageText calls for one chat, oldest first."""
         return list(self._by_chat.get(int(chat_id), ()))
+
+    def sends_to(self, chat_id: int) -> list[JSON]:
+        """Recorded sendMessage calls for one chat, oldest first: each is a message the contact received."""
+        return [entry for entry in self._by_chat.get(int(chat_id), ()) if entry["method"] == "sendMessage"]
+
+    def repeated_sends(self, chat_id: int) -> list[JSON]:
+        """sendMessage calls that repeat the chat's previous one exactly (same text and keyboard).
+
+        A reply delivered twice shows up here; whether a repeat is wrong is for the caller to say, since a
+        conversation may legitimately say the same thing twice (an answer it cannot read, given twice).
+        """
+        sends = self.sends_to(chat_id)
+        return [
+            later
+            for earlier, later in itertools.pairwise(sends)
+            if (later["text"], later["reply_markup"]) == (earlier["text"], earlier["reply_markup"])
+        ]
 
     async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10) -> list[JSON]:
         """The messages sent (or edited) in a chat once there are at least count of them."""
@@ -383,15 +471,21 @@ class FakeBotApi:
         self._updates.append(update)
         self._wake_poller(True)
 
-    async def post_webhook(self, url: str | None, update: JSON, secret_token: str | None = None) -> int:
-        """POST an update to the bot's webhook (url None: the one it registered); returns the HTTP status."""
+    async def post_webhook(
+        self, url: str | None, update: JSON, secret_token: str | None = None, timeout: float = 60
+    ) -> int:
+        """POST an update to the bot's webhook (url None: the one it registered); returns the HTTP status.
+
+        A webhook that takes the post but never answers fails it with TimeoutError after `timeout` seconds.
+        """
         if self._session is None:
             raise RuntimeError("FakeBotApi is not started")
         target = url or self.webhook_url
         if not target:
             raise ValueError("no webhook url given or registered")
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret_token} if secret_token is not None else None
-        async with self._session.post(target, json=update, headers=headers) as response:
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with self._session.post(target, json=update, headers=headers, timeout=limit) as response:
             await response.read()
             return response.status
 
@@ -410,6 +504,9 @@ class FakeBotApi:
             if handler is None:
                 self.unknown_methods.append(method)
                 raise ApiError(404, "Not Found: method not found")
+            outage = next((outage for outage in self.outages if outage.covers(key)), None)
+            if outage is not None:
+                return await self._fail(outage, request, method, params)
             failures = self._failures.get(key)
             if failures:
                 raise failures.popleft()
@@ -417,6 +514,19 @@ class FakeBotApi:
         except ApiError as err:
             return self._respond(err.error_code, err.payload())
         return self._respond(200, {"ok": True, "result": result})
+
+    async def _fail(self, outage: Outage, request: web.Request, method: str, params: JSON) -> web.Response:
+        outage.failed.append((method, params))
+        if outage.kind in ("hang", "drop"):
+            if outage.kind == "hang":
+                await outage.wait()  # a client that gives up first cancels this handler
+            # Closed without an answer: the client sees the server disconnect, as behind a failing proxy.
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=HTTPStatus.BAD_GATEWAY)  # never written: the connection is gone
+        error = outage.error()
+        return self._respond(error.error_code, error.payload())
 
     @staticmethod
     def _respond(status: int, payload: JSON) -> web.Response:

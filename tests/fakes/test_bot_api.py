@@ -7,6 +7,7 @@ import datetime as dtm
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -21,9 +22,10 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, RetryAfter
+from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from tests.fakes.bot_api import FakeBotApi
 
 CHAT = 4242
@@ -227,6 +229,134 @@ async def test_real_application_echoes_over_polling(api: FakeBotApi) -> None:
             await app.stop()
     assert api.confirmed_offset > 0  # the updater confirmed what it fetched on stop
     assert (await asyncio.wait_for(_pending_count(api), 1)) == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_a_429_outage_answers_every_send_like_flood_control_until_it_is_ended(api: FakeBotApi, bot: Bot) -> None:
+    outage = api.outage("429")
+    for _ in range(2):
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(CHAT, "hello")
+        assert caught.value.retry_after in (1, dtm.timedelta(seconds=1))
+    assert (await bot.get_me()).id == 123456789  # start-up and updates are not part of the outage
+    assert api.sent == [] and [method for method, _ in outage.failed] == ["sendMessage", "sendMessage"]
+    outage.end()
+    await bot.send_message(CHAT, "hello")
+    assert [m["text"] for m in api.sent] == ["hello"] and not outage.active
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("kind", "description"), [("500", "Internal Server Error"), ("502", "Bad Gateway")])
+async def test_a_5xx_outage_answers_with_telegrams_error_body(
+    api: FakeBotApi, bot: Bot, kind: str, description: str
+) -> None:
+    api.outage(kind, seconds=5)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{api.base_url}{api.token}/sendMessage", json={"chat_id": CHAT, "text": "x"}) as response,
+    ):
+        assert response.status == int(kind)
+        assert await response.json() == {"ok": False, "error_code": int(kind), "description": description}
+    with pytest.raises(NetworkError, match=description):
+        await bot.send_message(CHAT, "hello")
+    assert api.sent == []
+
+
+@pytest.mark.asyncio
+async def test_an_outage_ends_by_itself_after_its_duration(api: FakeBotApi, bot: Bot) -> None:
+    api.outage("502", seconds=0.3)
+    with pytest.raises(NetworkError):
+        await bot.send_message(CHAT, "during")
+    await asyncio.sleep(0.4)
+    await bot.send_message(CHAT, "after")
+    assert [m["text"] for m in api.sent] == ["after"]
+
+
+@pytest.mark.asyncio
+async def test_an_outage_fails_only_the_methods_it_names(api: FakeBotApi, bot: Bot) -> None:
+    api.outage("502", methods=["getMe"])
+    await bot.send_message(CHAT, "still sent")
+    with pytest.raises(NetworkError):
+        await bot.get_me()
+    assert [m["text"] for m in api.sent] == ["still sent"]
+    api.end_outages()
+    assert (await bot.get_me()).is_bot
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_a_hanging_send_gets_no_answer_until_the_outage_ends_and_then_fails_unrecorded(
+    api: FakeBotApi, transport: str
+) -> None:
+    request = AiohttpRequest() if transport == "aiohttp" else None
+    async with Bot(api.token, base_url=api.base_url, request=request) as bot:
+        outage = api.outage("hang", seconds=0.5)
+        started = time.monotonic()
+        with pytest.raises(NetworkError) as caught:
+            await bot.send_message(CHAT, "lost in the outage")
+        assert 0.45 <= time.monotonic() - started < 3
+        assert not isinstance(caught.value, TimedOut)  # the connection was closed, not timed out
+        assert api.sent == [] and len(outage.failed) == 1
+        await bot.send_message(CHAT, "after")
+        assert [m["text"] for m in api.sent] == ["after"]
+
+
+@pytest.mark.asyncio
+async def test_a_hanging_send_that_the_client_gives_up_on_is_not_recorded(api: FakeBotApi) -> None:
+    async with Bot(api.token, base_url=api.base_url, request=AiohttpRequest(read_timeout=0.2, write_timeout=0)) as bot:
+        outage = api.outage("hang")
+        with pytest.raises(TimedOut):
+            await bot.send_message(CHAT, "given up")
+        outage.end()
+        await asyncio.sleep(0.05)
+        assert api.sent == []
+
+
+@pytest.mark.asyncio
+async def test_a_dropping_outage_closes_the_connection_at_once(api: FakeBotApi, bot: Bot) -> None:
+    api.outage("drop", seconds=5)
+    started = time.monotonic()
+    with pytest.raises(NetworkError):
+        await bot.send_message(CHAT, "dropped")
+    assert time.monotonic() - started < 1 and api.sent == []
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_outage_kind_is_refused(api: FakeBotApi) -> None:
+    with pytest.raises(ValueError, match="hang"):
+        api.outage("503")
+
+
+@pytest.mark.asyncio
+async def test_a_message_sent_twice_in_a_row_is_listed_as_repeated(api: FakeBotApi, bot: Bot) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("是", callback_data="yes")]])
+    await bot.send_message(CHAT, "question", reply_markup=keyboard)
+    await bot.send_message(CHAT, "question")  # another keyboard: not the same message
+    await bot.send_message(CHAT, "question")
+    await bot.edit_message_text("question!", chat_id=CHAT, message_id=1)
+    assert [m["text"] for m in api.sends_to(CHAT)] == ["question"] * 3
+    assert [m["message_id"] for m in api.repeated_sends(CHAT)] == [3]
+
+
+@pytest.mark.asyncio
+async def test_a_webhook_that_never_answers_fails_the_post_after_its_timeout(api: FakeBotApi) -> None:
+    async def never(request: web.Request) -> web.Response:
+        await asyncio.sleep(30)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", never)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await api.post_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", {"update_id": 1}, timeout=0.2)
+        assert time.monotonic() - started < 2
+    finally:
+        await runner.cleanup()
 
 
 async def _pending_count(api: FakeBotApi) -> int:

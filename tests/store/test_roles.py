@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.messages import ChatKey, Incoming, Outgoing
-from bot.store.base import ChatStore, RoleChange
-from tests.store.test_chat_store import (  # noqa: F401 - fixtures
-    backend,
-    database,
-    open_store,
-    postgres_url,
-    shared_postgres_url,
-    store,
-)
+from bot.store.base import ChatStore, Replies, RoleChange
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,5 +29,7 @@ async def test_a_role_change_is_made_once_and_audited_once(store: ChatStore) -> 
 async def test_the_reply_to_a_role_change_is_queued_with_it(store: ChatStore) -> None:
     chat = ChatKey("telegram", 7)
     replies = [(Incoming(chat, "42 admin", "grant", user_id=7), Outgoing("done"))]
-    changed, deliveries = await store.change_roles([RoleChange(42, "admin", True)], "telegram:7", replies, "me", 30)
+    changed, deliveries = await store.change_roles(
+        [RoleChange(42, "admin", True)], "telegram:7", Replies(replies, "me", 30)
+    )
     assert changed == [True] and [d.outgoing.text for d in deliveries] == ["done"]

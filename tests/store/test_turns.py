@@ -9,14 +9,6 @@ import pytest
 from bot.dispatcher import Dispatcher
 from bot.messages import ChatKey, Incoming, Outgoing
 from bot.store.base import ChatState, ChatStore, DeliveryOutcome
-from tests.store.test_chat_store import (  # noqa: F401 - fixtures
-    backend,
-    database,
-    open_store,
-    postgres_url,
-    shared_postgres_url,
-    store,
-)
 
 pytestmark = pytest.mark.asyncio
 CHAT = ChatKey("telegram", 4242)
