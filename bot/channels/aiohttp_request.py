@@ -9,8 +9,10 @@ already runs aiohttp for its webhook server, so this adds no dependency.
 from __future__ import annotations
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 # The class of BaseRequest.DEFAULT_NONE: a timeout of that type means "not given, use this transport's default".
 DefaultValue = type(BaseRequest.DEFAULT_NONE)
@@ -35,6 +37,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -43,13 +46,15 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size)
-            # trust_env: proxies from HTTPS_PROXY/NO_PROXY, as with PTB's default transport.
+            # Proxies from HTTPS_PROXY/NO_PROXY as with PTB's default transport, but looked up once per host
+            # (_proxy_for) rather than by trust_env, which reads the environment and ~/.netrc on every request:
+            # that cost a tenth of the bot's CPU.
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=True,
             )
+            self._proxies.clear()
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -72,8 +77,9 @@ class AiohttpRequest(BaseRequest):
         files = request_data.multipart_data if request_data and request_data.contains_files else None
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, bool(files))
         try:
+            proxy, proxy_auth = self._proxy_for(URL(url))
             async with self._session.request(
-                method, url, data=self._body(request_data, files), timeout=timeout
+                method, url, data=self._body(request_data, files), timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -81,6 +87,16 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as exc:
             # The class name helps when the message is empty, as it often is for dropped connections.
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+    def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The environment's proxy for the URL's host (None for none), read once per scheme and host."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = get_env_proxy_for_url(url)
+            except LookupError:
+                self._proxies[key] = (None, None)
+        return self._proxies[key]
 
     def _timeout(
         self,

@@ -138,3 +138,16 @@ class _server:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(
+    api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake Bot API stands in for the proxy: a plain-HTTP proxy receives the absolute URL and answers it.
+    proxy = api.base_url.split("/bot")[0]
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with bot_on("http://api.telegram.invalid/bot") as bot:
+        await bot.send_message(4242, "经由代理")
+    assert api.messages_to(4242)[0]["text"] == "经由代理"
