@@ -47,6 +47,37 @@ class Turn:
     backlog: bool = False
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An update the store kept for a chat: applied already (with the state before it) or waiting."""
+
+    update_id: int
+    incoming: Incoming
+    applied: bool
+    state_before: ChatState | None = None
+
+
+def plan_turn(incoming: Incoming, recorded: Sequence[Recorded]) -> tuple[list[Incoming], int, ChatState | None]:
+    """The updates of a chat to apply now in update order, how many of them are replayed, and the state to roll
+    back to first (None: go on from the stored state). Empty when `incoming` was applied already.
+
+    `recorded` holds the chat's kept updates from `incoming`'s id on, and any still waiting. An update older than
+    some already applied rolls the chat back to the state before the first of those, which are applied again.
+    """
+    if incoming.update_id is None:
+        return [incoming], 0, None
+    if any(r.update_id == incoming.update_id and r.applied for r in recorded):
+        return [], 0, None
+    pending = {r.update_id: r.incoming for r in recorded if not r.applied}
+    pending[incoming.update_id] = incoming
+    first = min(pending)
+    later = sorted((r for r in recorded if r.applied and r.update_id > first), key=lambda r: r.update_id)
+    before = later[0].state_before if later else None
+    replay = {r.update_id: r.incoming for r in later} if before is not None else {}
+    due = {**replay, **pending}
+    return [due[number] for number in sorted(due)], len(replay), before
+
+
 @dataclass
 class Decision:
     """What the handlers made of a turn: the replies, each with the update it answers, and whether to forget.

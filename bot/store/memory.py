@@ -82,22 +82,19 @@ class MemoryChatStore(ChatStore):
     ) -> list[Delivery]:
         key = incoming.chat
         state = await self.load(key)
-        due, replayed = [incoming], 0
+        kept = self._updates.setdefault(key, {})
+        recorded = [
+            base.Recorded(number, update.incoming, update.applied, copy.deepcopy(update.state_before))
+            for number, update in sorted(kept.items())
+            if incoming.update_id is not None and (number >= incoming.update_id or not update.applied)
+        ]
+        due, replayed, before = base.plan_turn(incoming, recorded)
+        if not due:
+            return []  # delivered twice
         if incoming.update_id is not None:
-            updates = self._updates.setdefault(key, {})
-            if incoming.update_id in updates and updates[incoming.update_id].applied:
-                return []  # delivered twice
-            updates[incoming.update_id] = _Update(incoming)
-            pending = [n for n, u in updates.items() if not u.applied]
-            first = min(pending)
-            later = sorted(n for n, u in updates.items() if u.applied and n > first)
-            if later and updates[later[0]].state_before is not None:
-                # An update older than some already applied: roll back to before them and apply them again.
-                state = dataclasses.replace(copy.deepcopy(updates[later[0]].state_before), version=state.version)
-                replayed = len(later)
-            else:
-                later = []
-            due = [updates[n].incoming for n in sorted([*later, *pending])]
+            kept[incoming.update_id] = _Update(incoming)
+        if before is not None:
+            state = dataclasses.replace(before, version=state.version, new=state.new)
         backlog = any(q.state == "pending" and q.delivery.chat == key for q in self._outbox.values())
         decision = decide(Turn(state, due, replayed, backlog))
         if decision.forget:

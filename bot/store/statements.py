@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
-from bot.store.base import ChatState, ConcurrentUpdate, Decision, DeliveryOutcome, Turn
+from bot.store.base import ChatState, ConcurrentUpdate, Decision, DeliveryOutcome, Recorded, Turn, plan_turn
 
 STATE_FIELDS = (
     "language",
@@ -75,12 +75,26 @@ class _TurnWrites:
     moment: datetime
 
 
-class ChatSql:
-    """The statements of a chat's state and turn, in one dialect (SQLite or PostgreSQL)."""
+class _Dialect:
+    """What differs between SQLite and PostgreSQL in hand-written SQL: placeholders and how times are bound."""
 
     def __init__(self, dialect: str):
         self.sqlite = dialect == "sqlite"
-        mark = self.mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
+
+    def mark(self, number: int) -> str:
+        return "?" if self.sqlite else f"${number}"
+
+    def timestamp(self, moment: datetime) -> Any:
+        # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+
+class ChatSql(_Dialect):
+    """The statements of a chat's state and turn, in one dialect (SQLite or PostgreSQL)."""
+
+    def __init__(self, dialect: str):
+        super().__init__(dialect)
+        mark = self.mark
         fields = ", ".join(STATE_FIELDS)
         n = len(STATE_FIELDS)
         chat = f"channel = {mark(1)} AND chat_id = {mark(2)}"
@@ -145,10 +159,6 @@ class ChatSql:
             json.dumps(getattr(state, name), ensure_ascii=False) if name in _JSON_FIELDS else getattr(state, name)
             for name in STATE_FIELDS
         )
-
-    def timestamp(self, moment: datetime) -> Any:
-        # The same text SQLAlchemy's SQLite DateTime writes, so both paths read back alike.
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
     def state(self, key: ChatKey, row: Sequence[Any]) -> ChatState:
         values = dict(zip((*STATE_FIELDS, "version"), row[: len(STATE_FIELDS) + 1], strict=True))
@@ -219,7 +229,7 @@ class ChatSql:
         owner, lease_seconds = lease
         key = incoming.chat
         state, backlog, rows = self._read(connection, incoming)
-        updates, replayed, before = self._plan(incoming, state, rows)
+        updates, replayed, before = plan_turn(incoming, self._recorded(key, rows, state.version))
         if not updates:
             return [], False  # the update was applied already: a second delivery of it
         if before is not None:
@@ -264,13 +274,10 @@ class ChatSql:
         moment = now()
         lease = None if row is not None and row[-1] else self.timestamp(moment + timedelta(seconds=lease_seconds))
         messages = [(outgoing, None, json.dumps(outgoing.to_json(), ensure_ascii=False)) for _, outgoing in replies]
-        stamp = self.timestamp(moment)
-        deliveries = []
-        for outgoing, _, payload in messages:
-            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, None, PENDING, owner if lease else None)
-            row_id = connection.exec_driver_sql(self.enqueue, (*values, lease, stamp, 0, stamp)).scalar_one()
-            deliveries.append(Delivery(row_id, key, outgoing))
-        return deliveries if lease else []
+        ids = self._enqueue(connection, key, messages, owner if lease else None, lease, self.timestamp(moment))
+        if lease is None:
+            return []  # they wait behind an earlier message of the chat
+        return [Delivery(row_id, key, outgoing) for row_id, (outgoing, _, _) in zip(ids, messages, strict=True)]
 
     def _read(self, connection: Connection, incoming: Incoming) -> tuple[ChatState, bool, list[tuple]]:
         """The chat's state, whether it has replies waiting, and the inbox rows that may be due."""
@@ -290,30 +297,17 @@ class ChatSql:
         return state, bool(row[-1]) if row is not None else False, rows
 
     @staticmethod
-    def _plan(
-        incoming: Incoming, state: ChatState, rows: Sequence[Sequence[Any]]
-    ) -> tuple[list[Incoming], int, ChatState | None]:
-        """The updates to apply now in order, how many of them are replayed, and the state to start from."""
-        if incoming.update_id is None:
-            return [incoming], 0, None
-        key = incoming.chat
-        if any(update_id == incoming.update_id and applied for update_id, _, applied, _ in rows):
-            return [], 0, None
-
-        def read(text: str) -> Incoming:
-            return Incoming.from_json(key, json.loads(text))
-
-        pending = {update_id: read(text) for update_id, text, applied, _ in rows if not applied}
-        pending[incoming.update_id] = incoming
-        first = min(pending)
-        later = [
-            (update_id, text, before) for update_id, text, applied, before in rows if applied and update_id > first
+    def _recorded(key: ChatKey, rows: Sequence[Sequence[Any]], version: int) -> list[Recorded]:
+        """The inbox rows the read returned, as the planner takes them."""
+        return [
+            Recorded(
+                update_id,
+                Incoming.from_json(key, json.loads(text)),
+                bool(applied),
+                state_from_json(key, before, version) if before else None,
+            )
+            for update_id, text, applied, before in rows
         ]
-        # An update older than some already applied: roll back to before the first of those and apply them again.
-        before = state_from_json(key, later[0][2], state.version) if later and later[0][2] else None
-        replay = {update_id: read(text) for update_id, text, _ in later} if before else {}
-        due = {**replay, **pending}
-        return [due[update_id] for update_id in sorted(due)], len(replay), before
 
     def _write_sqlite(self, connection: Connection, turn: _TurnWrites) -> list[int]:
         key, stamp = turn.key, self.timestamp(turn.moment)
@@ -325,10 +319,22 @@ class ChatSql:
                 values = (key.channel, key.id, update_id, payload, stamp, stamp, snapshot)
                 connection.exec_driver_sql(self.log_applied, values)
             connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(turn.state), 1, stamp, stamp))
+        return self._enqueue(connection, key, turn.messages, turn.owner, turn.lease, stamp)
+
+    def _enqueue(
+        self,
+        connection: Connection,
+        key: ChatKey,
+        messages: Sequence[tuple[Outgoing, int | None, str]],
+        owner: str | None,
+        lease: Any,
+        stamp: Any,
+    ) -> list[int]:
+        """Puts replies in the outbox one statement each (the SQLite way), returning their ids in order."""
         ids = []
-        for _, replaces, payload in turn.messages:
-            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, turn.owner)
-            ids.append(connection.exec_driver_sql(self.enqueue, (*values, turn.lease, stamp, 0, stamp)).scalar_one())
+        for _, replaces, payload in messages:
+            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, owner)
+            ids.append(connection.exec_driver_sql(self.enqueue, (*values, lease, stamp, 0, stamp)).scalar_one())
         return ids
 
     def _write_postgres(self, connection: Connection, turn: _TurnWrites) -> list[int]:
@@ -388,12 +394,12 @@ def _postgres_write(applied: int, messages: int, forget: bool) -> str:
     return f"WITH {', '.join(parts)} {final}"
 
 
-class OutboxSql:
+class OutboxSql(_Dialect):
     """The statements of message delivery: lease what is due, record how each delivery ended."""
 
     def __init__(self, dialect: str):
-        self.sqlite = dialect == "sqlite"
-        mark = (lambda n: "?") if self.sqlite else (lambda n: f"${n}")
+        super().__init__(dialect)
+        mark = self.mark
         skip_locked = "" if self.sqlite else " FOR UPDATE SKIP LOCKED"
         # The oldest waiting message of each chat that is due and not leased to a live worker, replies first.
         self.claim = (
@@ -414,7 +420,6 @@ class OutboxSql:
             f"WHERE channel = {mark(1)} AND chat_id = {mark(2)}"
         )
         self.chat_of = f"SELECT channel, chat_id, kind FROM outbox WHERE id = {mark(1)}"
-        self.sent = f"UPDATE outbox SET state = 'sent', owner = NULL, finished_at = {mark(1)} WHERE id = {mark(2)}"
         self.retry = (
             f"UPDATE outbox SET owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
             f"attempts = attempts + 1, last_error = {mark(2)} WHERE id = {mark(3)}"
@@ -423,13 +428,10 @@ class OutboxSql:
         self.prune_inbox = f"DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < {mark(1)}"
         self.prune_outbox = f"DELETE FROM outbox WHERE state <> 'pending' AND finished_at < {mark(1)}"
 
-    def stamp(self, moment: datetime) -> Any:
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
-
     def claim_rows(self, connection: Connection, owner: str, limit: int, lease_seconds: float) -> list[Delivery]:
         moment = now()
-        lease = self.stamp(moment + timedelta(seconds=lease_seconds))
-        stamp = self.stamp(moment)
+        lease = self.timestamp(moment + timedelta(seconds=lease_seconds))
+        stamp = self.timestamp(moment)
         rows = connection.exec_driver_sql(self.claim, (owner, lease, stamp, stamp, limit)).all()
         claimed = []
         for row_id, channel, chat_id, kind, payload, replaces, attempts, created in sorted(rows):
@@ -440,12 +442,12 @@ class OutboxSql:
         return claimed
 
     def mark_sent(self, connection: Connection, ids: Sequence[int]) -> None:
-        stamp = self.stamp(now())
+        stamp = self.timestamp(now())
         for row_id in ids:
-            connection.exec_driver_sql(self.sent, (stamp, row_id))
+            connection.exec_driver_sql(self.finish, (DeliveryOutcome.SENT, stamp, None, row_id))
 
     def finish_rows(self, connection: Connection, ids: Sequence[int], outcome: str, error: str | None) -> None:
-        stamp = self.stamp(now())
+        stamp = self.timestamp(now())
         for row_id in ids:
             connection.exec_driver_sql(self.finish, (outcome, stamp, error, row_id))
             if outcome == DeliveryOutcome.FAILED:
@@ -454,14 +456,14 @@ class OutboxSql:
                     connection.exec_driver_sql(self.finish_replies_undelivered, (chat[0], chat[1]))
 
     def retry_row(self, connection: Connection, row_id: int, delay_seconds: float, error: str) -> None:
-        when = self.stamp(now() + timedelta(seconds=delay_seconds))
+        when = self.timestamp(now() + timedelta(seconds=delay_seconds))
         connection.exec_driver_sql(self.retry, (when, error, row_id))
 
     def count_rows(self, connection: Connection) -> dict[str, int]:
         return {state: count for state, count in connection.exec_driver_sql(self.counts).all()}
 
     def prune_rows(self, connection: Connection, older_than_seconds: float) -> None:
-        cutoff = self.stamp(now() - timedelta(seconds=older_than_seconds))
+        cutoff = self.timestamp(now() - timedelta(seconds=older_than_seconds))
         connection.exec_driver_sql(self.prune_inbox, (cutoff,))
         connection.exec_driver_sql(self.prune_outbox, (cutoff,))
 
