@@ -32,14 +32,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs `roles …` or `audit` against DATABASE_URL (or the default SQLite file)."""
     try:
-        store = _open_store()
+        store = open_store()
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
     return asyncio.run(_run(store, args, out))
 
 
-def _open_store() -> ChatStore:
+def open_store() -> ChatStore:
+    """The bot's store at DATABASE_URL (or the default SQLite file)."""
     from bot.paths import DEFAULT_DATABASE_FILE
     from bot.store.sql import SqlChatStore, database_url
 

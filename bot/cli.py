@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import admin_cli
+from bot import admin_cli, notice_cli
 from bot.channels.terminal import run_terminal
 from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     admin_cli.add_parsers(commands)
+    notice_cli.add_parsers(commands)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations (DATABASE_URL, default SQLite file)")
@@ -259,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_db_upgrade(sys.stdout, sys.stderr)
         if args.command in ("roles", "audit"):
             return admin_cli.run(args, sys.stdout, sys.stderr)
+        if args.command == "notice":
+            return notice_cli.run(args, sys.stdout, sys.stderr)
         return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.notices import NoticeDesk
 from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Replies, Turn
+from handlers import official
 from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler
+from handlers.official import NoticeDialogue
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +50,12 @@ class Dispatcher:
         combine: dict[str, Callable[[list[Outgoing]], list[Outgoing]]] | None = None,
         admin: AdminHandler | None = None,
         first_admins: frozenset[int] = frozenset(),
+        dialogue: NoticeDialogue | None = None,
+        desk: NoticeDesk | None = None,
     ):
         self.store = store
         self._admin, self._first_admins = admin, first_admins
+        self._dialogue, self._desk = dialogue, desk
         self._route = route or (lambda incoming: enterprise)
         self.owner, self.lease_seconds = owner, lease_seconds
         # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
@@ -63,7 +69,35 @@ class Dispatcher:
         """
         if self._admin is not None and incoming.command in ADMIN_COMMANDS and not incoming.in_group:
             return await self._privileged(incoming)
-        return await self.store.take_turn(incoming, self._decide, self.owner, self.lease_seconds)
+        if self._desk is not None and official.is_status_request(incoming):
+            access = official.Access(await self._roles(incoming.user_id))
+            return await self._desk.answer(incoming, access, self._replies)
+        access = official.Access()
+        if self._dialogue is not None and (
+            incoming.command in official.NOTICE_COMMANDS or (incoming.callback_data or "").startswith("n:")
+        ):
+            access = official.Access(await self._roles(incoming.user_id))
+        decisions: list[Decision] = []
+
+        def decide(turn: Turn) -> Decision:
+            decisions.append(self._decide(turn, access))
+            return decisions[-1]
+
+        deliveries = await self.store.take_turn(incoming, decide, self.owner, self.lease_seconds)
+        for asked_by, effect in decisions[-1].effects if decisions else ():
+            if self._desk is not None:
+                deliveries += await self._desk.carry_out(asked_by, effect, self._replies)
+        return deliveries
+
+    def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
+        return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)
+
+    async def _roles(self, user: int | None) -> frozenset[str]:
+        """The user's roles: those stored, and admin for the first admins of the settings."""
+        if user is None:
+            return frozenset()
+        roles = await self.store.roles_of(user)
+        return roles | {"admin"} if user in self._first_admins else roles
 
     async def _privileged(self, incoming: Incoming) -> list[Delivery]:
         """An admin command: roles looked up, changes made and audited, replies queued, in one transaction.
@@ -71,9 +105,7 @@ class Dispatcher:
         It does not touch the chat's interview, so it takes no turn of the chat.
         """
         user = incoming.user_id
-        roles = await self.store.roles_of(user) if user is not None else frozenset()
-        if user in self._first_admins:
-            roles |= {"admin"}
+        roles = await self._roles(user)
         grants = tuple(await self.store.list_roles()) if incoming.command == "roles" and "admin" in roles else ()
         reply = self._admin.handle(incoming, Access(roles, self._first_admins, grants))
         replies = [(incoming, message) for message in reply.messages]
@@ -93,7 +125,7 @@ class Dispatcher:
         await self.store.finish_deliveries([d.id for d in deliveries], DeliveryOutcome.SENT)
         return [d.outgoing for d in deliveries]
 
-    def _decide(self, turn: Turn) -> Decision:
+    def _decide(self, turn: Turn, access: official.Access) -> Decision:
         """Applies each due update in order; runs inside the store's transaction, so it does no I/O."""
         decision = Decision()
         if turn.replayed:
@@ -101,7 +133,11 @@ class Dispatcher:
                      turn.replayed)  # fmt: skip
         for incoming in turn.updates:
             decision.states_before.append(copy.deepcopy(turn.state))
-            reply = self._route(incoming).handle(incoming, turn.state)
+            if self._dialogue is not None and official.is_dialogue(incoming, turn.state):
+                reply = self._dialogue.handle(incoming, turn.state, access)
+                decision.effects += [(incoming, effect) for effect in reply.effects]
+            else:
+                reply = self._route(incoming).handle(incoming, turn.state)
             messages = self._combine.get(incoming.chat.channel, list)(list(reply.messages))
             decision.replies += [(incoming, message) for message in messages]
             if reply.forget:
@@ -111,8 +147,14 @@ class Dispatcher:
 
     async def admins(self) -> set[int]:
         """Every admin: the first admins of the settings and those granted the role since."""
-        granted = {grant.user_id for grant in await self.store.list_roles() if grant.role == "admin"}
-        return set(self._first_admins) | granted
+        return {user for user, roles in (await self.role_holders()).items() if "admin" in roles}
+
+    async def role_holders(self) -> dict[int, frozenset[str]]:
+        """Everyone with a role, and their roles (the first admins of the settings included)."""
+        holders: dict[int, set[str]] = {user: {"admin"} for user in self._first_admins}
+        for grant in await self.store.list_roles():
+            holders.setdefault(grant.user_id, set()).add(grant.role)
+        return {user: frozenset(roles) for user, roles in holders.items()}
 
     async def chat_blocked(self, chat: ChatKey) -> None:
         """The contact blocked the bot (or left the chat): nothing more is sent there until it comes back."""

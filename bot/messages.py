@@ -52,12 +52,14 @@ class Button:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message to show. Text is plain: channels escape it for their markup."""
+    """One message to show. Text is plain, and channels escape it for their markup, unless `html` says it is
+    Telegram's HTML subset (an official's notice, checked by handlers.markup before it is stored)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
     notice: str | None = None  # a short toast answering a button press
+    html: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -67,12 +69,14 @@ class Outgoing:
             data["edit"] = True
         if self.notice:
             data["notice"] = self.notice
+        if self.html:
+            data["html"] = True
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outgoing:
         buttons = tuple(tuple(Button(text, value) for text, value in row) for row in data.get("buttons", ()))
-        return cls(data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"))
+        return cls(data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"), bool(data.get("html")))
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,16 @@ log = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    """The platform could not take the message now (overloaded, down, unreachable); `after` in seconds if it said."""
+    """The platform could not take the message now (overloaded, down, unreachable); `after` in seconds if it said.
 
-    def __init__(self, reason: str, after: float | None = None):
+    `maybe_sent` says the request may have reached the platform before the failure (a timeout, a connection
+    dropped after the request went out): a notice is then not sent again, since it may have arrived.
+    """
+
+    def __init__(self, reason: str, after: float | None = None, maybe_sent: bool = False):
         super().__init__(reason)
         self.after = after
+        self.maybe_sent = maybe_sent
 
 
 class Blocked(Exception):
@@ -39,6 +44,9 @@ class Sender(Protocol):
 
     async def send(self, delivery: Delivery) -> None: ...
 
+    async def check(self) -> None:
+        """Returns once the platform answers a harmless request; raises RetryLater while it does not."""
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -50,7 +58,16 @@ class DeliveryPolicy:
     max_backoff_seconds: float = 5.0
     batch: int = 64
     poll_seconds: float = 0.5
-    keep_finished_seconds: float = 3600.0  # applied updates and sent messages are deleted after this
+    keep_finished_seconds: float = 3600.0  # applied updates and sent replies are deleted after this
+    # Notices and reminders: sent one at a time per worker, so at most one can be in doubt when a worker dies.
+    rate_margin: float = 0.97  # of a channel's rate limit, so clock jitter never takes a second over the limit
+    chat_interval_seconds: float = 1.0  # between two messages to one chat (Telegram: about 1/s)
+    group_interval_seconds: float = 3.0  # between two messages to one group (Telegram: 20/min)
+    bulk_batch: int = 16
+    bulk_lease_seconds: float = 30.0  # a claimed row another worker may take over once this has passed
+    sending_lease_seconds: float = 60.0  # longer than any send may take: a row still sending then is ambiguous
+    bulk_attempts: int = 8  # network errors and 5xx: tries before the row fails with the error kept
+    bulk_max_backoff_seconds: float = 60.0
 
 
 class Deliverer:
@@ -61,16 +78,51 @@ class Deliverer:
     cannot be delivered within the policy's bound is given up, and its chat is asked again on its next message.
     """
 
-    def __init__(self, store: ChatStore, senders: dict[str, Sender], policy: DeliveryPolicy | None = None):
+    def __init__(
+        self,
+        store: ChatStore,
+        senders: dict[str, Sender],
+        policy: DeliveryPolicy | None = None,
+        rates: dict[str, float] | None = None,
+    ):
         self.store, self.senders = store, senders
         self.policy = policy or DeliveryPolicy()
+        # Messages per second each channel allows the bot as a whole (every process together); none: no limit.
+        self.rates = rates or {}
         self.owner = f"{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
+        self._bulk_wake = asyncio.Event()
         self._paused_until = 0.0
         self._last_prune = 0.0
 
     def wake(self) -> None:
         self._wake.set()
+        self._bulk_wake.set()
+
+    def _interval(self, channel: str) -> float:
+        rate = self.rates.get(channel)
+        return 1.0 / (rate * self.policy.rate_margin) if rate else 0.0
+
+    async def _wait_for_slot(self, channel: str, bulk: bool) -> None:
+        """Waits for the channel's next sending slot: a reply takes the next one whatever is queued, so it waits at
+        most for the message already under way; a bulk message waits until a slot is free and nobody took it."""
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        interval = self._interval(channel)
+        if not interval:
+            return
+        while True:
+            taken, wait = await self.store.take_send_slot(channel, interval, bulk)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if taken:
+                return
+
+    async def _slow_down(self, channel: str, seconds: float) -> None:
+        """The platform said 429: every send of every process waits as long as it asked."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        await self.store.hold_sending(channel, seconds)
 
     async def send_now(self, deliveries: Sequence[Delivery]) -> None:
         """Sends one chat's deliveries in order; what cannot be sent now is left to the worker."""
@@ -85,13 +137,12 @@ class Deliverer:
 
     async def _attempt(self, delivery: Delivery, sent: list[int]) -> bool:
         """One attempt; True if the message went out (it is then added to `sent`)."""
-        pause = self._paused_until - time.monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
         sender = self.senders.get(delivery.chat.channel)
         if sender is None:
             await self.store.finish_deliveries([delivery.id], DeliveryOutcome.REJECTED, "no such channel here")
             return True  # nothing can ever send it; what follows it must not wait behind it
+        if delivery.outgoing.text:  # a toast alone is no message
+            await self._wait_for_slot(delivery.chat.channel, bulk=False)
         try:
             await sender.send(delivery)
         except RetryLater as exc:
@@ -111,7 +162,7 @@ class Deliverer:
 
     async def _retry(self, delivery: Delivery, problem: RetryLater) -> None:
         if problem.after is not None:
-            self._paused_until = max(self._paused_until, time.monotonic() + problem.after)
+            await self._slow_down(delivery.chat.channel, problem.after)
             delay = problem.after
         else:
             backoff = self.policy.first_backoff_seconds * 2 ** min(delivery.attempts, 10)
@@ -121,7 +172,10 @@ class Deliverer:
         await self.store.retry_delivery(delivery.id, delay, str(problem)[:500])
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The worker: sends whatever is due until `stop` is set; each chat's messages in order."""
+        """The worker: sends whatever is due until `stop` is set; replies, and notices and reminders beside them."""
+        await asyncio.gather(self._run_replies(stop), self._run_bulk(stop))
+
+    async def _run_replies(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 claimed = await self._deliver_due()
@@ -132,7 +186,89 @@ class Deliverer:
             # Each claim takes one message per chat, so a chat with several waiting goes round again at once;
             # only a round that found nothing due waits for a wake-up or the next poll.
             if claimed == 0:
-                await self._sleep(stop)
+                await self._sleep(stop, self._wake)
+
+    async def _run_bulk(self, stop: asyncio.Event) -> None:
+        """Sends notices and reminders one at a time: each is marked sending before its call and sent after it,
+        so a worker that dies leaves at most one in doubt, which is never sent again (see README)."""
+        if not self.store.supports_notices:
+            return
+        policy = self.policy
+        intervals = (policy.group_interval_seconds, policy.chat_interval_seconds)
+        while not stop.is_set():
+            claimed: list[Delivery] = []
+            try:
+                claimed = await self.store.claim_bulk(
+                    self.owner, policy.bulk_batch, policy.bulk_lease_seconds, intervals
+                )
+                for delivery in claimed:
+                    if stop.is_set():
+                        break
+                    await self._send_bulk(delivery)
+            except Exception:
+                log.exception("the notice worker failed; trying again shortly")
+            finally:
+                if claimed:
+                    await self._release_bulk()
+            if not claimed:
+                await self._sleep(stop, self._bulk_wake)
+
+    async def _release_bulk(self) -> None:
+        """Rows claimed but not started go back at once, for this or another worker, instead of after the lease."""
+        try:
+            await self.store.release_bulk(self.owner)
+        except Exception:
+            log.exception("could not release claimed notices; they return after their lease")
+
+    async def _send_bulk(self, delivery: Delivery) -> None:
+        sender = self.senders.get(delivery.chat.channel)
+        if sender is None:
+            return  # another process serves that channel; the lease runs out and it takes the row
+        await self._wait_for_slot(delivery.chat.channel, bulk=True)
+        state = await self.store.start_sending(delivery.id, self.owner, self.policy.sending_lease_seconds)
+        if state != "sending":
+            return  # cancelled, taken over, or its contact opted out or blocked the bot meanwhile
+        try:
+            await sender.send(delivery)
+        except RetryLater as exc:
+            await self._bulk_not_sent(delivery, sender, exc)
+        except Blocked as exc:
+            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.BLOCKED, str(exc)[:500])
+        except Rejected as exc:
+            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.REJECTED, str(exc)[:500])
+            log.warning("notice message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
+        else:
+            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.SENT)
+
+    async def _bulk_not_sent(self, delivery: Delivery, sender: Sender, problem: RetryLater) -> None:
+        error = str(problem)[:500]
+        if problem.maybe_sent:
+            # It may have arrived: never sent again. Nothing more goes out until the platform answers again, so
+            # an outage leaves one message in doubt, not one per attempt.
+            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.AMBIGUOUS, error)
+            log.warning("notice message %s to chat %s may or may not have arrived (%s)", delivery.id, delivery.chat,
+                        problem)  # fmt: skip
+            await self._until_answering(sender)
+            return
+        if problem.after is not None:
+            await self._slow_down(delivery.chat.channel, problem.after)
+            await self.store.retry_bulk(delivery.id, self.owner, problem.after, error)
+            return
+        if delivery.attempts + 1 >= self.policy.bulk_attempts:
+            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.FAILED, error)
+            return
+        backoff = min(self.policy.bulk_max_backoff_seconds, self.policy.first_backoff_seconds * 2**delivery.attempts)
+        await self.store.retry_bulk(delivery.id, self.owner, backoff * random.uniform(0.5, 1.0), error)
+
+    async def _until_answering(self, sender: Sender) -> None:
+        delay = self.policy.first_backoff_seconds
+        while True:
+            try:
+                await sender.check()
+                return
+            except RetryLater:
+                await asyncio.sleep(delay)
+                delay = min(self.policy.bulk_max_backoff_seconds, delay * 2)
 
     async def _deliver_due(self) -> int:
         pause = self._paused_until - time.monotonic()
@@ -161,9 +297,9 @@ class Deliverer:
             self._last_prune = time.monotonic()
             await self.store.prune(self.policy.keep_finished_seconds)
 
-    async def _sleep(self, stop: asyncio.Event) -> None:
-        self._wake.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+    async def _sleep(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        wake.clear()
+        waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waiters, timeout=self.policy.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -27,12 +27,14 @@ from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
 from bot.loading import load_engine, settle_heap
 from bot.logsafety import RedactingFormatter
+from bot.notices import LiveEngine, NoticeDesk
 from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.settings import Settings, SettingsError
 from bot.store.sql import SqlChatStore, database_url, migrate
 from handlers.admin import AdminHandler
 from handlers.enterprise import EnterpriseConversation
+from handlers.official import NoticeDialogue
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,12 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     settle_heap()
     policy = DeliveryPolicy(give_up_after_seconds=settings.REPLY_RETRY_SECONDS)
-    deliverer = Deliverer(store, {}, policy)
-    conversation = EnterpriseConversation(lambda: engine, date.today)
+    rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
+    deliverer = Deliverer(store, {}, policy, rates)
+    # The rules plus the application calls notices carry, kept current for every process on the database.
+    live = LiveEngine(engine, store)
+    await live.refresh()
+    conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,
         conversation,
@@ -80,6 +86,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         combine={CHANNEL: coalesce},
         admin=AdminHandler(),
         first_admins=settings.ADMIN_TELEGRAM_IDS,
+        dialogue=NoticeDialogue(live),
+        desk=NoticeDesk(store, live, date.today),
     )
     channel = TelegramChannel(dispatcher, deliverer)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
@@ -90,13 +98,15 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     stop = stop or _stop_on_signals()
     runner: web.AppRunner | None = None
     worker: asyncio.Task | None = None
+    watcher: asyncio.Task | None = None
     try:
         async with application:
-            await register_commands(application, sorted(await dispatcher.admins()))
+            await register_commands(application, await dispatcher.role_holders())
             await application.start()
             try:
                 # Replies left undelivered by an outage (or by a process that stopped) go out from here.
                 worker = asyncio.create_task(deliverer.run(stop))
+                watcher = asyncio.create_task(live.run(stop))
                 runner = await _receive_updates(application, settings)
                 await stop.wait()
                 if runner is not None:
@@ -111,10 +121,12 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                 await application.stop()
             stop.set()
             await worker
-            worker = None
+            await watcher
+            worker = watcher = None
     finally:
-        if worker is not None:
-            worker.cancel()
+        for task in (worker, watcher):
+            if task is not None:
+                task.cancel()
         if runner is not None:
             await runner.cleanup()
         await store.close()

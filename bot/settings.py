@@ -50,6 +50,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ValueError("must be a number of messages per second, e.g. 30 (0: no limit)") from None
+    if not 0 <= rate <= 100_000:
+        raise ValueError("must be between 0 (no limit) and 100000 messages per second")
+    return rate
+
+
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -168,6 +178,12 @@ REGISTRY: tuple[Setting, ...] = (
         900,
         "how long a reply is retried while the Bot API fails; after that the contact is asked again",
         _positive,
+    ),
+    Setting(
+        "TELEGRAM_RATE_LIMIT",
+        30.0,
+        "messages per second the bot sends on Telegram, all processes together; replies go before notices (0: none)",
+        _rate,
     ),
     Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
     Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),

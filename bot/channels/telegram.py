@@ -6,10 +6,11 @@ import asyncio
 import html
 import logging
 import os
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from telegram import (
     Bot,
     BotCommand,
@@ -20,13 +21,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.dispatcher import Dispatcher
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
+from handlers.admin import ADMIN_COMMANDS
+from handlers.official import NOTICE_ROLES, OFFICIAL_COMMANDS
 from handlers.texts import ADMIN_MENU, COMMANDS, language_for, t
 
 log = logging.getLogger(__name__)
@@ -58,23 +61,21 @@ class TelegramSender:
         try:
             if outgoing.edit and delivery.replaces is not None and await self._edit(delivery):
                 return
-            pieces = split_message(outgoing.text)
+            # A notice's HTML was checked to fit in one message when it was written.
+            pieces = [outgoing.text] if outgoing.html else [html.escape(p) for p in split_message(outgoing.text)]
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
                 await self.bot.send_message(
-                    delivery.chat.id,
-                    html.escape(piece),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup(outgoing) if last else None,
+                    delivery.chat.id, piece, parse_mode=ParseMode.HTML, reply_markup=markup(outgoing) if last else None
                 )
-        except RetryAfter as exc:
-            raise RetryLater("Telegram asks to slow down (429)", _retry_seconds(exc)) from None
-        except Forbidden as exc:
-            raise Blocked(exc.message) from None
-        except BadRequest as exc:
-            raise Rejected(exc.message) from None
-        except TelegramError as exc:  # TimedOut, NetworkError (5xx, refused, reset) and the rest: try again later
-            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
+        except TelegramError as exc:
+            raise _delivery_error(exc) from None
+
+    async def check(self) -> None:
+        try:
+            await self.bot.get_me()
+        except TelegramError as exc:
+            raise _delivery_error(exc) from None
 
     async def _edit(self, delivery: Delivery) -> bool:
         """Replaces the pressed message; False when it cannot be edited (too old, deleted) so a new one is sent."""
@@ -90,6 +91,28 @@ class TelegramSender:
         except BadRequest as exc:
             return "not modified" in str(exc).lower()  # a double press: the message already shows this
         return True
+
+
+def _delivery_error(exc: TelegramError) -> Exception:
+    """What a failed call means for the outbox: slow down, blocked, refused for good, or try again later."""
+    if isinstance(exc, RetryAfter):
+        return RetryLater("Telegram asks to slow down (429)", _retry_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return Blocked(exc.message)
+    if isinstance(exc, BadRequest):
+        return Rejected(exc.message)
+    return RetryLater(f"{type(exc).__name__}: {exc.message}", maybe_sent=_maybe_sent(exc))
+
+
+def _maybe_sent(exc: TelegramError) -> bool:
+    """Whether the request may have reached Telegram: a timeout, or a connection lost after it was made. A 5xx
+    answer (raised by PTB itself, with no cause) and a connection never made mean it did not."""
+    if isinstance(exc, TimedOut):
+        return True
+    cause = exc.__cause__
+    if not isinstance(exc, NetworkError) or cause is None:
+        return False
+    return not isinstance(cause, aiohttp.ClientConnectorError)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -267,11 +290,11 @@ class TelegramChannel:
             await self.deliverer.send_now(deliveries)
 
     async def _refresh_menus(self, application: Application, incoming: Incoming) -> None:
-        """Admins see the admin commands in their menu; someone whose admin role was revoked no longer does."""
-        admins = await self.dispatcher.admins()
-        await register_commands(application, sorted(admins))
+        """Role holders see their commands in their menu; someone who lost every role no longer does."""
+        holders = await self.dispatcher.role_holders()
+        await register_commands(application, holders)
         words = incoming.text.split()
-        if incoming.command == "revoke" and words and words[0].isdigit() and int(words[0]) not in admins:
+        if incoming.command == "revoke" and words and words[0].isdigit() and int(words[0]) not in holders:
             for code in (None, "en"):
                 scope = BotCommandScopeChat(int(words[0]))
                 await _quietly(application.bot.delete_my_commands(scope=scope, language_code=code))
@@ -304,19 +327,27 @@ async def _quietly(call: Awaitable[Any]) -> Any:
         return None
 
 
-async def register_commands(application: Application, admins: Iterable[int] = ()) -> None:
-    """The command menu per language: Chinese by default, English for English clients; admins' private chats
-    also list the admin commands, which nobody else sees."""
+async def register_commands(application: Application, holders: Mapping[int, frozenset[str]] | None = None) -> None:
+    """The command menu per language: Chinese by default, English for English clients. A role holder's private
+    chat also lists the commands of its roles (officials: notices; admins: notices and roles), which nobody else
+    sees."""
     for code, language in ((None, "zh-Hans"), ("en", "en")):
         await application.bot.set_my_commands(
             _menu(COMMANDS, language), scope=BotCommandScopeDefault(), language_code=code
         )
-        for user_id in admins:
+        for user_id, roles in (holders or {}).items():
+            menu = {**COMMANDS, **{name: texts for name, texts in ADMIN_MENU.items() if _may_use(name, roles)}}
             await _quietly(
                 application.bot.set_my_commands(
-                    _menu({**COMMANDS, **ADMIN_MENU}, language), scope=BotCommandScopeChat(user_id), language_code=code
+                    _menu(menu, language), scope=BotCommandScopeChat(user_id), language_code=code
                 )
             )
+
+
+def _may_use(command: str, roles: frozenset[str]) -> bool:
+    if command in ADMIN_COMMANDS:
+        return "admin" in roles
+    return command in OFFICIAL_COMMANDS and bool(roles & NOTICE_ROLES)
 
 
 def _menu(commands: dict[str, dict[str, str]], language: str) -> list[BotCommand]:

@@ -59,7 +59,7 @@ REQUIRED_RULE_KEYS = ("id", "title", "clause", "quote", "reward")
 REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note", "note_en"}
 DEADLINE_KEYS = {"date", "label", "label_en", "opens"}
 DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
-CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "note"}
+CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "contact", "note"}
 QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options"}
 OPTION_KEYS = {"value", "labels", "synonyms"}
 COMPARISON_OPS = tuple(c.COMPARISONS)
@@ -664,6 +664,7 @@ def _load_call_file(source: SourceFile, rule_ids: set[str] | None) -> list[Appli
                     item.get("where"),
                     bool(example),
                     source.path,
+                    item.get("contact"),
                 )
             )
     col.done()

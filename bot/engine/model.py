@@ -148,7 +148,8 @@ class ApplicationCall:
     opens: date | None = None
     where: str | None = None
     example: bool = False
-    path: str = ""
+    path: str = ""  # the file it comes from, or the notice that carried it
+    contact: str | None = None
 
 
 @dataclass(frozen=True)

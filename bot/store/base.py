@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class ChatState:
     active: bool = True  # False once the chat blocked the bot
     version: int = 0  # optimistic-concurrency counter, bumped by every save
     undelivered: bool = False  # a reply to this chat could not be delivered: re-ask before reading answers
+    draft: dict[str, Any] | None = None  # the notice an official in this chat is composing
     new: bool = field(default=True, compare=False)
 
 
@@ -89,6 +91,7 @@ class Decision:
     replies: list[tuple[Incoming, Outgoing]] = field(default_factory=list)
     states_before: list[ChatState] = field(default_factory=list)
     forget: bool = False
+    effects: list[tuple[Incoming, Any]] = field(default_factory=list)  # what the dispatcher does after the turn
 
 
 ROLES = ("admin", "official")
@@ -139,6 +142,34 @@ class DeliveryOutcome:
     FAILED = "failed"  # given up after retrying for longer than allowed
     BLOCKED = "blocked"  # the contact blocked the bot (Telegram 403)
     REJECTED = "rejected"  # the platform refused the message itself (malformed); retrying cannot help
+    AMBIGUOUS = "ambiguous"  # a notice whose send was cut short: it may or may not have arrived; never resent
+
+
+class NoticesUnavailable(Exception):
+    """This store keeps no notices (the terminal's in-memory store): they need the bot's database."""
+
+
+class LocalBudget:
+    """The sending budget of one process (SQLite and memory stores, where one worker runs): the time the next
+    message may go. A reply takes the next slot whatever is queued; a bulk message only a slot that is free now."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, float] = {}
+
+    def take(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
+        moment = time.monotonic()
+        next_at = self._next.get(channel, 0.0)
+        if bulk:
+            if next_at > moment:
+                return False, next_at - moment
+            self._next[channel] = moment + interval
+            return True, 0.0
+        start = max(next_at, moment)
+        self._next[channel] = start + interval
+        return True, start - moment
+
+    def hold(self, channel: str, seconds: float) -> None:
+        self._next[channel] = max(self._next.get(channel, 0.0), time.monotonic() + seconds)
 
 
 class ConcurrentUpdate(Exception):
@@ -216,9 +247,86 @@ class ChatStore(ABC):
         Returns, per change, whether it changed anything, and the replies the caller may send at once.
         """
 
+    async def queue_replies(self, replies: Replies) -> list[Delivery]:
+        """Queues replies outside a chat's turn; returns those the caller may send at once."""
+        return (await self.change_roles([], "", replies))[1]
+
     @abstractmethod
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         """The audit log, oldest first, from `since` on."""
+
+    # Notices: a database store keeps them; the defaults say this one cannot.
+
+    supports_notices = False
+
+    async def contacts(self) -> list[Any]:
+        """Every chat as a notices.Contact, to choose a notice's audience from."""
+        raise NoticesUnavailable
+
+    async def create_notice(self, notice: Any) -> tuple[int, bool]:
+        """Stores a notices.NewNotice with one outbox row per recipient and audits it, in one transaction.
+        Returns its id and whether it is new (False: its token was used before, and nothing was added)."""
+        raise NoticesUnavailable
+
+    async def notice_status(self, notice_id: int) -> Any:
+        """The notices.NoticeStatus of a notice, or None."""
+        raise NoticesUnavailable
+
+    async def recent_notices(self, limit: int = 10) -> list[Any]:
+        """The newest notices' statuses, newest first."""
+        raise NoticesUnavailable
+
+    async def cancel_notice(
+        self, notice_id: int, actor: str, replies: Replies | None = None
+    ) -> tuple[bool, list[Delivery]]:
+        """Cancels what is not yet sent of a notice (audited) and queues the replies, in one transaction."""
+        raise NoticesUnavailable
+
+    async def notice_calls(self) -> list[tuple[int, dict[str, Any]]]:
+        """The application calls carried by notices that were not cancelled, by notice id."""
+        return []
+
+    async def notice_calls_version(self) -> tuple[int, int]:
+        """Changes whenever a call is added or withdrawn: (how many, newest notice id)."""
+        return 0, 0
+
+    async def claim_bulk(
+        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float]
+    ) -> list[Delivery]:
+        """Leases due notices and reminders, at most one per chat (none for a chat with a reply waiting or a message
+        sent within its interval: (group, private chat) seconds); marks rows a dead worker left sending ambiguous."""
+        return []
+
+    async def start_sending(self, delivery_id: int, owner: str, lease_seconds: float) -> str | None:
+        """Marks a leased bulk row sending before its one attempt; returns the new state (sending, or blocked or
+        opted_out when its contact is), or None when the row is no longer this owner's or pending."""
+        raise NoticesUnavailable
+
+    async def finish_bulk(self, delivery_id: int, owner: str, outcome: str, error: str | None = None) -> None:
+        """Records how a bulk row's attempt ended (sent, ambiguous, failed, blocked, rejected)."""
+        raise NoticesUnavailable
+
+    async def retry_bulk(self, delivery_id: int, owner: str, delay_seconds: float, error: str) -> None:
+        """Puts a bulk row that certainly did not arrive back in the queue, due after the delay."""
+        raise NoticesUnavailable
+
+    async def release_bulk(self, owner: str) -> None:
+        """Gives back the bulk rows this owner claimed and did not start."""
+        raise NoticesUnavailable
+
+    _budget: LocalBudget | None = None
+
+    async def take_send_slot(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
+        """Takes the channel's next sending slot for every process of the bot: (taken, seconds to wait)."""
+        if self._budget is None:
+            self._budget = LocalBudget()
+        return self._budget.take(channel, interval, bulk)
+
+    async def hold_sending(self, channel: str, seconds: float) -> None:
+        """Nothing is sent on the channel by any process for the given time (the platform asked to slow down)."""
+        if self._budget is None:
+            self._budget = LocalBudget()
+        self._budget.hold(channel, seconds)
 
     @abstractmethod
     async def close(self) -> None:

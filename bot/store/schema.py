@@ -62,6 +62,7 @@ class ChatRow(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)
     undelivered: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # an official's notice being composed
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
@@ -89,13 +90,17 @@ class OutboxRow(Base):
     """One message to deliver to one chat: written with the state change that produced it, sent by a worker.
 
     A row is pending until it is sent or given up (failed, blocked, rejected). While a worker sends it, the row
-    is leased to that worker (`owner`, `lease_until`) so no other worker sends it too.
+    is leased to that worker (`owner`, `lease_until`) so no other worker sends it too. A notice's row is marked
+    sending before the call and sent after it; one left sending by a worker that died is ambiguous (it may or
+    may not have arrived) and is never sent again. Rows of a cancelled notice are cancelled; a contact who opted
+    out before its turn came is opted_out.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "state", "priority", "id"),
         Index("ix_outbox_chat", "channel", "chat_id", "id"),
+        Index("ix_outbox_notice", "notice_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -113,6 +118,41 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    notice_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class NoticeRow(Base):
+    """A notice an official sent (or scheduled): its text, whom it was for, the call it carries, where it stands.
+
+    `token` makes creating it idempotent: a confirmation applied twice creates one notice.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(Text)  # JSON: the filters, as given
+    call: Mapped[str | None] = mapped_column(Text)  # JSON: the application call it opens, if any
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recipients: Mapped[int] = mapped_column(Integer)
+    excluded: Mapped[str] = mapped_column(Text)  # JSON: matching contacts left out, by reason (opted out, blocked)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SendBudgetRow(Base):
+    """The bot's shared sending budget per channel, for every process: the earliest time the next message may go.
+
+    Each message moves `next_at` on by one interval (1 / the rate limit); a 429 moves it past its retry_after.
+    """
+
+    __tablename__ = "send_budget"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RoleRow(Base):
@@ -127,7 +167,7 @@ class RoleRow(Base):
 
 
 class AuditRow(Base):
-    """One privileged action: who did what, when (role changes now; notices and cancels as they come)."""
+    """One privileged action: who did what, when (role changes, notices sent and cancelled)."""
 
     __tablename__ = "audit"
 

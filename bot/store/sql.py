@@ -33,6 +33,7 @@ from bot.store.base import (
     RoleGrant,
     Turn,
 )
+from bot.store.notices import Contact, NewNotice, NoticeSql, NoticeStatus
 from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key, now
 
@@ -306,6 +307,7 @@ class SqlChatStore(ChatStore):
         self._database = database
         self._sql = ChatSql(database.dialect)
         self._outbox = OutboxSql(database.dialect)
+        self._notices = NoticeSql(database.dialect)
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> SqlChatStore:
@@ -406,6 +408,80 @@ class SqlChatStore(ChatStore):
         if replies is None or not replies.messages:
             return changed, []
         return changed, self._sql.enqueue_replies(connection, replies.messages, replies.owner, replies.lease_seconds)
+
+    # Notices
+
+    supports_notices = True
+
+    async def contacts(self) -> list[Contact]:
+        return await self._database.read(self._notices.read_contacts)
+
+    async def create_notice(self, notice: NewNotice) -> tuple[int, bool]:
+        return await self._database.transaction(self._notices.create, notice)
+
+    def _replies(self, connection: Connection, replies: Replies | None) -> list[Delivery]:
+        if replies is None or not replies.messages:
+            return []
+        return self._sql.enqueue_replies(connection, replies.messages, replies.owner, replies.lease_seconds)
+
+    async def notice_status(self, notice_id: int) -> NoticeStatus | None:
+        return await self._database.read(self._notices.status, notice_id)
+
+    async def recent_notices(self, limit: int = 10) -> list[NoticeStatus]:
+        return await self._database.read(self._notices.recent_notices, limit)
+
+    async def cancel_notice(
+        self, notice_id: int, actor: str, replies: Replies | None = None
+    ) -> tuple[bool, list[Delivery]]:
+        return await self._database.transaction(self._cancel_notice, notice_id, actor, replies)
+
+    def _cancel_notice(
+        self, connection: Connection, notice_id: int, actor: str, replies: Replies | None
+    ) -> tuple[bool, list[Delivery]]:
+        cancelled = self._notices.cancel_notice(connection, notice_id, actor)
+        return cancelled, self._replies(connection, replies)
+
+    async def notice_calls(self) -> list[tuple[int, dict[str, Any]]]:
+        return await self._database.read(self._notices.read_calls)
+
+    async def notice_calls_version(self) -> tuple[int, int]:
+        return await self._database.read(self._notices.read_calls_version)
+
+    async def claim_bulk(
+        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float]
+    ) -> list[Delivery]:
+        return await self._database.transaction(self._notices.claim_rows, owner, limit, lease_seconds, intervals)
+
+    async def start_sending(self, delivery_id: int, owner: str, lease_seconds: float) -> str | None:
+        return await self._database.write(self._notices.start_row, delivery_id, owner, lease_seconds)
+
+    async def finish_bulk(self, delivery_id: int, owner: str, outcome: str, error: str | None = None) -> None:
+        await self._database.write(self._notices.finish_row, delivery_id, owner, outcome, error)
+        if outcome == DeliveryOutcome.BLOCKED:
+            chat = await self._database.read(self._chat_of, delivery_id)
+            if chat is not None:
+                await self.set_active(chat, False)
+
+    def _chat_of(self, connection: Connection, delivery_id: int) -> ChatKey | None:
+        row = connection.exec_driver_sql(self._outbox.chat_of, (delivery_id,)).first()
+        return ChatKey(row[0], row[1]) if row is not None else None
+
+    async def retry_bulk(self, delivery_id: int, owner: str, delay_seconds: float, error: str) -> None:
+        await self._database.write(self._notices.retry_row, delivery_id, owner, delay_seconds, error)
+
+    async def release_bulk(self, owner: str) -> None:
+        await self._database.write(self._notices.release_rows, owner)
+
+    async def take_send_slot(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
+        if self._sql.sqlite:
+            return await super().take_send_slot(channel, interval, bulk)  # one process sends: its own budget
+        return await self._database.write(self._notices.take_slot, channel, interval, bulk)
+
+    async def hold_sending(self, channel: str, seconds: float) -> None:
+        if self._sql.sqlite:
+            await super().hold_sending(channel, seconds)
+        else:
+            await self._database.write(self._notices.hold, channel, seconds)
 
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         return await self._database.read(_audit_log, since)

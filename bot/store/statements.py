@@ -33,8 +33,9 @@ STATE_FIELDS = (
     "subscribed",
     "active",
     "undelivered",
+    "draft",
 )
-_JSON_FIELDS = {"answers", "skipped", "pending_choices"}
+_JSON_FIELDS = {"answers", "skipped", "pending_choices", "draft"}
 _BOOL_FIELDS = {"editing", "subscribed", "active", "undelivered"}
 PENDING = "pending"
 # How late an earlier update may arrive and still be put before later ones; far longer than any network delay.
@@ -101,7 +102,8 @@ class ChatSql(_Dialect):
         self.load = f"SELECT {fields}, version FROM chats WHERE {chat}"
         self.load_with_backlog = (
             f"SELECT {fields}, version, EXISTS (SELECT 1 FROM outbox WHERE channel = {mark(1)} AND "
-            f"chat_id = {mark(2)} AND state = '{PENDING}') FROM chats WHERE channel = {mark(3)} AND chat_id = {mark(4)}"
+            f"chat_id = {mark(2)} AND state = '{PENDING}' AND priority = 0) "
+            f"FROM chats WHERE channel = {mark(3)} AND chat_id = {mark(4)}"
         )
         assignments = ", ".join(f"{name} = {mark(i)}" for i, name in enumerate(STATE_FIELDS, 1))
         self.update = (
@@ -122,7 +124,8 @@ class ChatSql(_Dialect):
         # chats, hence the outer join from a single row.
         self.read_all = (
             f"SELECT {', '.join('c.' + name for name in STATE_FIELDS)}, c.version, "
-            "EXISTS (SELECT 1 FROM outbox o WHERE o.channel = $1 AND o.chat_id = $2 AND o.state = 'pending'), "
+            "EXISTS (SELECT 1 FROM outbox o WHERE o.channel = $1 AND o.chat_id = $2 AND o.state = 'pending' "
+            "AND o.priority = 0), "
             "(SELECT json_agg(json_build_array(i.update_id, i.incoming, i.applied_at IS NOT NULL, i.state_before) "
             "ORDER BY i.update_id) FROM inbox i WHERE $3::bigint IS NOT NULL AND i.channel = $1 AND i.chat_id = $2 "
             "AND (i.update_id >= $3::bigint OR i.applied_at IS NULL) AND (i.applied_at IS NULL OR i.applied_at >= $4)) "
@@ -401,13 +404,14 @@ class OutboxSql(_Dialect):
         super().__init__(dialect)
         mark = self.mark
         skip_locked = "" if self.sqlite else " FOR UPDATE SKIP LOCKED"
-        # The oldest waiting message of each chat that is due and not leased to a live worker, replies first.
+        # The oldest waiting reply of each chat that is due and not leased to a live worker. Notices and reminders
+        # (priority > 0) are sent by the bulk worker (bot.store.notices), one at a time.
         self.claim = (
             f"UPDATE outbox SET owner = {mark(1)}, lease_until = {mark(2)} WHERE id IN ("
-            f"SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= {mark(3)} "
+            f"SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.priority = 0 AND o.not_before <= {mark(3)} "
             f"AND (o.owner IS NULL OR o.lease_until <= {mark(4)}) "
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id "
-            "AND p.state = 'pending' AND p.id < o.id) "
+            "AND p.state = 'pending' AND p.priority = 0 AND p.id < o.id) "
             f"ORDER BY o.priority, o.id LIMIT {mark(5)}{skip_locked}) "
             "RETURNING id, channel, chat_id, kind, payload, replaces, attempts, created_at"
         )
@@ -426,7 +430,10 @@ class OutboxSql(_Dialect):
         )
         self.counts = "SELECT state, count(*) FROM outbox GROUP BY state"
         self.prune_inbox = f"DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < {mark(1)}"
-        self.prune_outbox = f"DELETE FROM outbox WHERE state <> 'pending' AND finished_at < {mark(1)}"
+        # A notice's rows stay: its status counts them.
+        self.prune_outbox = (
+            f"DELETE FROM outbox WHERE state <> 'pending' AND notice_id IS NULL AND finished_at < {mark(1)}"
+        )
 
     def claim_rows(self, connection: Connection, owner: str, limit: int, lease_seconds: float) -> list[Delivery]:
         moment = now()

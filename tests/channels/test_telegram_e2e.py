@@ -100,11 +100,11 @@ async def running_bot(
 
 
 async def empty_database(url: str) -> None:
-    """Deletes every chat, update, message, role and audit entry, so a run starts from nothing."""
+    """Deletes every chat, update, message, role, audit entry and notice, so a run starts from nothing."""
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            for table in ("chats", "inbox", "outbox", "roles", "audit"):
+            for table in ("chats", "inbox", "outbox", "roles", "audit", "notices", "send_budget"):
                 await connection.execute(text(f"DELETE FROM {table}"))
     finally:
         await engine.dispose()

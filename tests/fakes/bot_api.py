@@ -6,6 +6,7 @@ import asyncio
 import html
 import itertools
 import json
+import math
 import re
 import time
 from collections import deque
@@ -65,7 +66,6 @@ _MEMBER_STATUSES = frozenset({"member", "kicked", "left"})
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE_RE = re.compile(r"[a-z]{2}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_TAG_RE = re.compile(r"<[^>]*>")
 _MAX_TEXT = 4096
 _MAX_CALLBACK_DATA = 64
 _MAX_POLL_LIMIT = 100
@@ -78,6 +78,40 @@ _NOT_MODIFIED = (
 # What an outage fails unless told otherwise: what the bot sends, not how it receives updates or starts up.
 OUTAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"})
 OUTAGE_KINDS = ("429", "500", "502", "hang", "drop")
+
+# The methods that show a message, which Telegram's send limits (FakeBotApi.limit) count.
+_LIMITED_METHODS = frozenset({"sendmessage", "editmessagetext"})
+
+# What Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style).
+_HTML_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "blockquote",
+        "code",
+        "del",
+        "em",
+        "i",
+        "ins",
+        "pre",
+        "s",
+        "span",
+        "strike",
+        "strong",
+        "tg-emoji",
+        "tg-spoiler",
+        "u",
+    }
+)
+_HTML_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_MARKUP_RE = re.compile(r"[<&]")
+# Telegram's parser (tdlib's parse_html) takes these as spaces inside tags, and ends names at them.
+_HTML_SPACES = " \t\r\n\v\0"
+_HTML_SPACES_RE = re.compile(f"[{_HTML_SPACES}]*")
+_HTML_TAG_NAME_RE = re.compile(f"[^{_HTML_SPACES}>]*")
+_HTML_ATTRIBUTE_NAME_RE = re.compile(f"[^{_HTML_SPACES}=>]*")
+_HTML_NAME_TOKEN_RE = re.compile(r"[A-Za-z0-9.-]*")  # an unquoted attribute value
+_HTML_ENTITY_RE = re.compile(r"&(?:#(x[0-9A-Fa-f]*|[0-9]*)|([A-Za-z]*))")
 
 _POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 _WEBHOOK_CONFLICT = (
@@ -146,16 +180,240 @@ class Outage:
         return ApiError(code, HTTPStatus(code).phrase)
 
 
+class _Window:
+    """At most `count` calls in any sliding window of `seconds`, kept as the times of the calls let through."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count = count
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more call fits (0: it fits now); forgets the calls that left the window."""
+        times = self.times
+        while times and times[0] <= now - self.seconds:
+            times.popleft()
+        return times[0] + self.seconds - now if len(times) >= self.count else 0.0
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+class _Bucket:
+    """A token bucket: `burst` calls at once, refilled at `rate` calls per second."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.counted = 0.0  # when tokens was last brought up to date; a full bucket needs no date
+
+    def wait(self, now: float) -> float:
+        tokens = self._tokens(now)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self.tokens = self._tokens(now) - 1
+        self.counted = now
+
+    def _tokens(self, now: float) -> float:
+        return min(self.burst, self.tokens + (now - self.counted) * self.rate)
+
+
+class _SendLimits:
+    """The limits set with FakeBotApi.limit and what each has let through."""
+
+    def __init__(
+        self,
+        per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_chat_burst: int = 1,
+        group_per_minute: int | None = None,
+    ) -> None:
+        for name, value in (
+            ("per_second", per_second),
+            ("per_chat_per_second", per_chat_per_second),
+            ("group_per_minute", group_per_minute),
+        ):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, not {value!r}")
+        if per_chat_burst < 1:
+            raise ValueError(f"per_chat_burst must be at least 1, not {per_chat_burst!r}")
+        self.per_second = per_second
+        self.per_chat_per_second = per_chat_per_second
+        self.per_chat_burst = per_chat_burst
+        self.group_per_minute = group_per_minute
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the calls let through, so every limit starts with room."""
+        self.overall: _Window | None = None
+        if self.per_second is not None:
+            # N calls in any second; a fraction stretches the window (0.5: one call in any 2 seconds).
+            count = max(1, math.floor(self.per_second))
+            self.overall = _Window(count, count / self.per_second)
+        self.chats: dict[int, _Bucket] = {}
+        self.groups: dict[int, _Window] = {}
+
+    def admit(self, chat_id: int | None, now: float) -> tuple[str, float] | None:
+        """Counts a call at `now` and returns None, or refuses it without counting it.
+
+        A refusal names the limit that frees up last ("global", "chat" or "group") and the seconds until it
+        does, so a client that waits that long finds room under every limit. A chat_id of None (an inline
+        message) is only under the overall limit; group_per_minute applies to negative ids (groups).
+        """
+        limits: list[tuple[str, _Window | _Bucket]] = []
+        if self.overall is not None:
+            limits.append(("global", self.overall))
+        if chat_id is not None and self.per_chat_per_second is not None:
+            bucket = self.chats.get(chat_id)
+            if bucket is None:
+                bucket = self.chats[chat_id] = _Bucket(self.per_chat_per_second, self.per_chat_burst)
+            limits.append(("chat", bucket))
+        if chat_id is not None and chat_id < 0 and self.group_per_minute is not None:
+            window = self.groups.get(chat_id)
+            if window is None:
+                window = self.groups[chat_id] = _Window(self.group_per_minute, 60.0)
+            limits.append(("group", window))
+        if not limits:
+            return None
+        wait, reason = max(((limit.wait(now), reason) for reason, limit in limits), key=lambda pair: pair[0])
+        if wait > 0:
+            return reason, wait
+        for _, limit in limits:
+            limit.take(now)
+        return None
+
+
 def _utf16_len(text: str) -> int:
     """Telegram measures entity offsets and lengths in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
 
 
-def _visible_length(text: str, parse_mode: str | None) -> int:
-    """Length after Telegram strips the markup; Markdown is not parsed, so its raw length is used."""
-    if parse_mode and parse_mode.lower() == "html":
-        return len(html.unescape(_TAG_RE.sub("", text)))
-    return len(text)
+def _unparsable(reason: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {reason}")
+
+
+def _at(text: str, index: int) -> str:
+    """Where Telegram says a parse error is: the byte offset in the UTF-8 text."""
+    return f"at byte offset {len(text[:index].encode('utf-8', 'surrogatepass'))}"
+
+
+def _html_text(text: str) -> str:
+    """The text a message in HTML parse mode shows, or the ApiError(400) with which Telegram refuses it.
+
+    Follows Telegram's parser (tdlib's parse_html) and its wording, and is stricter in two ways, so that a bot
+    that writes such HTML fails here: every "&" must start an entity, as the Bot API's documentation asks
+    (Telegram shows a stray one as it is), and <a> must have an href (Telegram links the text itself, if a URL).
+    """
+    shown: list[str] = []
+    open_tags: list[str] = []
+    pos = 0
+    while (markup := _HTML_MARKUP_RE.search(text, pos)) is not None:
+        start = markup.start()
+        shown.append(text[pos:start])
+        if text[start] == "&":
+            char, pos = _html_entity(text, start)
+            shown.append(char)
+        elif text.startswith("</", start):
+            pos = _html_end_tag(text, start, open_tags)
+        else:
+            pos = _html_start_tag(text, start, open_tags)
+    if open_tags:
+        raise _unparsable(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
+    shown.append(text[pos:])
+    return "".join(shown)
+
+
+def _html_entity(text: str, start: int) -> tuple[str, int]:
+    """The character the entity at text[start] ("&") stands for, and the index after it (";" is optional)."""
+    match = _HTML_ENTITY_RE.match(text, start)
+    assert match is not None  # "&" matches
+    number, name = match.groups()
+    end = match.end()
+    char = None
+    if name is not None:
+        char = _HTML_NAMED_ENTITIES.get(name)
+    elif end - start < 10:  # Telegram's bound, which also keeps int() off absurd digit strings
+        digits, base = (number[1:], 16) if number.startswith("x") else (number, 10)
+        code = int(digits, base) if digits else 0
+        char = chr(code) if 0 < code < 0x10FFFF else None
+    if char is None:
+        raise _unparsable(f'Character "&" {_at(text, start)} starts no entity and must be escaped as "&amp;"')
+    return char, end + text.startswith(";", end)
+
+
+def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """The index after the run of pattern (one that may match nothing) at text[pos]."""
+    match = pattern.match(text, pos)
+    assert match is not None
+    return match.end()
+
+
+def _html_start_tag(text: str, start: int, open_tags: list[str]) -> int:
+    """Checks the start tag at text[start] ("<"), opens it, and returns the index after its ">"."""
+    end = len(text)
+    pos = _skip(_HTML_TAG_NAME_RE, text, start + 1)
+    if pos == end:
+        raise _unparsable(f"Unclosed start tag {_at(text, start)}")
+    tag = text[start + 1 : pos].lower()
+    if tag not in _HTML_TAGS:
+        raise _unparsable(f'Unsupported start tag "{tag}" {_at(text, start)}')
+    attributes: dict[str, str] = {}
+    while not text.startswith(">", pos := _skip(_HTML_SPACES_RE, text, pos)):
+        name_end = _skip(_HTML_ATTRIBUTE_NAME_RE, text, pos)
+        name = text[pos:name_end]
+        if not name:  # also the end of the text inside a tag
+            raise _unparsable(f'Empty attribute name in the tag "{tag}" {_at(text, start)}')
+        pos = _skip(_HTML_SPACES_RE, text, name_end)
+        if not text.startswith("=", pos):
+            if tag == "blockquote" and name == "expandable":  # the one attribute without a value
+                attributes[name] = ""
+                continue
+            raise _unparsable(
+                f'Expected equal sign in declaration of an attribute of the tag "{tag}" {_at(text, start)}'
+            )
+        pos = _skip(_HTML_SPACES_RE, text, pos + 1)
+        if pos == end:
+            raise _unparsable(f'Unclosed start tag "{tag}" {_at(text, start)}')
+        if text[pos] in "\"'":
+            close = text.find(text[pos], pos + 1)
+            if close < 0:
+                raise _unparsable(f"Unclosed start tag {_at(text, start)}")
+            value = html.unescape(text[pos + 1 : close])  # Telegram decodes entities here, and keeps a stray "&"
+            pos = close + 1
+        else:
+            token_end = _skip(_HTML_NAME_TOKEN_RE, text, pos)
+            if token_end < end and text[token_end] not in _HTML_SPACES + ">":
+                raise _unparsable(f"Unexpected end of name token {_at(text, pos)}")
+            value = text[pos:token_end].lower()
+            pos = token_end
+        attributes[name] = value
+    if tag == "span" and attributes.get("class") != "tg-spoiler":
+        raise _unparsable(f'Tag "span" must have class "tg-spoiler" {_at(text, start)}')
+    if tag == "a" and not attributes.get("href"):
+        raise _unparsable(f'Tag "a" must have attribute "href" {_at(text, start)}')
+    if tag == "tg-emoji":
+        emoji_id = attributes.get("emoji-id", "")
+        if not (emoji_id.isascii() and emoji_id.isdigit() and int(emoji_id) > 0):
+            raise _unparsable("Invalid custom emoji identifier specified")
+    open_tags.append(tag)
+    return pos + 1
+
+
+def _html_end_tag(text: str, start: int, open_tags: list[str]) -> int:
+    """Checks the end tag at text[start] ("</"), closes the innermost open tag, and returns the index after it."""
+    if not open_tags:
+        raise _unparsable(f"Unexpected end tag {_at(text, start)}")
+    name_end = _skip(_HTML_TAG_NAME_RE, text, start + 2)
+    pos = _skip(_HTML_SPACES_RE, text, name_end)
+    if not text.startswith(">", pos):
+        raise _unparsable(f"Unclosed end tag {_at(text, start)}")
+    name = text[start + 2 : name_end].lower()
+    tag = open_tags.pop()
+    if name and name != tag:  # "</>" closes whatever is open, as on Telegram
+        raise _unparsable(f'Unmatched end tag {_at(text, start)}, expected "</{tag}>", found "</{name}>"')
+    return pos + 1
 
 
 def _decode(name: str, value: Any) -> Any:
@@ -206,6 +464,9 @@ class FakeBotApi:
         self.closed = False
         self.logged_out = False
         self.outages: list[Outage] = []  # every outage started, oldest first, ended ones too
+        # Calls refused under limit(), oldest first: (limit: "global", "chat" or "group"; chat id, None for an
+        # inline message; time.monotonic() when the call was received).
+        self.throttled: list[tuple[str, int | None, float]] = []
 
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(1)
@@ -213,6 +474,7 @@ class FakeBotApi:
         self._poller: asyncio.Future[bool] | None = None
         self._stopping = False
         self._failures: dict[str, deque[ApiError]] = {}
+        self._limits = _SendLimits()
         self._blocked: set[int] = set()
         self._chats: dict[int, JSON] = {}
         self._bot_users: dict[str, JSON] = {}
@@ -321,6 +583,28 @@ class FakeBotApi:
         for outage in self.outages:
             outage.end()
 
+    def limit(
+        self,
+        per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_chat_burst: int = 1,
+        group_per_minute: int | None = None,
+    ) -> None:
+        """Enforces Telegram's send limits on sendMessage and editMessageText from now on, in place of any before.
+
+        None is no limit of that kind, so limit() lifts them all. per_second: the bot may make that many such
+        calls in any sliding second, over all chats. per_chat_per_second and per_chat_burst: a token bucket per
+        chat, so a short burst in one chat goes through. group_per_minute: that many calls in any sliding minute
+        in each chat with a negative id (a group). A call over a limit is answered as Telegram's flood control
+        does (429 with parameters.retry_after, the whole seconds until there is room), is not recorded as sent,
+        does not count towards any limit and is listed in `throttled`.
+
+        The limits count a call when it arrives, after outages and fail_next but before its parameters are
+        checked: a call that then fails (a 400, a blocked chat) has still used up its room, which keeps the
+        check simple; Telegram does not say how it counts those.
+        """
+        self._limits = _SendLimits(per_second, per_chat_per_second, per_chat_burst, group_per_minute)
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: sending or editing in this chat fails with 403."""
         self._blocked.add(int(chat_id))
@@ -368,8 +652,13 @@ class FakeBotApi:
         return list(messages)
 
     def clear_records(self) -> None:
-        """Forget recorded calls and messages (e.g. between benchmark phases); chat state is kept."""
+        """Forget recorded calls and messages (e.g. between benchmark phases); chat state and limits are kept.
+
+        The limits' windows start empty again, so one phase's sends do not hold up the next.
+        """
         self.sent.clear()
+        self.throttled.clear()
+        self._limits.reset()
         self.calls.clear()
         self.unknown_methods.clear()
         self.callback_answers.clear()
@@ -492,11 +781,12 @@ class FakeBotApi:
     # ------------------------------------------------------------------------------------------ HTTP
 
     async def _handle(self, request: web.Request) -> web.Response:
-        received = time.monotonic()
         token = request.match_info["token"]
         method = request.match_info["method"]
         self.seen_tokens.add(token)
         params = await self._read_params(request)
+        # Received once read, and with no await until the limits count it, so they see calls in time order.
+        received = time.monotonic()
         self.calls.append((method, params))
         key = method.lower()
         try:
@@ -510,6 +800,8 @@ class FakeBotApi:
             failures = self._failures.get(key)
             if failures:
                 raise failures.popleft()
+            if key in _LIMITED_METHODS:
+                self._throttle(params, received)
             result = await handler(token, params, received)
         except ApiError as err:
             return self._respond(err.error_code, err.payload())
@@ -527,6 +819,18 @@ class FakeBotApi:
             return web.Response(status=HTTPStatus.BAD_GATEWAY)  # never written: the connection is gone
         error = outage.error()
         return self._respond(error.error_code, error.payload())
+
+    def _throttle(self, params: JSON, received: float) -> None:
+        """Counts a call under the limits set with limit(), or refuses it like Telegram's flood control."""
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+            chat_id = None  # an inline message, or a chat_id the method will refuse: only the overall limit
+        refusal = self._limits.admit(chat_id, received)
+        if refusal is not None:
+            reason, wait = refusal
+            self.throttled.append((reason, chat_id, received))
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
     @staticmethod
     def _respond(status: int, payload: JSON) -> web.Response:
@@ -655,9 +959,15 @@ class FakeBotApi:
     @staticmethod
     def _text(params: JSON) -> str:
         text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
             raise ApiError(400, "Bad Request: message text is empty")
-        if _visible_length(text, params.get("parse_mode")) > _MAX_TEXT:
+        parse_mode = params.get("parse_mode")
+        # What the message shows: HTML is parsed (and refused where Telegram cannot parse it); Markdown is not,
+        # so its raw text stands in.
+        shown = _html_text(text) if parse_mode and str(parse_mode).lower() == "html" else text
+        if not shown.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(shown) > _MAX_TEXT:
             raise ApiError(400, "Bad Request: message is too long")
         return text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import html
 import time
 from collections.abc import AsyncIterator
 
@@ -362,3 +363,220 @@ async def test_a_webhook_that_never_answers_fails_the_post_after_its_timeout(api
 async def _pending_count(api: FakeBotApi) -> int:
     async with Bot(api.token, base_url=api.base_url) as bot:
         return (await bot.get_webhook_info()).pending_update_count
+
+
+# ------------------------------------------------------------------------------------------- send limits
+
+
+async def _post(api: FakeBotApi, method: str, **params: object) -> tuple[int, dict]:
+    """One raw call, for the status and body that PTB turns into an exception."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{api.base_url}{api.token}/{method}", json=params) as response,
+    ):
+        return response.status, await response.json()
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_a_global_limit_refuses_the_call_over_it_like_flood_control(api: FakeBotApi, bot: Bot) -> None:
+    api.limit(per_second=3)
+    for chat in (CHAT, CHAT + 1, CHAT + 2):
+        await bot.send_message(chat, "within the limit")
+    status, body = await _post(api, "sendMessage", chat_id=CHAT + 3, text="one too many")
+    assert status == 429
+    assert body == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(CHAT + 4, "still too many")
+    assert caught.value.retry_after in (1, dtm.timedelta(seconds=1))
+    assert [m["chat_id"] for m in api.sent] == [CHAT, CHAT + 1, CHAT + 2]  # the refused calls were not sent
+    assert [(reason, chat) for reason, chat, _ in api.throttled] == [("global", CHAT + 3), ("global", CHAT + 4)]
+    assert all(when <= time.monotonic() for _, _, when in api.throttled)
+    # Only the methods that show a message are limited.
+    assert (await bot.get_me()).is_bot and await bot.send_chat_action(CHAT, "typing")
+    assert await bot.get_updates() == ()
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_the_global_limit_is_a_sliding_second(api: FakeBotApi, bot: Bot) -> None:
+    api.limit(per_second=2)
+    started = time.monotonic()
+    await bot.send_message(CHAT, "first")
+    await asyncio.sleep(0.5)
+    await bot.send_message(CHAT, "second")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "third, in the same second")
+    await asyncio.sleep(max(0.0, started + 1.05 - time.monotonic()))
+    await bot.send_message(CHAT, "third, once the first left the window")
+    with pytest.raises(RetryAfter):  # the second is still in the window: it slides, it does not restart
+        await bot.send_message(CHAT, "fourth")
+    assert [m["text"] for m in api.sent] == ["first", "second", "third, once the first left the window"]
+    assert len(api.throttled) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_edits_count_towards_the_limit_and_a_refused_edit_is_not_applied(api: FakeBotApi, bot: Bot) -> None:
+    api.limit(per_second=2)
+    sent = await bot.send_message(CHAT, "question")
+    await bot.edit_message_text("answer", chat_id=CHAT, message_id=sent.message_id)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("answer again", chat_id=CHAT, message_id=sent.message_id)
+    assert [m["method"] for m in api.sent] == ["sendMessage", "editMessageText"]
+    api.push_update(api.make_callback(CHAT, "pick", sent.message_id))
+    update = (await bot.get_updates())[0]
+    assert await update.callback_query.answer()  # answerCallbackQuery is not limited
+    assert api.make_callback(CHAT, "pick", sent.message_id)["callback_query"]["message"]["text"] == "answer"
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_a_call_the_method_refuses_still_counts_towards_the_limit(api: FakeBotApi, bot: Bot) -> None:
+    api.limit(per_second=1)
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        await bot.send_message(CHAT, " ")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "a fine message, but the empty one took the room")
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_a_chat_may_burst_and_then_gets_429_until_its_bucket_refills(api: FakeBotApi, bot: Bot) -> None:
+    api.limit(per_chat_per_second=5, per_chat_burst=3)
+    for n in range(3):
+        await bot.send_message(CHAT, f"burst {n}")
+    status, body = await _post(api, "sendMessage", chat_id=CHAT, text="over the burst")
+    assert (status, body["parameters"]) == (429, {"retry_after": 1})
+    await bot.send_message(CHAT + 1, "another chat has its own bucket")
+    assert [(reason, chat) for reason, chat, _ in api.throttled] == [("chat", CHAT)]
+    await asyncio.sleep(0.25)  # one call's worth at 5 per second
+    await bot.send_message(CHAT, "refilled")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "only one was refilled")
+    assert [m["text"] for m in api.sends_to(CHAT)] == ["burst 0", "burst 1", "burst 2", "refilled"]
+
+
+@pytest.mark.asyncio
+async def test_a_group_gets_its_limit_per_minute(api: FakeBotApi, bot: Bot) -> None:
+    group = -1001234567890
+    api.limit(group_per_minute=2)
+    await bot.send_message(group, "one")
+    await bot.send_message(group, "two")
+    status, body = await _post(api, "sendMessage", chat_id=group, text="three")
+    assert status == 429 and 59 <= body["parameters"]["retry_after"] <= 60
+    assert body["description"] == f"Too Many Requests: retry after {body['parameters']['retry_after']}"
+    for n in range(3):  # private chats are not groups
+        await bot.send_message(CHAT, f"private {n}")
+    assert [(reason, chat) for reason, chat, _ in api.throttled] == [("group", group)]
+    assert [m["text"] for m in api.sends_to(group)] == ["one", "two"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after: int -> timedelta
+async def test_limit_without_arguments_lifts_the_limits_and_clear_records_empties_the_windows(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    api.limit(per_second=1)
+    await bot.send_message(CHAT, "one")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "two")
+    api.clear_records()
+    assert api.throttled == []
+    await bot.send_message(CHAT, "after clear_records")  # the window is empty again, the limit still holds
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "over it again")
+    api.limit(per_chat_per_second=1)  # replaces the overall limit
+    await bot.send_message(CHAT + 1, "no overall limit any more")
+    api.limit()
+    for n in range(5):
+        await bot.send_message(CHAT, f"unlimited {n}")
+    assert len(api.sent) == 7 and len(api.throttled) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "limits", [{"per_second": 0}, {"per_chat_per_second": -1}, {"per_chat_burst": 0}, {"group_per_minute": 0}]
+)
+async def test_a_limit_that_lets_nothing_through_is_refused(api: FakeBotApi, limits: dict) -> None:
+    with pytest.raises(ValueError):
+        api.limit(**limits)
+
+
+# ---------------------------------------------------------------------------------------------- HTML
+
+
+@pytest.mark.asyncio
+async def test_html_that_telegram_accepts_is_sent(api: FakeBotApi, bot: Bot) -> None:
+    texts = [
+        "<b>bold <i>italic <u>under</u></i></b> <strong>s</strong><em>e</em><ins>i</ins><s>s</s><strike>s</strike>"
+        "<del>d</del>",
+        '<a href="https://example.test/?a=1&amp;b=2">link</a> <span class="tg-spoiler">hidden</span>'
+        "<tg-spoiler>hidden</tg-spoiler>",
+        '<pre><code class="language-python">print(1 &lt; 2)</code></pre> <code>x</code>',
+        "<blockquote>quote</blockquote><blockquote expandable>long quote</blockquote>",
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> &lt;&gt;&amp;&quot;&#39;&#x27; 1 > 0',
+        "<B>tags are not case-sensitive</B>",
+    ]
+    for text in texts:
+        await bot.send_message(CHAT, text, parse_mode="HTML")
+    assert [m["text"] for m in api.sent] == texts
+
+
+@pytest.mark.asyncio
+async def test_the_bots_escaped_text_passes(api: FakeBotApi, bot: Bot) -> None:
+    plain = "没看懂这个回答:不认识“<长春>”这个地方。 A & B, 1 < 2 > 0, \"quoted\" 'single' &amp; <b>"
+    sent = await bot.send_message(CHAT, html.escape(plain), parse_mode="HTML")
+    await bot.edit_message_text(html.escape(plain + "!"), chat_id=CHAT, message_id=sent.message_id, parse_mode="HTML")
+    assert [m["text"] for m in api.sent] == [html.escape(plain), html.escape(plain + "!")]
+    # The length limit is on what shows: escaping does not make a message too long, more text does.
+    await bot.send_message(CHAT, html.escape("<" * 4096), parse_mode="HTML")
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
+        await bot.send_message(CHAT, html.escape("<" * 4097), parse_mode="HTML")
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        await bot.send_message(CHAT, "<b> </b>", parse_mode="HTML")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "description"),
+    [
+        ("<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
+        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("你好 < b", 'Unsupported start tag "" at byte offset 7'),  # a stray "<"; the offset counts UTF-8 bytes
+        ("1 <2", "Unclosed start tag at byte offset 2"),
+        ("AT&T", 'Character "&" at byte offset 2 starts no entity and must be escaped as "&amp;"'),
+        ("&nbsp;", 'Character "&" at byte offset 0 starts no entity'),
+        ("&#0;", 'Character "&" at byte offset 0 starts no entity'),
+        ("<a>no link</a>", 'Tag "a" must have attribute "href" at byte offset 0'),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("<tg-emoji>x</tg-emoji>", "Invalid custom emoji identifier specified"),
+        ("<b open>x</b>", 'Expected equal sign in declaration of an attribute of the tag "b" at byte offset 0'),
+        ("<br/>", 'Unsupported start tag "br/" at byte offset 0'),
+    ],
+)
+async def test_html_that_telegram_cannot_parse_is_refused(api: FakeBotApi, text: str, description: str) -> None:
+    status, body = await _post(api, "sendMessage", chat_id=CHAT, text=text, parse_mode="HTML")
+    assert status == 400 and body["error_code"] == 400
+    assert body["description"].startswith(f"Bad Request: can't parse entities: {description}")
+    assert api.sent == []
+
+
+@pytest.mark.asyncio
+async def test_html_is_only_parsed_in_html_parse_mode_whatever_its_case(api: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(CHAT, "<b>bold</b>", parse_mode="HTML")
+    status, body = await _post(api, "sendMessage", chat_id=CHAT, text="AT&T", parse_mode="html")
+    assert status == 400
+    assert body["description"].startswith("Bad Request: can't parse entities: ")
+    with pytest.raises(BadRequest, match="(?i)can.t parse entities"):
+        await bot.edit_message_text("<b>x", chat_id=CHAT, message_id=sent.message_id, parse_mode="HTML")
+    await bot.send_message(CHAT, "<foo> & AT&T")  # no parse mode: shown as it is
+    assert [m["text"] for m in api.sent] == ["<b>bold</b>", "<foo> & AT&T"]
