@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Settings come from environment variables:\n" + describe_settings(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    commands.add_parser(
+        "worker",
+        help="run a delivery worker alone: sends the outbox's replies, notices and reminders (same settings as serve)",
+        description="Settings come from environment variables:\n" + describe_settings(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     admin_cli.add_parsers(commands)
     notice_cli.add_parsers(commands)
     db = commands.add_parser("db", help="database maintenance")
@@ -161,13 +167,14 @@ def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
     return EXIT_OK
 
 
-def run_serve(err: TextIO) -> int:
-    """Starts the bot with the environment's settings; a bad setting or bad rules stop it with a clear message.
+def run_serve(err: TextIO, worker_only: bool = False) -> int:
+    """Starts the bot (or a delivery worker alone) with the environment's settings; a bad setting or bad rules
+    stop it with a clear message.
 
     A failure the operator can act on (a rejected token, an unreachable Bot API or database, a port in use)
     is one line; anything else is logged with its traceback first. Every line is redacted like the log.
     """
-    from bot.service import configure_logging, run_bot
+    from bot.service import configure_logging, run_bot, run_worker
 
     try:
         settings = load_settings()
@@ -178,7 +185,7 @@ def run_serve(err: TextIO) -> int:
     configure_logging(settings.LOG_LEVEL, secrets)
     redact = RedactingFormatter(secrets=secrets).redact
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_worker(settings) if worker_only else run_bot(settings))
     except SourceErrors as exc:
         for error in exc.errors:
             print(error, file=err)
@@ -256,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_match(args, sys.stdout, sys.stderr)
         if args.command == "serve":
             return run_serve(sys.stderr)
+        if args.command == "worker":
+            return run_serve(sys.stderr, worker_only=True)
         if args.command == "db":
             return run_db_upgrade(sys.stdout, sys.stderr)
         if args.command in ("roles", "audit"):

@@ -12,9 +12,10 @@ from typing import TextIO
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.telegram import (
     CHANNEL,
     TelegramChannel,
@@ -129,6 +130,33 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                 task.cancel()
         if runner is not None:
             await runner.cleanup()
+        await store.close()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """A delivery worker alone: sends what the outbox holds (replies left over, notices, reminders) until `stop`
+    is set (or SIGINT/SIGTERM). Run several beside the bot processes on one PostgreSQL to send more at once;
+    they share the rows and the sending budget."""
+    token = settings.TELEGRAM_BOT_TOKEN
+    if not token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it to run the bot.")
+    try:
+        url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    if url.startswith("sqlite"):
+        await migrate(url)
+    store = SqlChatStore.from_url(url, pool_size=4)
+    policy = DeliveryPolicy(give_up_after_seconds=settings.REPLY_RETRY_SECONDS)
+    rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
+    bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL, request=AiohttpRequest(connection_pool_size=8))
+    deliverer = Deliverer(store, {CHANNEL: TelegramSender(bot)}, policy, rates)
+    stop = stop or _stop_on_signals()
+    try:
+        async with bot:
+            log.info("delivery worker %s started", deliverer.owner)
+            await deliverer.run(stop)
+    finally:
         await store.close()
 
 

@@ -286,7 +286,9 @@ class NoticeSql(_Dialect):
         chat_interval, group_interval = intervals
         group_cutoff = self.timestamp(moment - timedelta(seconds=group_interval))
         chat_cutoff = self.timestamp(moment - timedelta(seconds=chat_interval))
-        rows = connection.exec_driver_sql(self.claim, (owner, lease, stamp, stamp, group_cutoff, chat_cutoff, limit)).all()
+        rows = connection.exec_driver_sql(
+            self.claim, (owner, lease, stamp, stamp, group_cutoff, chat_cutoff, limit)
+        ).all()
         claimed = []
         for row_id, channel, chat_id, kind, payload, attempts, created in sorted(rows):
             outgoing = Outgoing.from_json(json.loads(payload))
