@@ -72,7 +72,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     settle_heap()
-    policy = DeliveryPolicy(give_up_after_seconds=settings.REPLY_RETRY_SECONDS)
+    policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
     deliverer = Deliverer(store, {}, policy, rates)
     # The rules plus the application calls notices carry, kept current for every process on the database.
@@ -133,6 +133,16 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await store.close()
 
 
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    lease = float(settings.DELIVERY_LEASE_SECONDS)
+    return DeliveryPolicy(
+        give_up_after_seconds=settings.REPLY_RETRY_SECONDS,
+        lease_seconds=lease,
+        bulk_lease_seconds=lease,
+        sending_lease_seconds=2 * lease,
+    )
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """A delivery worker alone: sends what the outbox holds (replies left over, notices, reminders) until `stop`
     is set (or SIGINT/SIGTERM). Run several beside the bot processes on one PostgreSQL to send more at once;
@@ -147,7 +157,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     if url.startswith("sqlite"):
         await migrate(url)
     store = SqlChatStore.from_url(url, pool_size=4)
-    policy = DeliveryPolicy(give_up_after_seconds=settings.REPLY_RETRY_SECONDS)
+    policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
     bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL, request=AiohttpRequest(connection_pool_size=8))
     deliverer = Deliverer(store, {CHANNEL: TelegramSender(bot)}, policy, rates)

@@ -185,6 +185,12 @@ REGISTRY: tuple[Setting, ...] = (
         "messages per second the bot sends on Telegram, all processes together; replies go before notices (0: none)",
         _rate,
     ),
+    Setting(
+        "DELIVERY_LEASE_SECONDS",
+        30,
+        "how long a worker holds messages it took; a notice still being sent after twice this is ambiguous",
+        _positive,
+    ),
     Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
     Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),
     Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", _level),
