@@ -94,6 +94,7 @@ class NoticeSql(_Dialect):
         super().__init__(dialect)
         mark = self.mark
         skip_locked = "" if self.sqlite else " FOR UPDATE SKIP LOCKED"
+        moment = "" if self.sqlite else "::timestamptz"  # a parameter inside CASE has no type of its own
         self.contacts = "SELECT channel, chat_id, language, answers, subscribed, active FROM chats"
         self.find = f"SELECT id FROM notices WHERE token = {mark(1)}"
         self.insert = (
@@ -149,7 +150,7 @@ class NoticeSql(_Dialect):
             f"AND p.state IN ('{PENDING}', '{SENDING}') AND p.id <> o.id "
             "AND (p.id < o.id OR p.priority < o.priority)) "
             "AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = o.channel AND s.chat_id = o.chat_id "
-            f"AND s.state = 'sent' AND s.finished_at > CASE WHEN o.chat_id < 0 THEN {mark(5)} ELSE {mark(6)} END) "
+            f"AND s.state = 'sent' AND s.finished_at > CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END) "
             f"ORDER BY o.priority, o.id LIMIT {mark(7)}{skip_locked}) "
             "RETURNING id, channel, chat_id, kind, payload, attempts, created_at"
         )
@@ -161,7 +162,7 @@ class NoticeSql(_Dialect):
             f"WHEN EXISTS (SELECT 1 FROM chats c WHERE {chat} AND NOT c.subscribed) THEN '{OPTED_OUT}' "
             f"ELSE '{SENDING}' END, lease_until = {mark(1)}, attempts = attempts + 1, "
             f"finished_at = CASE WHEN EXISTS (SELECT 1 FROM chats c WHERE {chat} AND c.active AND c.subscribed) "
-            f"THEN NULL ELSE {mark(2)} END "
+            f"THEN NULL ELSE {mark(2)}{moment} END "
             f"WHERE id = {mark(3)} AND owner = {mark(4)} AND state = '{PENDING}' RETURNING state"
         )
         self.finish = (

@@ -439,7 +439,7 @@ class SqlChatStore(ChatStore):
         self, connection: Connection, notice_id: int, actor: str, replies: Replies | None
     ) -> tuple[bool, list[Delivery]]:
         cancelled = self._notices.cancel_notice(connection, notice_id, actor)
-        return cancelled, self._replies(connection, replies)
+        return cancelled, self._replies(connection, replies) if cancelled else []
 
     async def notice_calls(self) -> list[tuple[int, dict[str, Any]]]:
         return await self._database.read(self._notices.read_calls)
