@@ -55,7 +55,7 @@ class _Bad(Exception):
 
 class _Checker(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=False)  # entities stay entities: '&lt;' is no '<'
         self.open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
