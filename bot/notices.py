@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,8 +40,16 @@ class Composed:
 class NoticeDesk:
     """Builds and stores notices, and answers officials' questions about them, on one store and rule set."""
 
-    def __init__(self, store: ChatStore, engine: Callable[[], Engine], today: Callable[[], date] = date.today):
+    def __init__(
+        self,
+        store: ChatStore,
+        engine: Callable[[], Engine],
+        today: Callable[[], date] = date.today,
+        calls_changed: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.store, self._engine, self._today = store, engine, today
+        # Called once a notice carrying a call is stored, so this process shows its deadline at once.
+        self._calls_changed = calls_changed
 
     async def compose(
         self,
@@ -74,11 +82,14 @@ class NoticeDesk:
         audience = Audience.from_json(draft.get("audience", {}))
         send_at = datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else None
         actor = f"{incoming.chat.channel}:{incoming.user_id}"
-        composed = await self.compose(draft["text"], audience, actor, send_at, token=draft.get("token"))
+        call = draft.get("call")
+        composed = await self.compose(draft["text"], audience, actor, send_at, call, token=draft.get("token"))
         if isinstance(effect, Preview):
             messages = official.preview_messages(draft, composed.count, composed.excluded, lang)
             return await self.store.queue_replies(replies(incoming, messages))
         notice_id, created = await self.store.create_notice(composed.notice)
+        if call and self._calls_changed is not None:
+            await self._calls_changed()
         if not created:
             status = await self.store.notice_status(notice_id)
             count = status.recipients if status is not None else composed.count

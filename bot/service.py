@@ -88,7 +88,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         admin=AdminHandler(),
         first_admins=settings.ADMIN_TELEGRAM_IDS,
         dialogue=NoticeDialogue(live),
-        desk=NoticeDesk(store, live, date.today),
+        desk=NoticeDesk(store, live, date.today, live.refresh),
     )
     channel = TelegramChannel(dispatcher, deliverer)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL

@@ -170,6 +170,9 @@ class NoticeDialogue:
         if action == "all" and step == "audience":
             draft.update(audience=Audience().to_json(), step="confirm")
             return OfficialReply(effects=[Preview(dict(draft), lang)])
+        if action == "call" and step == "confirm":
+            draft["step"] = "call"
+            return OfficialReply([_prompt(t("notice_ask_call", lang), lang)])
         if action == "later" and step == "confirm":
             draft["step"] = "when"
             return OfficialReply([_prompt(t("notice_ask_when", lang), lang)])
@@ -195,6 +198,12 @@ class NoticeDialogue:
             if isinstance(audience, AudienceProblem):
                 return OfficialReply([Outgoing(t(audience.key, lang, **audience.values)), _audience_prompt(lang)])
             draft.update(audience=audience.to_json(), step="confirm")
+            return OfficialReply(effects=[Preview(dict(draft), lang)])
+        if step == "call":
+            call = parse_call(text, self.engine, self._now().date())
+            if isinstance(call, AudienceProblem):
+                return OfficialReply([_prompt(t(call.key, lang, **call.values), lang)])
+            draft.update(call=call, step="confirm")
             return OfficialReply(effects=[Preview(dict(draft), lang)])
         if step == "when":
             when = parse_send_time(text, self._now())
@@ -309,6 +318,57 @@ def audience_from(
     return Audience(tuple(dict.fromkeys(paths)), tuple(dict.fromkeys(chosen)), tuple(dict.fromkeys(picked)))
 
 
+_CALL_KEYS = {
+    "title": ("title", "标题", "標題", "名称"),
+    "rules": ("rules", "rule", "规则", "規則"),
+    "opens": ("opens", "开始", "開始", "起始"),
+    "closes": ("closes", "截止", "截止日期"),
+    "where": ("where", "受理", "受理部门", "申报地点"),
+    "contact": ("contact", "联系", "聯繫", "联系方式"),
+}
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def parse_call(text: str, engine: Engine, today: date) -> dict[str, Any] | AudienceProblem:
+    """An application call written as lines "标题:…", "规则:…", "开始:…" (optional), "截止:…", "受理:…" and
+    "联系:…" (optional), checked against the rules: what a notice carries into matching contacts' deadlines."""
+    call: dict[str, Any] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        written = _FILTER.fullmatch(line.strip())
+        key = written and next((k for k, names in _CALL_KEYS.items() if written[1].casefold() in names), None)
+        if not key:
+            return AudienceProblem("call_syntax", {"part": line.strip()[:40]})
+        call[key] = written[2].strip()
+    if not call.get("title") or not call.get("rules") or not call.get("closes"):
+        return AudienceProblem("call_incomplete", {})
+    chosen = audience_from((), (), [call["rules"]], engine)
+    if isinstance(chosen, AudienceProblem):
+        return chosen
+    call["rules"] = list(chosen.rules)
+    for key in ("opens", "closes"):
+        if key in call:
+            found = _DATE.fullmatch(call[key])
+            try:
+                call[key] = date(*(int(part) for part in found.groups())).isoformat() if found else ""
+            except ValueError:
+                call[key] = ""
+            if not call[key]:
+                return AudienceProblem("call_bad_date", {"value": written_value(text, key)})
+    if call["closes"] < today.isoformat() or call.get("opens", "") > call["closes"]:
+        return AudienceProblem("call_bad_window", {})
+    return call
+
+
+def written_value(text: str, key: str) -> str:
+    for line in text.splitlines():
+        written = _FILTER.fullmatch(line.strip())
+        if written and written[1].casefold() in _CALL_KEYS[key]:
+            return written[2].strip()[:30]
+    return ""
+
+
 def _values(value: str, engine: Engine) -> list[str]:
     """Place names in a filter value: the whole value if it names one place ("Changchun, Jilin"), else its parts."""
     if engine.regions.lookup(value.strip()):
@@ -386,12 +446,16 @@ def preview_messages(draft: dict[str, Any], count: int, excluded: dict[str, int]
         "notice_preview", lang, count=count, audience=audience_text(draft.get("audience", {}), lang), when=when,
         opted_out=excluded.get("opted_out", 0), blocked=excluded.get("blocked", 0),
     )  # fmt: skip
+    call = draft.get("call")
+    if call:
+        summary += "\n" + t("notice_call_line", lang, title=call["title"], closes=call["closes"],
+                            rules="、".join(call["rules"]))  # fmt: skip
     buttons = (
         (Button(t("notice_send", lang), f"{DIALOGUE}:send"), Button(t("notice_later", lang), f"{DIALOGUE}:later")),
-        (Button(t("notice_discard", lang), f"{DIALOGUE}:discard"),),
+        (Button(t("notice_call", lang), f"{DIALOGUE}:call"), Button(t("notice_discard", lang), f"{DIALOGUE}:discard")),
     )
     if draft.get("send_at"):
-        buttons = ((*buttons[0], Button(t("notice_now", lang), f"{DIALOGUE}:now")), buttons[1])
+        buttons = ((*buttons[0], Button(t("notice_now", lang), f"{DIALOGUE}:now")), *buttons[1:])
     return [recipient_copy(draft["text"], lang), Outgoing(summary, buttons)]
 
 

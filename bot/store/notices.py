@@ -150,7 +150,8 @@ class NoticeSql(_Dialect):
             f"AND p.state IN ('{PENDING}', '{SENDING}') AND p.id <> o.id "
             "AND (p.id < o.id OR p.priority < o.priority)) "
             "AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = o.channel AND s.chat_id = o.chat_id "
-            f"AND s.state = 'sent' AND s.finished_at > CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END) "
+            "AND s.state = 'sent' AND s.finished_at > "
+            f"CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END) "
             f"ORDER BY o.priority, o.id LIMIT {mark(7)}{skip_locked}) "
             "RETURNING id, channel, chat_id, kind, payload, attempts, created_at"
         )

@@ -135,6 +135,10 @@ async def test_an_official_writes_previews_and_sends_a_targeted_notice(api: Fake
         assert preview[0]["text"].startswith("<b>2027年度生物药申报通知</b>") and "/unsubscribe" in preview[0]["text"]
         assert preview[0]["parse_mode"] == "HTML" and buttons(preview[0]) == ["unsub"]
         assert "收件人:1 位" in preview[1]["text"] and "1 位已退订、1 位已屏蔽" in preview[1]["text"]
+        assert "标题:" in (await official.press("n:call"))[0]["text"]
+        call = "标题:2027年度生物药申报\n规则:jilin-6-biologics-rnd\n截止:2027-02-26"
+        with_call = await official.say(call, replies=2)
+        assert "附带申报窗口:2027年度生物药申报,截止 2027-02-26" in with_call[1]["text"]
         confirmed = await official.press("n:send")
         assert "已排队,共 1 位收件人" in confirmed[0]["text"]
         number = notice_number(confirmed[0])
@@ -156,6 +160,7 @@ async def test_an_official_writes_previews_and_sends_a_targeted_notice(api: Fake
         assert (await store.load(ChatKeyTelegram(92001))).subscribed is False
         actions = [entry.action for entry in await store.audit_log()]
         assert actions == ["grant", "notice"]
+        assert (await store.notice_calls())[0][1]["rules"] == ["jilin-6-biologics-rnd"]
     finally:
         await store.close()
 

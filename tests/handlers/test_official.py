@@ -21,6 +21,7 @@ from handlers.official import (
     Send,
     choose_recipients,
     parse_audience,
+    parse_call,
     parse_send_time,
     recipient_copy,
 )
@@ -168,3 +169,24 @@ def test_every_copy_ends_with_how_to_opt_out_in_the_recipients_language() -> Non
         "不想再收到通知" in recipient_copy("x", "zh-Hans").text
         and "不想再收到通知" in recipient_copy("x", "zh-Hant").text
     )
+
+
+def test_a_call_is_read_from_lines_and_checked_against_the_rules() -> None:
+    text = "标题:2027年度申报\n规则:jilin-1-clinical-trial、jilin-6-biologics-rnd\n开始:2027-01-04\n截止:2027年2月26日"
+    assert parse_call(text, ENGINE, TODAY) == {
+        "title": "2027年度申报", "rules": ["jilin-1-clinical-trial", "jilin-6-biologics-rnd"],
+        "opens": "2027-01-04", "closes": "2027-02-26",
+    }  # fmt: skip
+    english = "title: 2027 call\nrules: jilin-1-clinical-trial\ncloses: 2027-02-26\nwhere: Changchun\ncontact: 0431"
+    assert parse_call(english, ENGINE, TODAY)["where"] == "Changchun"
+    problems = {
+        "标题:x\n规则:jilin-1-clinical-trail\n截止:2027-02-26": "audience_rule_unknown",
+        "标题:x\n规则:jilin-1-clinical-trial": "call_incomplete",
+        "标题:x\n规则:jilin-1-clinical-trial\n截止:2027-02-30": "call_bad_date",
+        "标题:x\n规则:jilin-1-clinical-trial\n截止:2026-01-01": "call_bad_window",
+        "标题:x\n规则:jilin-1-clinical-trial\n开始:2027-03-01\n截止:2027-02-26": "call_bad_window",
+        "名字 x": "call_syntax",
+    }
+    for written, key in problems.items():
+        problem = parse_call(written, ENGINE, TODAY)
+        assert isinstance(problem, AudienceProblem) and problem.key == key, written
