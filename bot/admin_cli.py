@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import TextIO
 
@@ -31,12 +32,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs `roles …` or `audit` against DATABASE_URL (or the default SQLite file)."""
+    return on_store(lambda store: _run(store, args, out), err)
+
+
+def on_store(work: Callable[[ChatStore], Awaitable[int]], err: TextIO) -> int:
+    """Runs work on the bot's store; a bad DATABASE_URL is one line on err and exit 2."""
     try:
         store = open_store()
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
-    return asyncio.run(_run(store, args, out))
+    return asyncio.run(work(store))
 
 
 def open_store() -> ChatStore:

@@ -96,15 +96,21 @@ MAX_PROFILE_BYTES = 256 << 10
 MAX_FACT_NAME_CHARS = 64
 
 
+def read_text_file(path: Path, limit: int) -> SourceFile:
+    """One UTF-8 file of at most `limit` bytes; raises SourceErrors naming it when it cannot be read."""
+    reader = _Reader()
+    source = reader.read(Path(path), limit)
+    if source is None:
+        raise SourceErrors(reader.unreadable)
+    return source
+
+
 def read_profile(path: Path) -> Any:
     """The facts of a profile file (YAML or JSON); raises SourceErrors for a file that cannot be read or parsed.
 
     An empty file is refused too: it would silently match as "everything unknown".
     """
-    reader = _Reader()
-    source = reader.read(Path(path), MAX_PROFILE_BYTES)
-    if source is None:
-        raise SourceErrors(reader.unreadable)
+    source = read_text_file(path, MAX_PROFILE_BYTES)
     data = parse_yaml(source)
     if data is None:
         empty = SourceError(source.path, 1, "the profile is empty; write facts such as 'region: 吉林省长春市'")

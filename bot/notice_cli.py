@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine.yamlsource import SourceErrors, SourceFile
-from bot.settings import SettingsError, load_settings
+from bot.engine.yamlsource import SourceErrors
+from bot.settings import load_settings
 from bot.store.base import ChatStore
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -47,14 +46,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs `notice …` against DATABASE_URL (or the default SQLite file) and the configured rules."""
-    from bot.admin_cli import open_store
+    from bot.admin_cli import on_store
 
-    try:
-        store = open_store()
-    except (SettingsError, ValueError) as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_USAGE
-    return asyncio.run(_run(store, args, out, err))
+    return on_store(lambda store: _run(store, args, out, err), err)
 
 
 async def _run(store: ChatStore, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -92,19 +86,16 @@ async def _run(store: ChatStore, args: argparse.Namespace, out: TextIO, err: Tex
 
 
 async def _send(store: ChatStore, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bot.loading import load_engine
+    from bot.loading import load_engine, read_text_file
     from bot.notices import NoticeDesk, read_notice_file
     from handlers import official
 
     settings = load_settings()
     try:
         engine = load_engine(settings.RULES_DIR, settings.DATA_DIR)
-        text, call = read_notice_file(_read(args.file), engine)
+        text, call = read_notice_file(read_text_file(args.file, MAX_NOTICE_FILE_BYTES), engine)
     except SourceErrors as exc:
         print(f"error: {exc}", file=err)
-        return EXIT_PROBLEM
-    except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=err)
         return EXIT_PROBLEM
     audience = official.audience_from(args.region, args.industry, args.rule, engine)
     if isinstance(audience, official.AudienceProblem):
@@ -139,26 +130,3 @@ async def _send(store: ChatStore, args: argparse.Namespace, out: TextIO, err: Te
     print(f"notice #{notice_id} queued: {summary}", file=out)
     print(f"the running bot sends it; follow it with: incentive-bot notice status {notice_id}", file=out)
     return EXIT_OK
-
-
-def _read(path: Path) -> SourceFile:
-    with path.open("rb") as file:
-        data = file.read(MAX_NOTICE_FILE_BYTES + 1)
-    if len(data) > MAX_NOTICE_FILE_BYTES:
-        raise SourceErrors([_too_big(path)])
-    try:
-        return SourceFile(str(path), data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SourceErrors([_not_utf8(path)]) from None
-
-
-def _too_big(path: Path):  # noqa: ANN202
-    from bot.engine.yamlsource import SourceError
-
-    return SourceError(str(path), 1, f"a notice file is at most {MAX_NOTICE_FILE_BYTES // 1024} KiB")
-
-
-def _not_utf8(path: Path):  # noqa: ANN202
-    from bot.engine.yamlsource import SourceError
-
-    return SourceError(str(path), 1, "the file is not UTF-8 text")
