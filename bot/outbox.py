@@ -104,8 +104,8 @@ class Deliverer:
         return 1.0 / (rate * self.policy.rate_margin) if rate else 0.0
 
     async def _wait_for_slot(self, channel: str, bulk: bool) -> None:
-        """Waits for the channel's next sending slot: a reply takes the next one whatever is queued, so it waits at
-        most for the message already under way; a bulk message waits until a slot is free and nobody took it."""
+        """Waits for the channel's next sending slot: a reply takes the next one whatever is booked, so it waits at
+        most for the two a notice may have booked ahead; a bulk message waits until it may book one."""
         pause = self._paused_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)

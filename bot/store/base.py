@@ -151,7 +151,8 @@ class NoticesUnavailable(Exception):
 
 class LocalBudget:
     """The sending budget of one process (SQLite and memory stores, where one worker runs): the time the next
-    message may go. A reply takes the next slot whatever is queued; a bulk message only a slot that is free now."""
+    slot starts. A reply takes the next slot whatever is booked; a bulk message books the next one only when it
+    starts within one interval, so slots stay back to back and a reply waits at most for two of them."""
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
@@ -159,11 +160,8 @@ class LocalBudget:
     def take(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
         moment = time.monotonic()
         next_at = self._next.get(channel, 0.0)
-        if bulk:
-            if next_at > moment:
-                return False, next_at - moment
-            self._next[channel] = moment + interval
-            return True, 0.0
+        if bulk and next_at > moment + interval:
+            return False, next_at - interval - moment
         start = max(next_at, moment)
         self._next[channel] = start + interval
         return True, start - moment

@@ -188,10 +188,12 @@ class NoticeSql(_Dialect):
             f"UPDATE send_budget SET next_at = greatest(next_at, clock_timestamp()) + {step} "
             "WHERE channel = $1 RETURNING extract(epoch FROM next_at - clock_timestamp())::float8 - $2::float8"
         )
+        # A bulk message may book the slot after the last one booked when that starts within one interval: the
+        # slots stay back to back however late a worker asks, and a reply waits at most for two of them.
         self.take_bulk_slot = (
             "WITH old AS (SELECT next_at FROM send_budget WHERE channel = $1 FOR UPDATE), "
-            f"taken AS (UPDATE send_budget b SET next_at = clock_timestamp() + {step} FROM old "
-            "WHERE b.channel = $1 AND old.next_at <= clock_timestamp() RETURNING 1) "
+            f"taken AS (UPDATE send_budget b SET next_at = greatest(old.next_at, clock_timestamp()) + {step} "
+            f"FROM old WHERE b.channel = $1 AND old.next_at <= clock_timestamp() + {step} RETURNING 1) "
             "SELECT EXISTS (SELECT 1 FROM taken), "
             "(SELECT extract(epoch FROM next_at - clock_timestamp())::float8 FROM old)"
         )
@@ -316,13 +318,15 @@ class NoticeSql(_Dialect):
         connection.exec_driver_sql(self.release, (owner,))
 
     def take_slot(self, connection: Connection, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
-        """(taken, seconds to wait): a reply's slot is always taken; a bulk message's only when it is free now."""
+        """(taken, seconds to wait): taken, the wait is until the slot starts; not taken (a bulk message, with two
+        slots booked ahead), until one may be booked. A reply's slot is always taken."""
         if bulk:
             row = connection.exec_driver_sql(self.take_bulk_slot, (channel, interval)).first()
             if row is None or row[1] is None:
                 connection.exec_driver_sql(self.budget_row, (channel,))
                 return False, 0.0
-            return bool(row[0]), max(0.0, float(row[1]))
+            taken, until_booked = bool(row[0]), float(row[1])
+            return taken, max(0.0, until_booked if taken else until_booked - interval)
         row = connection.exec_driver_sql(self.take_reply_slot, (channel, interval)).first()
         if row is None:
             connection.exec_driver_sql(self.budget_row, (channel,))
