@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -48,6 +49,9 @@ class Sender(Protocol):
         """Returns once the platform answers a harmless request; raises RetryLater while it does not."""
 
 
+PREFETCH_AT = 8  # messages before the end of a batch at which the next one is claimed
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How long and how often to retry, and how much to take at once."""
@@ -63,7 +67,7 @@ class DeliveryPolicy:
     rate_margin: float = 0.97  # of a channel's rate limit, so clock jitter never takes a second over the limit
     chat_interval_seconds: float = 1.0  # between two messages to one chat (Telegram: about 1/s)
     group_interval_seconds: float = 3.0  # between two messages to one group (Telegram: 20/min)
-    bulk_batch: int = 16
+    bulk_batch: int = 64
     bulk_lease_seconds: float = 30.0  # a claimed row another worker may take over once this has passed
     sending_lease_seconds: float = 60.0  # longer than any send may take: a row still sending then is ambiguous
     bulk_attempts: int = 8  # network errors and 5xx: tries before the row fails with the error kept
@@ -94,6 +98,8 @@ class Deliverer:
         self._bulk_wake = asyncio.Event()
         self._paused_until = 0.0
         self._last_prune = 0.0
+        self._sent: int | None = None  # the notice row whose message went out, not yet recorded sent
+        self._booking: asyncio.Future[float] | None = None  # the next notice message's slot, being booked
 
     def wake(self) -> None:
         self._wake.set()
@@ -105,19 +111,24 @@ class Deliverer:
 
     async def _wait_for_slot(self, channel: str, bulk: bool) -> None:
         """Waits for the channel's next sending slot: a reply takes the next one whatever is booked, so it waits at
-        most for the two a notice may have booked ahead; a bulk message waits until it may book one."""
+        most for the few notices booked ahead; a bulk message waits until it may book one."""
+        start = await self._book_slot(channel, bulk)
+        if start > time.monotonic():
+            await asyncio.sleep(start - time.monotonic())
+
+    async def _book_slot(self, channel: str, bulk: bool) -> float:
+        """Books the channel's next sending slot; returns when it starts (time.monotonic())."""
         pause = self._paused_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
         interval = self._interval(channel)
         if not interval:
-            return
+            return 0.0
         while True:
             taken, wait = await self.store.take_send_slot(channel, interval, bulk)
-            if wait > 0:
-                await asyncio.sleep(wait)
             if taken:
-                return
+                return time.monotonic() + wait
+            await asyncio.sleep(wait)
 
     async def _slow_down(self, channel: str, seconds: float) -> None:
         """The platform said 429: every send of every process waits as long as it asked."""
@@ -189,29 +200,70 @@ class Deliverer:
                 await self._sleep(stop, self._wake)
 
     async def _run_bulk(self, stop: asyncio.Event) -> None:
-        """Sends notices and reminders one at a time: each is marked sending before its call and sent after it,
-        so a worker that dies leaves at most one in doubt, which is never sent again (see README)."""
+        """Sends notices and reminders one at a time: each is marked sending before its call and sent after it
+        (with the start of the next, in one write), so a worker that dies leaves at most one in doubt, which is
+        never sent again (see README)."""
         if not self.store.supports_notices:
             return
         policy = self.policy
-        intervals = (policy.group_interval_seconds, policy.chat_interval_seconds)
+        claiming: asyncio.Future[list[Delivery]] | None = None
         while not stop.is_set():
             claimed: list[Delivery] = []
             try:
-                claimed = await self.store.claim_bulk(
-                    self.owner, policy.bulk_batch, policy.bulk_lease_seconds, intervals
-                )
-                for delivery in claimed:
+                claimed = await claiming if claiming is not None else await self._claim_bulk(0)
+                claiming = None
+                for index, delivery in enumerate(claimed, 1):
                     if stop.is_set():
                         break
-                    await self._send_bulk(delivery)
+                    if index == len(claimed) - PREFETCH_AT and len(claimed) == policy.bulk_batch:
+                        # The next batch is claimed while the last of this one go out, from past this one: the rows
+                        # before it are sent, and a scan from the start would walk their dead versions.
+                        claiming = asyncio.ensure_future(self._claim_bulk(claimed[-1].id))
+                    slot = await self._next_bulk_slot(delivery.chat.channel, more=index < len(claimed))
+                    await self._send_bulk(delivery, slot)
             except Exception:
                 log.exception("the notice worker failed; trying again shortly")
+                await self._drop(claiming)
+                claiming = None
+                await self._release_bulk()
             finally:
-                if claimed:
-                    await self._release_bulk()
+                await self._record_sent()
             if not claimed:
                 await self._sleep(stop, self._bulk_wake)
+        await self._drop(claiming)
+        await self._drop(self._booking)  # a slot left unused
+        await self._release_bulk()
+
+    async def _claim_bulk(self, after: int) -> list[Delivery]:
+        policy = self.policy
+        intervals = (policy.group_interval_seconds, policy.chat_interval_seconds)
+        return await self.store.claim_bulk(self.owner, policy.bulk_batch, policy.bulk_lease_seconds, intervals, after)
+
+    @staticmethod
+    async def _drop(task: asyncio.Future | None) -> None:
+        """Waits for a task nobody will use the result of (a claim, a booking), so none is left running."""
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await task
+
+    async def _next_bulk_slot(self, channel: str, more: bool) -> float:
+        """The slot booked for this notice message, and, when `more` follow, the next one booked while this one is
+        sent (a round trip less between two sends). A booking gone stale is not used: it would send two at once."""
+        booking, self._booking = self._booking, None
+        slot = await booking if booking is not None else None
+        # Sent late, a message moves into later one-second windows than its slot; with room for a few more than
+        # the booked rate (300/s: yes; 30/s: no), a late slot is used rather than wasted.
+        late_ok = 1.0 if self.rates.get(channel, 0) * (1 - self.policy.rate_margin) >= 5 else 0.0
+        if slot is None or slot < time.monotonic() - max(self._interval(channel), late_ok):
+            slot = await self._book_slot(channel, bulk=True)
+        if more:
+            self._booking = asyncio.ensure_future(self._book_slot(channel, bulk=True))
+        return slot
+
+    async def _record_sent(self) -> None:
+        if self._sent is not None:
+            sent, self._sent = self._sent, None
+            await self.store.finish_bulk(sent, self.owner, DeliveryOutcome.SENT)
 
     async def _release_bulk(self) -> None:
         """Rows claimed but not started go back at once, for this or another worker, instead of after the lease."""
@@ -220,12 +272,15 @@ class Deliverer:
         except Exception:
             log.exception("could not release claimed notices; they return after their lease")
 
-    async def _send_bulk(self, delivery: Delivery) -> None:
+    async def _send_bulk(self, delivery: Delivery, slot: float) -> None:
+        """Sends one notice row in its booked slot (a time.monotonic())."""
         sender = self.senders.get(delivery.chat.channel)
         if sender is None:
             return  # another process serves that channel; the lease runs out and it takes the row
-        await self._wait_for_slot(delivery.chat.channel, bulk=True)
-        state = await self.store.start_sending(delivery.id, self.owner, self.policy.sending_lease_seconds)
+        if slot > time.monotonic():
+            await asyncio.sleep(slot - time.monotonic())
+        sent, self._sent = self._sent, None
+        state = await self.store.start_sending(delivery.id, self.owner, self.policy.sending_lease_seconds, sent)
         if state != "sending":
             return  # cancelled, taken over, or its contact opted out or blocked the bot meanwhile
         try:
@@ -238,7 +293,7 @@ class Deliverer:
             await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.REJECTED, str(exc)[:500])
             log.warning("notice message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
         else:
-            await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.SENT)
+            self._sent = delivery.id  # recorded with the next start, or when the batch ends
 
     async def _bulk_not_sent(self, delivery: Delivery, sender: Sender, problem: RetryLater) -> None:
         error = str(problem)[:500]

@@ -149,10 +149,15 @@ class NoticesUnavailable(Exception):
     """This store keeps no notices (the terminal's in-memory store): they need the bot's database."""
 
 
+# How many slots ahead a notice message may book: enough that workers never wait on each other to book, few
+# enough that a reply, which books the next slot whatever is booked, waits only for these.
+BULK_AHEAD = 3
+
+
 class LocalBudget:
     """The sending budget of one process (SQLite and memory stores, where one worker runs): the time the next
     slot starts. A reply takes the next slot whatever is booked; a bulk message books the next one only when it
-    starts within one interval, so slots stay back to back and a reply waits at most for two of them."""
+    starts within BULK_AHEAD intervals, so slots stay back to back and a reply waits only for those."""
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
@@ -160,8 +165,8 @@ class LocalBudget:
     def take(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
         moment = time.monotonic()
         next_at = self._next.get(channel, 0.0)
-        if bulk and next_at > moment + interval:
-            return False, next_at - interval - moment
+        if bulk and next_at > moment + BULK_AHEAD * interval:
+            return False, next_at - BULK_AHEAD * interval - moment
         start = max(next_at, moment)
         self._next[channel] = start + interval
         return True, start - moment
@@ -290,15 +295,19 @@ class ChatStore(ABC):
         return 0, 0
 
     async def claim_bulk(
-        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float]
+        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float], after: int = 0
     ) -> list[Delivery]:
-        """Leases due notices and reminders, at most one per chat (none for a chat with a reply waiting or a message
-        sent within its interval: (group, private chat) seconds); marks rows a dead worker left sending ambiguous."""
+        """Leases due notices and reminders with ids above `after`, at most one per chat (none for a chat with a
+        reply waiting or a message sent within its interval: (group, private chat) seconds); marks rows a dead
+        worker left sending ambiguous."""
         return []
 
-    async def start_sending(self, delivery_id: int, owner: str, lease_seconds: float) -> str | None:
+    async def start_sending(
+        self, delivery_id: int, owner: str, lease_seconds: float, sent: int | None = None
+    ) -> str | None:
         """Marks a leased bulk row sending before its one attempt; returns the new state (sending, or blocked or
-        opted_out when its contact is), or None when the row is no longer this owner's or pending."""
+        opted_out when its contact is), or None when the row is no longer this owner's or pending. `sent`, this
+        owner's previous row whose message went out, is recorded sent in the same write."""
         raise NoticesUnavailable
 
     async def finish_bulk(self, delivery_id: int, owner: str, outcome: str, error: str | None = None) -> None:

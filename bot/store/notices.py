@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bot.messages import ChatKey, Delivery, Outgoing
+from bot.store.base import BULK_AHEAD
 from bot.store.statements import PENDING, PRIORITY, _aware, _Dialect, now
 
 SENDING = "sending"
@@ -146,13 +147,13 @@ class NoticeSql(_Dialect):
             f"UPDATE outbox SET owner = {mark(1)}, lease_until = {mark(2)} WHERE id IN ("
             f"SELECT o.id FROM outbox o WHERE o.state = '{PENDING}' AND o.priority > 0 AND o.not_before <= {mark(3)} "
             f"AND (o.owner IS NULL OR o.lease_until <= {mark(4)}) "
+            # One look at the chat's own rows (ix_outbox_chat) for both: whatever the statistics say, never a scan
+            # of every message sent.
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id "
-            f"AND p.state IN ('{PENDING}', '{SENDING}') AND p.id <> o.id "
-            "AND (p.id < o.id OR p.priority < o.priority)) "
-            "AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = o.channel AND s.chat_id = o.chat_id "
-            "AND s.state = 'sent' AND s.finished_at > "
-            f"CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END) "
-            f"ORDER BY o.priority, o.id LIMIT {mark(7)}{skip_locked}) "
+            f"AND p.id <> o.id AND ((p.state IN ('{PENDING}', '{SENDING}') "
+            "AND (p.id < o.id OR p.priority < o.priority)) OR (p.state = 'sent' AND p.finished_at > "
+            f"CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END))) "
+            f"AND o.id > {mark(7)} ORDER BY o.priority, o.id LIMIT {mark(8)}{skip_locked}) "
             "RETURNING id, channel, chat_id, kind, payload, attempts, created_at"
         )
         # Sending starts only if the row is still this worker's and pending, and its contact still wants it.
@@ -169,6 +170,15 @@ class NoticeSql(_Dialect):
         self.finish = (
             f"UPDATE outbox SET state = {mark(1)}, owner = NULL, finished_at = {mark(2)}, last_error = {mark(3)} "
             f"WHERE id = {mark(4)} AND state = '{SENDING}' AND owner = {mark(5)}"
+        )
+        # PostgreSQL records the previous message sent and starts the next in one round trip ($5: the sent one).
+        self.sent_and_start = (
+            None
+            if self.sqlite
+            else (
+                f"WITH done AS (UPDATE outbox SET state = 'sent', owner = NULL, finished_at = $2, last_error = NULL "
+                f"WHERE id = $5 AND state = '{SENDING}' AND owner = $4) {self.start}"
+            )
         )
         self.retry = (
             f"UPDATE outbox SET state = '{PENDING}', owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
@@ -188,12 +198,13 @@ class NoticeSql(_Dialect):
             f"UPDATE send_budget SET next_at = greatest(next_at, clock_timestamp()) + {step} "
             "WHERE channel = $1 RETURNING extract(epoch FROM next_at - clock_timestamp())::float8 - $2::float8"
         )
-        # A bulk message may book the slot after the last one booked when that starts within one interval: the
-        # slots stay back to back however late a worker asks, and a reply waits at most for two of them.
+        # A bulk message may book the slot after the last one booked when that starts within BULK_AHEAD intervals:
+        # the slots stay back to back however late a worker asks, and a reply waits at most for those few.
         self.take_bulk_slot = (
             "WITH old AS (SELECT next_at FROM send_budget WHERE channel = $1 FOR UPDATE), "
             f"taken AS (UPDATE send_budget b SET next_at = greatest(old.next_at, clock_timestamp()) + {step} "
-            f"FROM old WHERE b.channel = $1 AND old.next_at <= clock_timestamp() + {step} RETURNING 1) "
+            f"FROM old WHERE b.channel = $1 AND old.next_at <= clock_timestamp() + {BULK_AHEAD} * {step} "
+            "RETURNING 1) "
             "SELECT EXISTS (SELECT 1 FROM taken), "
             "(SELECT extract(epoch FROM next_at - clock_timestamp())::float8 FROM old)"
         )
@@ -281,7 +292,13 @@ class NoticeSql(_Dialect):
     # Sending
 
     def claim_rows(
-        self, connection: Connection, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float]
+        self,
+        connection: Connection,
+        owner: str,
+        limit: int,
+        lease_seconds: float,
+        intervals: tuple[float, float],
+        after: int = 0,
     ) -> list[Delivery]:
         moment = now()
         stamp = self.timestamp(moment)
@@ -291,7 +308,7 @@ class NoticeSql(_Dialect):
         group_cutoff = self.timestamp(moment - timedelta(seconds=group_interval))
         chat_cutoff = self.timestamp(moment - timedelta(seconds=chat_interval))
         rows = connection.exec_driver_sql(
-            self.claim, (owner, lease, stamp, stamp, group_cutoff, chat_cutoff, limit)
+            self.claim, (owner, lease, stamp, stamp, group_cutoff, chat_cutoff, after, limit)
         ).all()
         claimed = []
         for row_id, channel, chat_id, kind, payload, attempts, created in sorted(rows):
@@ -300,11 +317,23 @@ class NoticeSql(_Dialect):
             claimed.append(Delivery(row_id, ChatKey(channel, chat_id), outgoing, kind, None, attempts, age))
         return claimed
 
-    def start_row(self, connection: Connection, row_id: int, owner: str, lease_seconds: float) -> str | None:
-        """Marks the row sending (or blocked / opted out, if its contact is); None if it is no longer ours."""
+    def start_row(
+        self, connection: Connection, row_id: int, owner: str, lease_seconds: float, sent: int | None = None
+    ) -> str | None:
+        """Marks the row sending (or blocked / opted out, if its contact is); None if it is no longer ours.
+
+        `sent` is this owner's previous row, whose message went out: it is recorded sent in the same write, so a
+        worker never has more than one row sending.
+        """
         moment = now()
         lease = self.timestamp(moment + timedelta(seconds=lease_seconds))
-        row = connection.exec_driver_sql(self.start, (lease, self.timestamp(moment), row_id, owner)).first()
+        values = (lease, self.timestamp(moment), row_id, owner)
+        if sent is not None and self.sent_and_start is not None:
+            row = connection.exec_driver_sql(self.sent_and_start, (*values, sent)).first()
+        else:
+            if sent is not None:
+                self.finish_row(connection, sent, owner, "sent", None)
+            row = connection.exec_driver_sql(self.start, values).first()
         return row[0] if row is not None else None
 
     def finish_row(self, connection: Connection, row_id: int, owner: str, outcome: str, error: str | None) -> None:
@@ -318,15 +347,15 @@ class NoticeSql(_Dialect):
         connection.exec_driver_sql(self.release, (owner,))
 
     def take_slot(self, connection: Connection, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
-        """(taken, seconds to wait): taken, the wait is until the slot starts; not taken (a bulk message, with two
-        slots booked ahead), until one may be booked. A reply's slot is always taken."""
+        """(taken, seconds to wait): taken, the wait is until the slot starts; not taken (a bulk message, with
+        slots booked far enough ahead), until one may be booked. A reply's slot is always taken."""
         if bulk:
             row = connection.exec_driver_sql(self.take_bulk_slot, (channel, interval)).first()
             if row is None or row[1] is None:
                 connection.exec_driver_sql(self.budget_row, (channel,))
                 return False, 0.0
             taken, until_booked = bool(row[0]), float(row[1])
-            return taken, max(0.0, until_booked if taken else until_booked - interval)
+            return taken, max(0.0, until_booked if taken else until_booked - BULK_AHEAD * interval)
         row = connection.exec_driver_sql(self.take_reply_slot, (channel, interval)).first()
         if row is None:
             connection.exec_driver_sql(self.budget_row, (channel,))

@@ -448,12 +448,15 @@ class SqlChatStore(ChatStore):
         return await self._database.read(self._notices.read_calls_version)
 
     async def claim_bulk(
-        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float]
+        self, owner: str, limit: int, lease_seconds: float, intervals: tuple[float, float], after: int = 0
     ) -> list[Delivery]:
-        return await self._database.transaction(self._notices.claim_rows, owner, limit, lease_seconds, intervals)
+        claim = self._notices.claim_rows
+        return await self._database.transaction(claim, owner, limit, lease_seconds, intervals, after)
 
-    async def start_sending(self, delivery_id: int, owner: str, lease_seconds: float) -> str | None:
-        return await self._database.write(self._notices.start_row, delivery_id, owner, lease_seconds)
+    async def start_sending(
+        self, delivery_id: int, owner: str, lease_seconds: float, sent: int | None = None
+    ) -> str | None:
+        return await self._database.write(self._notices.start_row, delivery_id, owner, lease_seconds, sent)
 
     async def finish_bulk(self, delivery_id: int, owner: str, outcome: str, error: str | None = None) -> None:
         await self._database.write(self._notices.finish_row, delivery_id, owner, outcome, error)
