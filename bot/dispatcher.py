@@ -33,6 +33,10 @@ class Handler(Protocol):
 class Dispatcher:
     """Owns the update cycle for every channel, so channels only translate their wire format and deliver.
 
+    Admin commands and officials' questions about stored notices (list, status, cancel) are answered from the
+    database without a turn of the chat; the notice dialogue runs in the turn like the interview, and what it
+    asks of the database (a preview's recipients, storing the notice) is done after the turn by the NoticeDesk.
+
     For each Incoming it takes a turn of its chat in the store: under the chat's lock, with the updates of the
     chat that are due in update order (an update that arrives after a later one was applied is put back in
     its place and the later ones applied again), it routes each to the handler of its audience, saves the

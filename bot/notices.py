@@ -61,7 +61,10 @@ class NoticeDesk:
         token: str | None = None,
     ) -> Composed:
         """The notice for the audience as it stands now: each recipient's copy in their language."""
-        chosen = official.choose_recipients(await self.store.contacts(), audience, self._engine(), self._today())
+        contacts = await self.store.contacts()
+        # Matching every contact against the rules takes a while with many of them: off the event loop, so the
+        # interviews going on meanwhile are not held up.
+        chosen = await asyncio.to_thread(official.choose_recipients, contacts, audience, self._engine(), self._today())
         copies = {language: official.recipient_copy(text, language) for language in ("zh-Hans", "zh-Hant", "en")}
         recipients = [(contact.chat, copies.get(contact.language, copies["zh-Hans"])) for contact in chosen.contacts]
         notice = NewNotice(
@@ -101,6 +104,8 @@ class NoticeDesk:
     async def answer(self, incoming: Incoming, access: Access, replies: Callable[..., Replies]) -> list:
         """/notices, /notice_status ID, /notice_cancel ID and their buttons."""
         lang = language_for(incoming.language_code)
+        if incoming.in_group:
+            return await self.store.queue_replies(replies(incoming, [Outgoing(t("private_only", lang))]))
         if not access.may_notify:
             return await self.store.queue_replies(replies(incoming, [Outgoing(t("official_only", lang))]))
         if not self.store.supports_notices:

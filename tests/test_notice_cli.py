@@ -129,3 +129,23 @@ def test_a_notice_carrying_a_call_puts_its_deadline_in_matching_results(database
     assert "2027-02-26" in with_call and "2027年度临床试验奖励申报" in with_call
     run(["notice", "cancel", "1"], capsys)
     assert "2027年度临床试验奖励申报" not in asyncio.run(deadlines())[1], "a cancelled notice withdraws its call"
+
+
+def test_a_finished_notice_cannot_be_cancelled(database: str, tmp_path: Path, capsys) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text("申报通知:第一批", encoding="utf-8")
+    assert run(["notice", "send", str(notice), "--region", "湖北省"], capsys)[0] == 0
+
+    async def deliver_all() -> None:
+        store = SqlChatStore.from_url(database)
+        try:
+            for delivery in await store.claim_bulk("worker", 10, 30, (3.0, 1.0)):
+                assert await store.start_sending(delivery.id, "worker", 30) == "sending"
+                await store.finish_bulk(delivery.id, "worker", "sent")
+        finally:
+            await store.close()
+
+    asyncio.run(deliver_all())
+    code, out, _ = run(["notice", "cancel", "1"], capsys)
+    assert code == 1 and "has finished" in out
+    assert "Notice #1: finished" in run(["notice", "status", "1"], capsys)[1]

@@ -283,7 +283,7 @@ class ChatStore(ABC):
         self, notice_id: int, actor: str, replies: Replies | None = None
     ) -> tuple[bool, list[Delivery]]:
         """Cancels what is not yet sent of a notice (audited) and queues the replies, in one transaction; False
-        (and nothing queued) when there is no such notice or it was cancelled already."""
+        (and nothing queued) when there is no such notice, it has finished, or it was cancelled already."""
         raise NoticesUnavailable
 
     async def notice_calls(self) -> list[tuple[int, dict[str, Any]]]:

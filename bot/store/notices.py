@@ -124,7 +124,8 @@ class NoticeSql(_Dialect):
         )
         self.cancel = (
             f"UPDATE notices SET cancelled_at = {mark(1)}, cancelled_by = {mark(2)} "
-            f"WHERE id = {mark(3)} AND cancelled_at IS NULL"
+            f"WHERE id = {mark(3)} AND cancelled_at IS NULL AND EXISTS (SELECT 1 FROM outbox "
+            f"WHERE notice_id = {mark(4)} AND state IN ('{PENDING}', '{SENDING}'))"
         )
         self.cancel_rows = (
             f"UPDATE outbox SET state = '{CANCELLED}', owner = NULL, finished_at = {mark(1)} "
@@ -273,9 +274,10 @@ class NoticeSql(_Dialect):
         )  # fmt: skip
 
     def cancel_notice(self, connection: Connection, notice_id: int, actor: str) -> bool:
-        """Cancels what is not yet sent; False if there is no such notice or it was cancelled already."""
+        """Cancels what is not yet sent; False if there is no such notice, nothing is left to send, or it was
+        cancelled already."""
         stamp = self.timestamp(now())
-        if connection.exec_driver_sql(self.cancel, (stamp, actor, notice_id)).rowcount != 1:
+        if connection.exec_driver_sql(self.cancel, (stamp, actor, notice_id, notice_id)).rowcount != 1:
             return False
         cancelled = connection.exec_driver_sql(self.cancel_rows, (stamp, notice_id)).rowcount
         detail = json.dumps({"notice": notice_id, "not_sent": cancelled})
