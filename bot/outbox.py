@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.messages import Delivery
+from bot.messages import Delivery, Outgoing
 from bot.store.base import ChatStore, DeliveryOutcome
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ class Sender(Protocol):
 
     async def check(self) -> None:
         """Returns once the platform answers a harmless request; raises RetryLater while it does not."""
+
+    def messages(self, outgoing: Outgoing) -> int:
+        """How many messages showing it takes (each counts against the rate limit)."""
 
 
 PREFETCH_AT = 8  # messages before the end of a batch at which the next one is claimed
@@ -152,7 +155,8 @@ class Deliverer:
         if sender is None:
             await self.store.finish_deliveries([delivery.id], DeliveryOutcome.REJECTED, "no such channel here")
             return True  # nothing can ever send it; what follows it must not wait behind it
-        if delivery.outgoing.text:  # a toast alone is no message
+        # A reply too long for one message goes as several, each taking a slot; a toast alone takes none.
+        for _ in range(sender.messages(delivery.outgoing)):
             await self._wait_for_slot(delivery.chat.channel, bulk=False)
         try:
             await sender.send(delivery)

@@ -71,6 +71,11 @@ class TelegramSender:
         except TelegramError as exc:
             raise _delivery_error(exc) from None
 
+    def messages(self, outgoing: Outgoing) -> int:
+        if not outgoing.text:
+            return 0  # a toast only
+        return 1 if outgoing.html or outgoing.edit else len(split_message(outgoing.text))
+
     async def check(self) -> None:
         try:
             await self.bot.get_me()
