@@ -86,27 +86,12 @@ TARGET_P99_MS = 1000.0
 class WorkerProcess(BotProcess):
     """`python -m bot worker` beside the serve process, with the same settings; ready once it has called getMe."""
 
+    command = "worker"
+
     async def start(self) -> None:
         asked = sum(method == "getMe" for method, _ in self.api.calls)
-        with self.log.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "worker",
-                cwd=ROOT,
-                env={**os.environ, **self.env},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while sum(method == "getMe" for method, _ in self.api.calls) <= asked:
-            if self.process.returncode is not None or time.monotonic() > deadline:
-                await self.stop()
-                raise RuntimeError(f"the delivery worker did not start: {self.log_text()[-3000:]}")
-            await asyncio.sleep(0.05)
+        await self.spawn()
+        await self.until_ready(lambda: sum(method == "getMe" for method, _ in self.api.calls) > asked)
 
 
 class Stopped(Exception):

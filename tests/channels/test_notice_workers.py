@@ -5,13 +5,11 @@ PostgreSQL share a broadcast, and the rate limit holds for them together."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,8 @@ from bot.store.notices import NoticeStatus
 from bot.store.sql import SqlChatStore, migrate
 from handlers.official import Audience
 from tests.channels import test_telegram_e2e as e2e
-from tests.channels.test_telegram_e2e import bot_settings, empty_database
+from tests.channels.test_notices_e2e import insert_contacts
+from tests.channels.test_telegram_e2e import bot_settings, empty_database, postgres_url
 from tests.fakes.bot_api import FakeBotApi
 
 pytestmark = pytest.mark.asyncio
@@ -40,11 +39,7 @@ FIRST_CHAT = 300_001
 @pytest.fixture()
 async def postgresql() -> AsyncIterator[str]:
     """The machine's PostgreSQL, migrated and empty: several workers share only a PostgreSQL (required in CI)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("TEST_DATABASE_URL must be set in CI so the PostgreSQL tests run")
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    url = postgres_url()
     await migrate(url)
     await empty_database(url)
     yield url
@@ -53,22 +48,7 @@ async def postgresql() -> AsyncIterator[str]:
 async def seed_recipients(url: str, count: int) -> list[int]:
     """`count` subscribed contacts in Changchun; returns their chat ids."""
     chats = list(range(FIRST_CHAT, FIRST_CHAT + count))
-    answers = json.dumps({"region": "吉林省/长春市"}, ensure_ascii=False)
-    now = datetime.now(UTC)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO chats (channel, chat_id, language, answers, skipped, current, pending_choices, "
-                    "editing, subscribed, active, undelivered, draft, version, created_at, updated_at) VALUES "
-                    "('telegram', :chat_id, 'zh-Hans', :answers, '[]', NULL, '[]', :no, :yes, :yes, :no, NULL, 1, "
-                    ":now, :now)"
-                ),
-                [{"chat_id": chat, "answers": answers, "yes": True, "no": False, "now": now} for chat in chats],
-            )
-    finally:
-        await engine.dispose()
+    await insert_contacts(url, [(chat, {"region": "吉林省/长春市"}, True, True) for chat in chats])
     return chats
 
 

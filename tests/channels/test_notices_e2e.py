@@ -35,12 +35,21 @@ PEOPLE = {
 
 
 async def seed(url: str, people: dict = PEOPLE) -> None:
+    rows = [
+        (chat, {"region": region, "industries": industries}, subscribed, active)
+        for chat, (region, industries, subscribed, active) in people.items()
+    ]
+    await insert_contacts(url, rows)
+
+
+async def insert_contacts(url: str, contacts: list[tuple[int, dict, bool, bool]]) -> None:
+    """Telegram contacts as an interview leaves them: (chat id, answers, subscribed, active) each."""
     engine = create_async_engine(url)
     now = datetime.now(UTC)
     rows = [
-        {"chat_id": chat, "answers": json.dumps({"region": region, "industries": industries}, ensure_ascii=False),
-         "subscribed": subscribed, "active": active, "now": now}
-        for chat, (region, industries, subscribed, active) in people.items()
+        {"chat_id": chat, "answers": json.dumps(answers, ensure_ascii=False), "subscribed": subscribed,
+         "active": active, "now": now}
+        for chat, answers, subscribed, active in contacts
     ]  # fmt: skip
     try:
         async with engine.begin() as connection:

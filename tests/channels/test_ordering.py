@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -51,13 +51,20 @@ class BotProcess:
         self.env = {**bot_settings(api, database, self.port), "LOG_LEVEL": "INFO", **(env or {})}
         self.process: asyncio.subprocess.Process | None = None
 
+    command = "serve"
+
     async def start(self) -> None:
+        await self.spawn()
+        await self.until_ready(lambda: any(m == "setWebhook" and p.get("url") == self.url for m, p in self.api.calls))
+
+    async def spawn(self) -> None:
+        """Starts `python -m bot <command>` with the settings, its stderr in the log file."""
         with self.log.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "bot",
-                "serve",
+                self.command,
                 cwd=ROOT,
                 env={**os.environ, **self.env},
                 stdin=asyncio.subprocess.DEVNULL,
@@ -65,11 +72,13 @@ class BotProcess:
                 stderr=log,
                 start_new_session=True,
             )
+
+    async def until_ready(self, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + 60
-        while not any(m == "setWebhook" and p.get("url") == self.url for m, p in self.api.calls):
+        while not ready():
             if self.process.returncode is not None or time.monotonic() > deadline:
                 await self.stop()
-                raise RuntimeError(f"the bot on port {self.port} did not start: {self.log_text()[-3000:]}")
+                raise RuntimeError(f"`bot {self.command}` on port {self.port} did not start: {self.log_text()[-3000:]}")
             await asyncio.sleep(0.05)
 
     async def stop(self) -> None:

@@ -32,17 +32,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def postgres_url() -> str:
+    """The machine's PostgreSQL from TEST_DATABASE_URL: skipped without it, except in CI, where that fails."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_DATABASE_URL must be set in CI so the PostgreSQL tests run")
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request, tmp_path: Path) -> AsyncIterator[str]:
     """A migrated, empty database: a SQLite file, or the machine's PostgreSQL (required in CI)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    else:
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            if os.environ.get("CI"):
-                pytest.fail("TEST_DATABASE_URL must be set in CI so the PostgreSQL tests run")
-            pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}" if request.param == "sqlite" else postgres_url()
     await migrate(url)
     if request.param == "postgresql":
         await empty_database(url)
