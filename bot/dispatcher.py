@@ -13,6 +13,7 @@ from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Repl
 from handlers import official
 from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler
 from handlers.official import NoticeDialogue
+from handlers.texts import language_for, t
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,19 @@ class Dispatcher:
 
         deliveries = await self.store.take_turn(incoming, decide, self.owner, self.lease_seconds)
         for asked_by, effect in decisions[-1].effects if decisions else ():
-            if self._desk is not None:
-                deliveries += await self._desk.carry_out(asked_by, effect, self._replies)
+            deliveries += await self._carry_out(asked_by, effect)
         return deliveries
+
+    async def _carry_out(self, incoming: Incoming, effect: object) -> list[Delivery]:
+        """What the notice dialogue asked of the database; if that fails, the official is told so, not left waiting."""
+        if self._desk is None:
+            return []
+        try:
+            return await self._desk.carry_out(incoming, effect, self._replies)
+        except Exception:
+            log.exception("chat %s: a notice could not be previewed or stored", incoming.chat)
+            sorry = Outgoing(t("notice_failed", language_for(incoming.language_code)))
+            return await self.store.queue_replies(self._replies(incoming, [sorry]))
 
     def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
         return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)

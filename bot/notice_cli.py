@@ -17,6 +17,12 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 MAX_NOTICE_FILE_BYTES = 64 * 1024
 
 
+def _notice_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) < 16):
+        raise argparse.ArgumentTypeError(f"'{text[:30]}' is not a notice id (see: incentive-bot notice list)")
+    return int(text)
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Adds `notice` to the incentive-bot command."""
     notice = commands.add_parser("notice", help="send policy notices and application calls, and follow them")
@@ -36,12 +42,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     send.add_argument("--at", default=None, help="send time in Beijing time, e.g. '2026-12-01 09:00' (default: now)")
     send.add_argument("--dry-run", action="store_true", help="print the recipient count and the text; send nothing")
     status = actions.add_parser("status", help="where a notice stands")
-    status.add_argument("id", type=int)
+    status.add_argument("id", type=_notice_id)
     status.add_argument("--json", action="store_true")
     listing = actions.add_parser("list", help="the recent notices")
     listing.add_argument("--json", action="store_true")
     cancel = actions.add_parser("cancel", help="cancel what is not yet sent of a notice")
-    cancel.add_argument("id", type=int)
+    cancel.add_argument("id", type=_notice_id)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

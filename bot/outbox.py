@@ -103,6 +103,7 @@ class Deliverer:
         self._last_prune = 0.0
         self._sent: int | None = None  # the notice row whose message went out, not yet recorded sent
         self._booking: asyncio.Future[float] | None = None  # the next notice message's slot, being booked
+        self._stop = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,12 +124,16 @@ class Deliverer:
         """Books the channel's next sending slot; returns when it starts (time.monotonic())."""
         pause = self._paused_until - time.monotonic()
         if pause > 0:
+            if bulk:
+                await self._record_sent()
             await asyncio.sleep(pause)
         interval = self._interval(channel)
         if not interval:
             return 0.0
         while True:
             taken, wait = await self.store.take_send_slot(channel, interval, bulk)
+            if wait > 1.0 and bulk:
+                await self._record_sent()  # a long hold: the message before it must not wait in `sending`
             if taken:
                 return time.monotonic() + wait
             await asyncio.sleep(wait)
@@ -188,6 +193,7 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """The worker: sends whatever is due until `stop` is set; replies, and notices and reminders beside them."""
+        self._stop = stop
         await asyncio.gather(self._run_replies(stop), self._run_bulk(stop))
 
     async def _run_replies(self, stop: asyncio.Event) -> None:
@@ -265,9 +271,17 @@ class Deliverer:
         return slot
 
     async def _record_sent(self) -> None:
-        if self._sent is not None:
-            sent, self._sent = self._sent, None
+        """Records the last message that went out as sent, if that is still to do; a failure leaves it for later."""
+        if self._sent is None:
+            return
+        sent = self._sent
+        try:
             await self.store.finish_bulk(sent, self.owner, DeliveryOutcome.SENT)
+        except Exception:
+            log.exception("could not record notice message %s as sent; trying again with the next one", sent)
+            return
+        if self._sent == sent:
+            self._sent = None
 
     async def _release_bulk(self) -> None:
         """Rows claimed but not started go back at once, for this or another worker, instead of after the lease."""
@@ -283,8 +297,10 @@ class Deliverer:
             return  # another process serves that channel; the lease runs out and it takes the row
         if slot > time.monotonic():
             await asyncio.sleep(slot - time.monotonic())
-        sent, self._sent = self._sent, None
+        sent = self._sent
         state = await self.store.start_sending(delivery.id, self.owner, self.policy.sending_lease_seconds, sent)
+        if self._sent == sent:
+            self._sent = None  # recorded with this start (kept for later if the write failed)
         if state != "sending":
             return  # cancelled, taken over, or its contact opted out or blocked the bot meanwhile
         try:
@@ -311,7 +327,7 @@ class Deliverer:
             return
         if problem.after is not None:
             await self._slow_down(delivery.chat.channel, problem.after)
-            await self.store.retry_bulk(delivery.id, self.owner, problem.after, error)
+            await self.store.retry_bulk(delivery.id, self.owner, problem.after, error, counts=False)
             return
         if delivery.attempts + 1 >= self.policy.bulk_attempts:
             await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.FAILED, error)
@@ -321,12 +337,13 @@ class Deliverer:
 
     async def _until_answering(self, sender: Sender) -> None:
         delay = self.policy.first_backoff_seconds
-        while True:
+        while not self._stop.is_set():
             try:
                 await sender.check()
                 return
             except RetryLater:
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)  # a stop does not wait for the platform
                 delay = min(self.policy.bulk_max_backoff_seconds, delay * 2)
 
     async def _deliver_due(self) -> int:

@@ -248,10 +248,9 @@ def parse_send_time(text: str, now: datetime) -> datetime | str:
         return "notice_bad_time"
     year, month, day, hour, minute = (int(part or 0) for part in found.groups())
     try:
-        local = datetime(year, month, day, hour, minute, tzinfo=TIMEZONE)
-    except ValueError:
+        moment = datetime(year, month, day, hour, minute, tzinfo=TIMEZONE).astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30, or the year 1
         return "notice_bad_time"
-    moment = local.astimezone(UTC)
     if moment <= now:
         return "notice_time_past"
     if moment > now + timedelta(days=MAX_SCHEDULE_DAYS):
@@ -276,6 +275,8 @@ def parse_audience(text: str, engine: Engine) -> Audience | AudienceProblem:
         kind = written and next((k for k, names in _KEYS.items() if written[1].casefold() in names), None)
         if not kind:
             return AudienceProblem("audience_syntax", {"part": part.strip()[:40]})
+        if not _SEPARATORS.sub("", written[2]).strip():
+            return AudienceProblem("audience_syntax", {"part": part.strip()[:40]})  # "地区:" names nobody
         found[kind].append(written[2])
     return audience_from(found["region"], found["industry"], found["rule"], engine)
 
@@ -346,6 +347,8 @@ def parse_call(text: str, engine: Engine, today: date) -> dict[str, Any] | Audie
     chosen = audience_from((), (), [call["rules"]], engine)
     if isinstance(chosen, AudienceProblem):
         return chosen
+    if not chosen.rules:
+        return AudienceProblem("call_incomplete", {})
     call["rules"] = list(chosen.rules)
     for key in ("opens", "closes"):
         if key in call:

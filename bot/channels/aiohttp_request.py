@@ -18,6 +18,12 @@ from yarl import URL
 DefaultValue = type(BaseRequest.DEFAULT_NONE)
 
 
+# aiohttp 3.10 and later tell a connect (or pool) timeout apart from a read timeout.
+CONNECT_TIMEOUT: tuple[type[Exception], ...] = tuple(
+    error for error in (getattr(aiohttp, "ConnectionTimeoutError", None),) if error is not None
+)
+
+
 class AiohttpRequest(BaseRequest):
     """Sends Bot API requests with one pooled aiohttp ClientSession; timeouts and errors as HTTPXRequest's."""
 
@@ -82,6 +88,9 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=self._body(request_data, files), timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
             ) as response:
                 return response.status, await response.read()
+        except CONNECT_TIMEOUT as exc:
+            # No connection was made (or none was free in the pool): the request never left.
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: could not connect in time") from exc
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:

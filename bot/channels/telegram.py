@@ -24,7 +24,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
-from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.aiohttp_request import CONNECT_TIMEOUT, AiohttpRequest
 from bot.dispatcher import Dispatcher
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
@@ -117,7 +117,7 @@ def _maybe_sent(exc: TelegramError) -> bool:
     cause = exc.__cause__
     if not isinstance(exc, NetworkError) or cause is None:
         return False
-    return not isinstance(cause, aiohttp.ClientConnectorError)
+    return not isinstance(cause, (aiohttp.ClientConnectorError, *CONNECT_TIMEOUT))
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

@@ -314,8 +314,11 @@ class ChatStore(ABC):
         """Records how a bulk row's attempt ended (sent, ambiguous, failed, blocked, rejected)."""
         raise NoticesUnavailable
 
-    async def retry_bulk(self, delivery_id: int, owner: str, delay_seconds: float, error: str) -> None:
-        """Puts a bulk row that certainly did not arrive back in the queue, due after the delay."""
+    async def retry_bulk(
+        self, delivery_id: int, owner: str, delay_seconds: float, error: str, counts: bool = True
+    ) -> None:
+        """Puts a bulk row that certainly did not arrive back in the queue, due after the delay (cancelled instead
+        if its notice was); `counts` False gives the attempt back (the platform only asked to slow down)."""
         raise NoticesUnavailable
 
     async def release_bulk(self, owner: str) -> None:

@@ -151,16 +151,18 @@ class NoticeSql(_Dialect):
             # One look at the chat's own rows (ix_outbox_chat) for both: whatever the statistics say, never a scan
             # of every message sent.
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.chat_id = o.chat_id "
-            f"AND p.id <> o.id AND ((p.state IN ('{PENDING}', '{SENDING}') "
-            "AND (p.id < o.id OR p.priority < o.priority)) OR (p.state = 'sent' AND p.finished_at > "
-            f"CASE WHEN o.chat_id < 0 THEN {mark(5)}{moment} ELSE {mark(6)}{moment} END))) "
-            f"AND o.id > {mark(7)} ORDER BY o.priority, o.id LIMIT {mark(8)}{skip_locked}) "
+            f"AND p.id <> o.id AND ((p.state = '{SENDING}' OR (p.state = '{PENDING}' AND p.not_before <= {mark(5)})) "
+            "AND (p.id < o.id OR p.priority < o.priority) OR (p.state = 'sent' AND p.finished_at > "
+            f"CASE WHEN o.chat_id < 0 THEN {mark(6)}{moment} ELSE {mark(7)}{moment} END))) "
+            f"AND o.id > {mark(8)} ORDER BY o.priority, o.id LIMIT {mark(9)}{skip_locked}) "
             "RETURNING id, channel, chat_id, kind, payload, attempts, created_at"
         )
         # Sending starts only if the row is still this worker's and pending, and its contact still wants it.
         chat = "c.channel = outbox.channel AND c.chat_id = outbox.chat_id"
+        cancelled = "n.id = outbox.notice_id AND n.cancelled_at IS NOT NULL"
         self.start = (
             "UPDATE outbox SET state = CASE "
+            f"WHEN EXISTS (SELECT 1 FROM notices n WHERE {cancelled}) THEN '{CANCELLED}' "
             f"WHEN EXISTS (SELECT 1 FROM chats c WHERE {chat} AND NOT c.active) THEN 'blocked' "
             f"WHEN EXISTS (SELECT 1 FROM chats c WHERE {chat} AND NOT c.subscribed) THEN '{OPTED_OUT}' "
             f"ELSE '{SENDING}' END, lease_until = {mark(1)}, attempts = attempts + 1, "
@@ -181,9 +183,12 @@ class NoticeSql(_Dialect):
                 f"WHERE id = $5 AND state = '{SENDING}' AND owner = $4) {self.start}"
             )
         )
+        # Back in the queue, unless its notice was cancelled meanwhile; a 429 gives its attempt back.
         self.retry = (
-            f"UPDATE outbox SET state = '{PENDING}', owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
-            f"last_error = {mark(2)} WHERE id = {mark(3)} AND state = '{SENDING}' AND owner = {mark(4)}"
+            f"UPDATE outbox SET state = CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE {cancelled}) "
+            f"THEN '{CANCELLED}' ELSE '{PENDING}' END, owner = NULL, lease_until = NULL, not_before = {mark(1)}, "
+            f"last_error = {mark(2)}, attempts = attempts - {mark(3)} "
+            f"WHERE id = {mark(4)} AND state = '{SENDING}' AND owner = {mark(5)}"
         )
         self.release = (
             f"UPDATE outbox SET owner = NULL, lease_until = NULL WHERE owner = {mark(1)} AND state = '{PENDING}' "
@@ -306,11 +311,11 @@ class NoticeSql(_Dialect):
         stamp = self.timestamp(moment)
         connection.exec_driver_sql(self.sweep, (stamp, stamp))
         lease = self.timestamp(moment + timedelta(seconds=lease_seconds))
-        chat_interval, group_interval = intervals
+        group_interval, chat_interval = intervals
         group_cutoff = self.timestamp(moment - timedelta(seconds=group_interval))
         chat_cutoff = self.timestamp(moment - timedelta(seconds=chat_interval))
         rows = connection.exec_driver_sql(
-            self.claim, (owner, lease, stamp, stamp, group_cutoff, chat_cutoff, after, limit)
+            self.claim, (owner, lease, stamp, stamp, stamp, group_cutoff, chat_cutoff, after, limit)
         ).all()
         claimed = []
         for row_id, channel, chat_id, kind, payload, attempts, created in sorted(rows):
@@ -341,9 +346,11 @@ class NoticeSql(_Dialect):
     def finish_row(self, connection: Connection, row_id: int, owner: str, outcome: str, error: str | None) -> None:
         connection.exec_driver_sql(self.finish, (outcome, self.timestamp(now()), error, row_id, owner))
 
-    def retry_row(self, connection: Connection, row_id: int, owner: str, delay_seconds: float, error: str) -> None:
+    def retry_row(
+        self, connection: Connection, row_id: int, owner: str, delay_seconds: float, error: str, counts: bool
+    ) -> None:
         when = self.timestamp(now() + timedelta(seconds=delay_seconds))
-        connection.exec_driver_sql(self.retry, (when, error, row_id, owner))
+        connection.exec_driver_sql(self.retry, (when, error, 0 if counts else 1, row_id, owner))
 
     def release_rows(self, connection: Connection, owner: str) -> None:
         connection.exec_driver_sql(self.release, (owner,))

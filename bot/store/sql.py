@@ -469,8 +469,10 @@ class SqlChatStore(ChatStore):
         row = connection.exec_driver_sql(self._outbox.chat_of, (delivery_id,)).first()
         return ChatKey(row[0], row[1]) if row is not None else None
 
-    async def retry_bulk(self, delivery_id: int, owner: str, delay_seconds: float, error: str) -> None:
-        await self._database.write(self._notices.retry_row, delivery_id, owner, delay_seconds, error)
+    async def retry_bulk(
+        self, delivery_id: int, owner: str, delay_seconds: float, error: str, counts: bool = True
+    ) -> None:
+        await self._database.write(self._notices.retry_row, delivery_id, owner, delay_seconds, error, counts)
 
     async def release_bulk(self, owner: str) -> None:
         await self._database.write(self._notices.release_rows, owner)

@@ -120,6 +120,9 @@ def test_those_who_opted_out_or_blocked_the_bot_are_counted_not_chosen() -> None
         ("规则:jilin-1-clinical-trail", "audience_rule_unknown"),
         ("长春的企业", "audience_syntax"),
         ("颜色:红", "audience_syntax"),
+        ("地区:", "audience_syntax"),
+        ("行业:、", "audience_syntax"),
+        ("region:\nindustry:", "audience_syntax"),
     ],
 )
 def test_filters_that_cannot_be_read_say_why(text: str, key: str) -> None:
@@ -137,6 +140,7 @@ def test_send_times_are_beijing_time_in_the_future() -> None:
     assert parse_send_time("2028-01-01 09:00", now) == "notice_time_far"
     assert parse_send_time("明天上午", now) == "notice_bad_time"
     assert parse_send_time("2026-02-30 09:00", now) == "notice_bad_time"
+    assert parse_send_time("0001-01-01 00:00", now) == "notice_bad_time"
 
 
 def test_the_dialogue_checks_each_step_and_asks_for_the_database_only_when_needed() -> None:
@@ -186,6 +190,7 @@ def test_a_call_is_read_from_lines_and_checked_against_the_rules() -> None:
         "标题:x\n规则:jilin-1-clinical-trial\n截止:2026-01-01": "call_bad_window",
         "标题:x\n规则:jilin-1-clinical-trial\n开始:2027-03-01\n截止:2027-02-26": "call_bad_window",
         "名字 x": "call_syntax",
+        "标题:x\n规则:、\n截止:2027-02-26": "call_incomplete",
     }
     for written, key in problems.items():
         problem = parse_call(written, ENGINE, TODAY)
