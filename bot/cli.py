@@ -17,7 +17,7 @@ from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
-from bot.engine.yamlsource import SourceErrors
+from bot.engine.yamlsource import SourceError, SourceErrors
 from bot.loading import read_profile, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.settings import SettingsError, describe_settings, load_settings, secret_values
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_commands.add_parser("check", help="validate rule files and run the rule tests")
     check.add_argument("dir", nargs="?", type=Path, default=None, help="rules folder (default: the shipped rules)")
+    check.add_argument("--json", action="store_true", help="print the problems as a JSON list for tools and editors")
 
     match = commands.add_parser("match", help="match a profile file against the rules")
     match.add_argument("--profile", required=True, type=Path, help="YAML or JSON file of profile facts")
@@ -93,34 +94,50 @@ def _load(rules_dir: Path | None, data_dir: Path | None, err: TextIO) -> tuple[E
         print(f"error: {exc}", file=err)
         return None
     except SourceErrors as exc:
-        for error in exc.errors:
-            print(error, file=err)
-        print(f"{len(exc.errors)} error(s); the rules were not loaded.", file=err)
+        _report_problems(exc.errors, "the rules were not loaded", err, err, as_json=False)
         return None
     settle_heap()
     return engine, sources
 
 
-def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err: TextIO) -> int:
-    """Validates every file and runs the rule tests; prints file:line for each problem."""
-    loaded = _load(rules_dir, data_dir, err)
-    if loaded is None:
+def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err: TextIO, as_json: bool = False) -> int:
+    """Validates every file and runs the rule tests; prints every problem as file:line, ordered by file and line
+    (with --json: one JSON list of {"file", "line", "message"} on stdout, empty when all is well)."""
+    try:
+        sources = read_sources(rules_dir, data_dir)
+        engine = Engine.build(sources)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=err)
         return EXIT_RULES
-    engine, sources = loaded
+    except SourceErrors as exc:
+        return _report_problems(exc.errors, "the rules were not loaded", out, err, as_json)
     report, coverage = run_rule_tests(sources.tests, engine.matcher)
     problems = report.failures + coverage_gaps(engine.ruleset.rules, coverage)
-    for problem in problems:
-        print(problem, file=err)
     ruleset = engine.ruleset
     summary = (
         f"{len(ruleset.rules)} rules from {len(ruleset.documents)} documents, {len(ruleset.calls)} application "
         f"calls, {report.cases} rule tests"
     )
     if problems:
-        print(f"FAILED: {summary}; {len(problems)} problem(s).", file=err)
-        return EXIT_RULES
-    print(f"OK: {summary} passed.", file=out)
+        return _report_problems(problems, f"FAILED: {summary}", out, err, as_json)
+    if as_json:
+        print("[]", file=out)
+    else:
+        print(f"OK: {summary} passed.", file=out)
     return EXIT_OK
+
+
+def _report_problems(problems: list[SourceError], summary: str, out: TextIO, err: TextIO, as_json: bool) -> int:
+    ordered = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))
+    if as_json:
+        listed = [{"file": p.path, "line": p.line, "message": p.message} for p in ordered]
+        print(json.dumps(listed, ensure_ascii=False, indent=1), file=out)
+        return EXIT_RULES
+    for problem in ordered:
+        print(problem, file=err)
+    print(f"{summary}; {len(ordered)} problem(s)." if summary.startswith("FAILED") else
+          f"{len(ordered)} error(s); {summary}.", file=err)  # fmt: skip
+    return EXIT_RULES
 
 
 def run_match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -258,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     # traceback is what a bug report needs; serve logs its own.
     try:
         if args.command == "rules":
-            return rules_check(args.dir, args.data, sys.stdout, sys.stderr)
+            return rules_check(args.dir, args.data, sys.stdout, sys.stderr, args.json)
         if args.command == "match":
             return run_match(args, sys.stdout, sys.stderr)
         if args.command == "serve":

@@ -276,3 +276,30 @@ def test_roles_and_audit_from_the_command_line(tmp_path: Path, monkeypatch: pyte
     ]
     assert all(r["actor"].startswith("cli:") for r in records)
     assert run(["audit", "--since", "2999-01-01"], capsys)[1] == ""
+
+
+def test_rules_check_lists_every_problem_once_in_file_and_line_order(rules_copy: Path, capsys) -> None:
+    pharma = rules_copy / "policies" / "jilin-pharma.yaml"
+    text = pharma.read_text(encoding="utf-8")
+    pharma.write_text(
+        text.replace("fact: revenue, first_more_than: 10亿", "fact: revenu, first_more_than: 10亿").replace(
+            "clause:", "claus:", 1
+        ),
+        encoding="utf-8",
+    )
+    wuhan = rules_copy / "policies" / "wuhan-biopharma-2020.yaml"
+    wuhan.write_text(wuhan.read_text(encoding="utf-8").replace("quote:", "quot:", 1), encoding="utf-8")
+    code, out, err = run(["rules", "check", str(rules_copy), "--json"], capsys)
+    assert code == 1 and err == ""
+    problems = json.loads(out)
+    files = [Path(p["file"]).name for p in problems]
+    assert files == sorted(files) and files.count("wuhan-biopharma-2020.yaml") == 2
+    pharma_lines = [p["line"] for p in problems if p["file"].endswith("jilin-pharma.yaml")]
+    assert pharma_lines == sorted(pharma_lines)
+    messages = [p["message"] for p in problems]
+    assert messages.count("a rule needs 'clause'") == 1, "one problem, one line"
+    assert "unknown fact 'revenu' (did you mean 'revenue'?)" in messages
+    assert "unknown key 'quot' in a rule (did you mean 'quote'?)" in messages
+    code, text_out, err = run(["rules", "check", str(rules_copy)], capsys)
+    assert code == 1 and err.strip().endswith(f"{len(problems)} error(s); the rules were not loaded.")
+    assert run(["rules", "check", "--json"], capsys)[:2] == (0, "[]\n")

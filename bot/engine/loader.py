@@ -92,7 +92,9 @@ class _Collector:
         self.errors: list[SourceError] = []
 
     def error(self, line: int, message: str) -> None:
-        self.errors.append(SourceError(self.path, line, message))
+        error = SourceError(self.path, line, message)
+        if error not in self.errors:  # two checks reaching the same problem report it once
+            self.errors.append(error)
 
     def require_mapping(self, value: Any, line: int, what: str) -> bool:
         if isinstance(value, Mapping):
@@ -564,7 +566,7 @@ def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Docum
     col.check_keys(item, RULE_KEYS, "a rule")
     for key in REQUIRED_RULE_KEYS:
         if key not in item:
-            col.error(item.line, f"rule needs '{key}'")
+            col.error(item.line, f"a rule needs '{key}'")
     rule_id = col.text(item, "id", "a rule")
     if rule_id:
         _check_identifier(col, rule_id, item.line_of("id"), "rule id", MAX_RULE_ID_BYTES)
