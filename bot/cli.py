@@ -16,10 +16,10 @@ from bot.channels.terminal import run_terminal
 from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
-from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import SourceError, SourceErrors
 from bot.loading import read_profile, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
+from bot.reloading import check_rules
 from bot.settings import SettingsError, describe_settings, load_settings, secret_values
 from bot.store.memory import MemoryChatStore
 from handlers import phrases
@@ -104,39 +104,30 @@ def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err:
     """Validates every file and runs the rule tests; prints every problem as file:line, ordered by file and line
     (with --json: one JSON list of {"file", "line", "message"} on stdout, empty when all is well)."""
     try:
-        sources = read_sources(rules_dir, data_dir)
-        engine = Engine.build(sources)
+        checked = check_rules(rules_dir, data_dir)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_RULES
-    except SourceErrors as exc:
-        return _report_problems(exc.errors, "the rules were not loaded", out, err, as_json)
-    report, coverage = run_rule_tests(sources.tests, engine.matcher)
-    problems = report.failures + coverage_gaps(engine.ruleset.rules, coverage)
-    ruleset = engine.ruleset
-    summary = (
-        f"{len(ruleset.rules)} rules from {len(ruleset.documents)} documents, {len(ruleset.calls)} application "
-        f"calls, {report.cases} rule tests"
-    )
-    if problems:
-        return _report_problems(problems, f"FAILED: {summary}", out, err, as_json)
-    if as_json:
-        print("[]", file=out)
-    else:
-        print(f"OK: {summary} passed.", file=out)
+    if checked.problems:
+        return _report_problems(checked.problems, checked.summary, out, err, as_json, checked.compiled)
+    print("[]" if as_json else f"OK: {checked.summary} passed.", file=out)
     return EXIT_OK
 
 
-def _report_problems(problems: list[SourceError], summary: str, out: TextIO, err: TextIO, as_json: bool) -> int:
-    ordered = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))
+def _report_problems(
+    problems: list[SourceError], summary: str, out: TextIO, err: TextIO, as_json: bool, compiled: bool = False
+) -> int:
+    ordered = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))  # loading errors come unordered
     if as_json:
         listed = [{"file": p.path, "line": p.line, "message": p.message} for p in ordered]
         print(json.dumps(listed, ensure_ascii=False, indent=1), file=out)
         return EXIT_RULES
     for problem in ordered:
         print(problem, file=err)
-    print(f"{summary}; {len(ordered)} problem(s)." if summary.startswith("FAILED") else
-          f"{len(ordered)} error(s); {summary}.", file=err)  # fmt: skip
+    if compiled:
+        print(f"FAILED: {summary}; {len(ordered)} problem(s).", file=err)
+    else:
+        print(f"{len(ordered)} error(s); {summary}.", file=err)
     return EXIT_RULES
 
 

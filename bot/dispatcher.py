@@ -9,9 +9,10 @@ from typing import Protocol
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.notices import NoticeDesk
+from bot.reloading import Reloader
 from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Replies, Turn
 from handlers import official
-from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler
+from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler, reload_message
 from handlers.official import NoticeDialogue
 from handlers.texts import language_for, t
 
@@ -57,10 +58,12 @@ class Dispatcher:
         first_admins: frozenset[int] = frozenset(),
         dialogue: NoticeDialogue | None = None,
         desk: NoticeDesk | None = None,
+        reloader: Reloader | None = None,
     ):
         self.store = store
         self._admin, self._first_admins = admin, first_admins
         self._dialogue, self._desk = dialogue, desk
+        self._reloader = reloader
         self._route = route or (lambda incoming: enterprise)
         self.owner, self.lease_seconds = owner, lease_seconds
         # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
@@ -104,6 +107,12 @@ class Dispatcher:
             sorry = Outgoing(t("notice_failed", language_for(incoming.language_code)))
             return await self.store.queue_replies(self._replies(incoming, [sorry]))
 
+    async def _reload(self, language: str) -> Outgoing:
+        if self._reloader is None:
+            return Outgoing(t("reload_unavailable", language))
+        checked = await self._reloader.reload()
+        return reload_message(checked.summary, [str(problem) for problem in checked.problems], language)
+
     def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
         return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)
 
@@ -123,6 +132,9 @@ class Dispatcher:
         roles = await self._roles(user)
         grants = tuple(await self.store.list_roles()) if incoming.command == "roles" and "admin" in roles else ()
         reply = self._admin.handle(incoming, Access(roles, self._first_admins, grants))
+        if reply.reload:
+            reply.messages.append(await self._reload(language_for(incoming.language_code)))
+            log.info("user %s reloaded the rules", user)
         replies = [(incoming, message) for message in reply.messages]
         actor = f"{incoming.chat.channel}:{user}"
         changed, deliveries = await self.store.change_roles(

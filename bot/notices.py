@@ -174,6 +174,13 @@ class LiveEngine:
         self.base, self.store, self.every = base, store, every
         self.current = base
         self._version: tuple[int, int] | None = None
+        self._calls: list[ApplicationCall] = []
+
+    def replace(self, base: Engine) -> None:
+        """Swaps in a new rule set (checked already), keeping the calls notices carry; one assignment, so every
+        update sees either the old rules or the new ones."""
+        self.base = base
+        self.current = base.with_calls(self._calls)
 
     def __call__(self) -> Engine:
         return self.current
@@ -183,7 +190,8 @@ class LiveEngine:
         if version == self._version:
             return
         calls = [call_from_json(notice_id, data) for notice_id, data in await self.store.notice_calls()]
-        self.current = self.base.with_calls(call for call in calls if call is not None)
+        self._calls = [call for call in calls if call is not None]
+        self.current = self.base.with_calls(self._calls)
         self._version = version
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -28,12 +28,15 @@ from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
 from bot.loading import load_engine, settle_heap
 from bot.logsafety import RedactingFormatter
+from bot.messages import ChatKey, Incoming
 from bot.notices import LiveEngine, NoticeDesk
 from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
+from bot.reloading import Reloader
 from bot.settings import Settings, SettingsError
+from bot.store.base import Replies
 from bot.store.sql import SqlChatStore, database_url, migrate
-from handlers.admin import AdminHandler
+from handlers.admin import AdminHandler, reload_message
 from handlers.enterprise import EnterpriseConversation
 from handlers.official import NoticeDialogue
 
@@ -78,6 +81,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     # The rules plus the application calls notices carry, kept current for every process on the database.
     live = LiveEngine(engine, store)
     await live.refresh()
+    reloader = Reloader(live, settings.RULES_DIR, settings.DATA_DIR)
     conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,
@@ -89,6 +93,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         first_admins=settings.ADMIN_TELEGRAM_IDS,
         dialogue=NoticeDialogue(live),
         desk=NoticeDesk(store, live, date.today, live.refresh),
+        reloader=reloader,
     )
     channel = TelegramChannel(dispatcher, deliverer)
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
@@ -97,6 +102,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     )
     deliverer.senders[CHANNEL] = TelegramSender(application.bot)
     stop = stop or _stop_on_signals()
+    _reload_on_hangup(reloader, dispatcher, deliverer)
     runner: web.AppRunner | None = None
     worker: asyncio.Task | None = None
     watcher: asyncio.Task | None = None
@@ -125,6 +131,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             await watcher
             worker = watcher = None
     finally:
+        with suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for task in (worker, watcher):
             if task is not None:
                 task.cancel()
@@ -190,6 +198,32 @@ async def _receive_updates(application: Application, settings: Settings) -> web.
         raise
     log.info("serving webhook on %s:%s%s", settings.HOST, settings.PORT, path)
     return runner
+
+
+def _reload_on_hangup(reloader: Reloader, dispatcher: Dispatcher, deliverer: Deliverer) -> None:
+    """SIGHUP reloads the rules, as /reload does; when the new rules are refused, the admins are told why."""
+
+    async def reload() -> None:
+        checked = await reloader.reload()
+        if checked.engine is None:
+            problems = [str(problem) for problem in checked.problems]
+            for admin in sorted(await dispatcher.admins()):
+                incoming = Incoming(ChatKey(CHANNEL, admin))
+                await dispatcher.store.queue_replies(
+                    Replies([(incoming, reload_message(checked.summary, problems, "zh-Hans"))], deliverer.owner, 0)
+                )
+            deliverer.wake()
+
+    def hangup() -> None:
+        task = asyncio.ensure_future(reload())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    with suppress(NotImplementedError, RuntimeError):  # no signals outside the main thread, nor on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hangup)
+
+
+_background: set[asyncio.Task] = set()  # running reloads, kept referenced until they end
 
 
 def _stop_on_signals() -> asyncio.Event:

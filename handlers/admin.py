@@ -1,4 +1,5 @@
-"""The admins' commands: grant, revoke and list roles. Channel-free and without I/O, like the other handlers."""
+"""The admins' commands: grant, revoke and list roles, reload the rules. Channel-free and without I/O, like the
+other handlers: a reload is asked for, and carried out by the dispatcher."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from bot.messages import Incoming, Outgoing
 from bot.store.base import ROLES, RoleChange, RoleGrant
 from handlers.texts import language_for, t
 
-ADMIN_COMMANDS = ("grant", "revoke", "roles")
+ADMIN_COMMANDS = ("grant", "revoke", "roles", "reload")
+MAX_PROBLEMS_SHOWN = 20
 # The privileged commands of every audience, for refusals and for the command menus of role holders.
 PRIVILEGED_COMMANDS = ADMIN_COMMANDS
 
@@ -19,6 +21,7 @@ class AdminReply:
 
     messages: list[Outgoing] = field(default_factory=list)
     changes: list[RoleChange] = field(default_factory=list)
+    reload: bool = False  # check the rules folder and swap it in if all is well
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class AdminHandler:
             return AdminReply([Outgoing(t("admin_only", language))])
         if incoming.command == "roles":
             return AdminReply([Outgoing(_roles_list(access, language))])
+        if incoming.command == "reload":
+            return AdminReply(reload=True)
         words = incoming.text.split()
         if len(words) != 2 or not words[0].lstrip("-").isdigit() or words[1] not in ROLES or len(words[0]) > 20:
             usage = t("role_usage", language, command=incoming.command, roles=" / ".join(ROLES))
@@ -60,3 +65,16 @@ def _roles_list(access: Access, language: str) -> str:
         for g in access.grants
     ]
     return "\n".join(lines) if len(lines) > 1 else t("roles_none", language)
+
+
+def reload_message(summary: str, problems: list[str], language: str) -> Outgoing:
+    """What an admin is told after a reload: the new rule set, or every problem (file:line) and that the rules in
+    use stay."""
+    if not problems:
+        return Outgoing(t("reload_done", language, summary=summary))
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    lines = [t("reload_refused", language, count=len(problems)), *shown]
+    if more:
+        lines.append(t("reload_more", language, count=more))
+    return Outgoing("\n".join(lines))

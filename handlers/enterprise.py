@@ -130,9 +130,11 @@ class EnterpriseConversation:
     # Answers
 
     def _text(self, text: str, state: ChatState) -> Reply:
-        if state.current is None or state.current not in self.engine.ruleset.catalogue:
-            state.current = None
+        if state.current is None:
             return Reply([Outgoing(t("no_question", state.language))])
+        if state.current not in self.engine.ruleset.catalogue:
+            # The rules were reloaded without this question: the answers stay, the interview goes on.
+            return Reply(self._ask_next(state))
         question = self.engine.ruleset.catalogue[state.current]
         if is_skip(text):
             return self._skip(question, state)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+from pathlib import Path
 
 import pytest
 
 from bot.store.sql import SqlChatStore
-from tests.channels.test_telegram_e2e import Contact, api, database, running_bot  # noqa: F401 - fixtures
+from tests.channels.test_telegram_e2e import Contact, api, database, interview, running_bot  # noqa: F401 - fixtures
 from tests.fakes.bot_api import FakeBotApi
 
 pytestmark = pytest.mark.asyncio
-ADMIN, OFFICIAL, STRANGER = 90001, 90002, 90003
+ADMIN, OFFICIAL, STRANGER, CONTACT = 90001, 90002, 90003, 90004
 
 
 async def test_a_first_admin_grants_a_role_and_a_stranger_is_refused(api: FakeBotApi, database: str) -> None:
@@ -45,3 +48,28 @@ async def test_a_first_admin_grants_a_role_and_a_stranger_is_refused(api: FakeBo
                            (f"telegram:{ADMIN}", "revoke", STRANGER)]  # fmt: skip
     finally:
         await store.close()
+
+
+async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
+    api: FakeBotApi, database: str, rules_copy: Path
+) -> None:
+    old_title, new_title = "新取得临床试验许可或注册申请受理书的医药健康产品奖励", "临床试验许可奖励(新版标题)"
+    pharma = rules_copy / "policies" / "jilin-pharma.yaml"
+    original = pharma.read_text(encoding="utf-8")
+    settings = {"ADMIN_TELEGRAM_IDS": str(ADMIN), "RULES_DIR": str(rules_copy)}
+    async with running_bot(api, database, settings=settings):
+        contact = Contact(api, CONTACT)
+        assert old_title in (await interview(contact))["text"]
+        assert "只有管理员" in (await Contact(api, STRANGER).say("/reload"))[0]["text"]
+        pharma.write_text(original.replace(old_title, new_title), encoding="utf-8")
+        admin = Contact(api, ADMIN)
+        assert "规则已重新加载并启用:43 rules" in (await admin.say("/reload"))[0]["text"]
+        assert new_title in (await contact.say("/results"))[0]["text"]
+        pharma.write_text(original.replace("fact: revenue,", "fact: revenu,", 1), encoding="utf-8")
+        refused = (await admin.say("/reload"))[0]["text"]
+        assert "新规则有 1 个问题,没有启用" in refused and "jilin-pharma.yaml:" in refused and "revenu" in refused
+        assert new_title in (await contact.say("/results"))[0]["text"], "the rules in use stay"
+        before = len(api.sends_to(ADMIN))
+        os.kill(os.getpid(), signal.SIGHUP)  # the same reload, from the operator
+        told = (await api.wait_for_messages(ADMIN, before + 1))[before:]
+        assert "没有启用" in told[0]["text"] and "revenu" in told[0]["text"]

@@ -238,3 +238,12 @@ def test_a_contact_unsubscribes_from_notices_and_subscribes_again(talk) -> None:
     assert "已订阅" in talk(command="subscribe").messages[0].text and talk.state.subscribed
     talk(button="unsub")
     assert not talk.state.subscribed
+
+
+def test_an_answer_to_a_question_the_reloaded_rules_dropped_keeps_the_interview_going(talk) -> None:
+    talk(command="start")
+    talk("长春")
+    talk.state.current = "a_fact_no_longer_asked"  # the rules were reloaded without it
+    reply = talk("是的")
+    assert talk.state.answers["region"] == "吉林省/长春市", "earlier answers are kept"
+    assert "贵企业属于哪些行业" in texts(reply) and talk.state.current == "industries"
