@@ -56,7 +56,11 @@ class Reloader:
 
     async def reload(self) -> Checked:
         async with self._lock:  # two reloads at once would race to swap
-            checked = await asyncio.to_thread(check_rules, self.rules_dir, self.data_dir)
+            try:
+                checked = await asyncio.to_thread(check_rules, self.rules_dir, self.data_dir)
+            except OSError as exc:  # the folder itself is gone or unreadable
+                problem = SourceError(str(self.rules_dir or "rules"), 0, f"cannot be read: {exc.strerror or exc}")
+                checked = Checked(None, "the rules were not loaded", [problem], compiled=False)
             if checked.engine is not None:
                 self.live.replace(checked.engine)
                 log.info("rules reloaded: %s", checked.summary)

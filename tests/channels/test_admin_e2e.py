@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -73,3 +74,14 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
         os.kill(os.getpid(), signal.SIGHUP)  # the same reload, from the operator
         told = (await api.wait_for_messages(ADMIN, before + 1))[before:]
         assert "没有启用" in told[0]["text"] and "revenu" in told[0]["text"]
+
+
+async def test_a_reload_from_a_folder_that_is_gone_is_refused_and_changes_nothing(
+    api: FakeBotApi, database: str, rules_copy: Path
+) -> None:
+    settings = {"ADMIN_TELEGRAM_IDS": str(ADMIN), "RULES_DIR": str(rules_copy)}
+    async with running_bot(api, database, settings=settings):
+        shutil.rmtree(rules_copy)
+        refused = (await Contact(api, ADMIN).say("/reload"))[0]["text"]
+        assert "新规则有 1 个问题,没有启用" in refused and str(rules_copy) in refused
+        assert "贵企业注册在哪里" in (await Contact(api, CONTACT).say("/start"))[0]["text"], "the bot still works"
