@@ -107,11 +107,12 @@ class Dispatcher:
             sorry = Outgoing(t("notice_failed", language_for(incoming.language_code)))
             return await self.store.queue_replies(self._replies(incoming, [sorry]))
 
-    async def _reload(self, language: str) -> Outgoing:
+    async def _reload(self, actor: str, language: str) -> Outgoing:
         if self._reloader is None:
             return Outgoing(t("reload_unavailable", language))
-        checked = await self._reloader.reload()
-        return reload_message(checked.summary, [str(problem) for problem in checked.problems], language)
+        checked = await self._reloader.reload(actor)
+        problems = [str(problem) for problem in checked.problems]
+        return reload_message(checked.summary, checked.version, problems, language)
 
     def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
         return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)
@@ -132,11 +133,10 @@ class Dispatcher:
         roles = await self._roles(user)
         grants = tuple(await self.store.list_roles()) if incoming.command == "roles" and "admin" in roles else ()
         reply = self._admin.handle(incoming, Access(roles, self._first_admins, grants))
-        if reply.reload:
-            reply.messages.append(await self._reload(language_for(incoming.language_code)))
-            log.info("user %s reloaded the rules", user)
-        replies = [(incoming, message) for message in reply.messages]
         actor = f"{incoming.chat.channel}:{user}"
+        if reply.reload:
+            reply.messages.append(await self._reload(actor, language_for(incoming.language_code)))
+        replies = [(incoming, message) for message in reply.messages]
         changed, deliveries = await self.store.change_roles(
             reply.changes, actor, Replies(replies, self.owner, self.lease_seconds)
         )

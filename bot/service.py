@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Iterable
 from contextlib import suppress
@@ -81,7 +82,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     # The rules plus the application calls notices carry, kept current for every process on the database.
     live = LiveEngine(engine, store)
     await live.refresh()
-    reloader = Reloader(live, settings.RULES_DIR, settings.DATA_DIR)
+    reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
     conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,
@@ -204,13 +205,17 @@ def _reload_on_hangup(reloader: Reloader, dispatcher: Dispatcher, deliverer: Del
     """SIGHUP reloads the rules, as /reload does; when the new rules are refused, the admins are told why."""
 
     async def reload() -> None:
-        checked = await reloader.reload()
+        checked = await reloader.reload(f"signal:{os.getpid()}")
         if checked.engine is None:
             problems = [str(problem) for problem in checked.problems]
             for admin in sorted(await dispatcher.admins()):
                 incoming = Incoming(ChatKey(CHANNEL, admin))
                 await dispatcher.store.queue_replies(
-                    Replies([(incoming, reload_message(checked.summary, problems, "zh-Hans"))], deliverer.owner, 0)
+                    Replies(
+                        [(incoming, reload_message(checked.summary, checked.version, problems, "zh-Hans"))],
+                        deliverer.owner,
+                        0,
+                    )
                 )
             deliverer.wake()
 

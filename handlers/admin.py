@@ -67,11 +67,11 @@ def _roles_list(access: Access, language: str) -> str:
     return "\n".join(lines) if len(lines) > 1 else t("roles_none", language)
 
 
-def reload_message(summary: str, problems: list[str], language: str) -> Outgoing:
-    """What an admin is told after a reload: the new rule set, or every problem (file:line) and that the rules in
-    use stay."""
+def reload_message(summary: str, version: str, problems: list[str], language: str) -> Outgoing:
+    """What an admin is told after a reload: the new rule set and its version, or every problem (file:line) and
+    that the rules in use stay."""
     if not problems:
-        return Outgoing(t("reload_done", language, summary=summary))
+        return Outgoing(t("reload_done", language, summary=summary, version=version))
     shown = problems[:MAX_PROBLEMS_SHOWN]
     more = len(problems) - len(shown)
     lines = [t("reload_refused", language, count=len(problems)), *shown]

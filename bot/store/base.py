@@ -255,6 +255,10 @@ class ChatStore(ABC):
         return (await self.change_roles([], "", replies))[1]
 
     @abstractmethod
+    async def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
+        """Writes one privileged action to the audit log."""
+
+    @abstractmethod
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         """The audit log, oldest first, from `since` on."""
 

@@ -195,6 +195,9 @@ class MemoryChatStore(ChatStore):
         decision = Decision(replies=list(replies.messages))
         return changed, self._enqueue(chat, decision, None if backlog else replies.owner, replies.lease_seconds)
 
+    async def audit(self, actor: str, action: str, detail: dict) -> None:
+        self._audit.append(base.AuditEntry(datetime.now(UTC), actor, action, dict(detail)))
+
     async def audit_log(self, since: datetime | None = None) -> list[base.AuditEntry]:
         return [entry for entry in self._audit if since is None or entry.at >= since]
 

@@ -488,6 +488,10 @@ class SqlChatStore(ChatStore):
         else:
             await self._database.write(self._notices.hold, channel, seconds)
 
+    async def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
+        row = {"at": now(), "actor": actor, "action": action, "detail": json.dumps(detail, ensure_ascii=False)}
+        await self._database.write(lambda connection: connection.execute(insert(AuditRow).values(**row)))
+
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         return await self._database.read(_audit_log, since)
 

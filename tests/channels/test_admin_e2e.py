@@ -64,7 +64,8 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
         assert "只有管理员" in (await Contact(api, STRANGER).say("/reload"))[0]["text"]
         pharma.write_text(original.replace(old_title, new_title), encoding="utf-8")
         admin = Contact(api, ADMIN)
-        assert "规则已重新加载并启用:43 rules" in (await admin.say("/reload"))[0]["text"]
+        done = (await admin.say("/reload"))[0]["text"]
+        assert "规则已重新加载并启用(版本 " in done and ":43 rules" in done
         assert new_title in (await contact.say("/results"))[0]["text"]
         pharma.write_text(original.replace("fact: revenue,", "fact: revenu,", 1), encoding="utf-8")
         refused = (await admin.say("/reload"))[0]["text"]
@@ -74,6 +75,14 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
         os.kill(os.getpid(), signal.SIGHUP)  # the same reload, from the operator
         told = (await api.wait_for_messages(ADMIN, before + 1))[before:]
         assert "没有启用" in told[0]["text"] and "revenu" in told[0]["text"]
+    store = SqlChatStore.from_url(database)
+    try:
+        reloads = [entry for entry in await store.audit_log() if entry.action == "reload"]
+    finally:
+        await store.close()
+    outcomes = [(entry.actor.split(":")[0], entry.detail["applied"]) for entry in reloads]
+    assert outcomes == [("telegram", True), ("telegram", False), ("signal", False)], "who reloaded, and whether"
+    assert reloads[1].detail["version"] != reloads[0].detail["version"], "another text, another version"
 
 
 async def test_a_reload_from_a_folder_that_is_gone_is_refused_and_changes_nothing(
