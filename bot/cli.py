@@ -19,7 +19,7 @@ from bot.engine.profile import ProfileError
 from bot.engine.yamlsource import SourceError, SourceErrors
 from bot.loading import read_profile, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
-from bot.reloading import check_rules
+from bot.reloading import check_rules, ordered_problems
 from bot.settings import SettingsError, describe_settings, load_settings, secret_values
 from bot.store.memory import MemoryChatStore
 from handlers import phrases
@@ -117,7 +117,7 @@ def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err:
 def _report_problems(
     problems: list[SourceError], summary: str, out: TextIO, err: TextIO, as_json: bool, compiled: bool = False
 ) -> int:
-    ordered = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))  # loading errors come unordered
+    ordered = ordered_problems(problems)
     if as_json:
         listed = [{"file": p.path, "line": p.line, "message": p.message} for p in ordered]
         print(json.dumps(listed, ensure_ascii=False, indent=1), file=out)

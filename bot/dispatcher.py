@@ -78,13 +78,13 @@ class Dispatcher:
         if self._admin is not None and incoming.command in ADMIN_COMMANDS and not incoming.in_group:
             return await self._privileged(incoming)
         if self._desk is not None and official.is_status_request(incoming):
-            access = official.Access(await self._roles(incoming.user_id))
+            access = Access(await self._roles(incoming.user_id))
             return await self._desk.answer(incoming, access, self._replies)
-        access = official.Access()
+        access = Access()
         if self._dialogue is not None and (
             incoming.command in official.NOTICE_COMMANDS or (incoming.callback_data or "").startswith("n:")
         ):
-            access = official.Access(await self._roles(incoming.user_id))
+            access = Access(await self._roles(incoming.user_id))
         decisions: list[Decision] = []
 
         def decide(turn: Turn) -> Decision:
@@ -152,7 +152,7 @@ class Dispatcher:
         await self.store.finish_deliveries([d.id for d in deliveries], DeliveryOutcome.SENT)
         return [d.outgoing for d in deliveries]
 
-    def _decide(self, turn: Turn, access: official.Access) -> Decision:
+    def _decide(self, turn: Turn, access: Access) -> Decision:
         """Applies each due update in order; runs inside the store's transaction, so it does no I/O."""
         decision = Decision()
         if turn.replayed:

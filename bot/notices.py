@@ -104,41 +104,30 @@ class NoticeDesk:
     async def answer(self, incoming: Incoming, access: Access, replies: Callable[..., Replies]) -> list:
         """/notices, /notice_status ID, /notice_cancel ID and their buttons."""
         lang = language_for(incoming.language_code)
+
+        async def say(*messages: Outgoing) -> list:
+            return await self.store.queue_replies(replies(incoming, list(messages)))
+
         if incoming.in_group:
-            return await self.store.queue_replies(replies(incoming, [Outgoing(t("private_only", lang))]))
+            return await say(Outgoing(t("private_only", lang)))
         if not access.may_notify:
-            return await self.store.queue_replies(replies(incoming, [Outgoing(t("official_only", lang))]))
+            return await say(Outgoing(t("official_only", lang)))
         if not self.store.supports_notices:
-            return await self.store.queue_replies(replies(incoming, [Outgoing(t("notices_unavailable", lang))]))
+            return await say(Outgoing(t("notices_unavailable", lang)))
         command = incoming.command or {"ns": "notice_status", "nc": "notice_cancel"}[incoming.callback_data[:2]]
         if command == "notices":
-            messages = official.list_message(await self.store.recent_notices(10), lang)
-            return await self.store.queue_replies(replies(incoming, messages))
+            return await say(*official.list_message(await self.store.recent_notices(10), lang))
         notice_id = official.requested_notice(incoming)
         if notice_id is None:
-            return await self.store.queue_replies(
-                replies(incoming, [Outgoing(t("notice_id_usage", lang, command=command))])
-            )
-        if command == "notice_status":
-            status = await self.store.notice_status(notice_id)
-            return await self.store.queue_replies(replies(incoming, [official.status_message(status, lang, notice_id)]))
-        return await self._cancel(incoming, notice_id, lang, replies)
-
-    async def _cancel(self, incoming: Incoming, notice_id: int, lang: str, replies: Callable[..., Replies]) -> list:
+            return await say(Outgoing(t("notice_id_usage", lang, command=command)))
+        status = await self.store.notice_status(notice_id)
+        if command == "notice_status" or status is None:
+            return await say(official.status_message(status, lang, notice_id))
+        # The confirmation is queued with the cancel itself, in one transaction.
+        confirmation = Outgoing(t("notice_cancelled", lang, id=notice_id, count=status.pending))
         actor = f"{incoming.chat.channel}:{incoming.user_id}"
-        before = await self.store.notice_status(notice_id)
-        if before is None:
-            message = Outgoing(t("notice_unknown", lang, id=notice_id))
-            return await self.store.queue_replies(replies(incoming, [message]))
-        cancelled, deliveries = await self.store.cancel_notice(
-            notice_id,
-            actor,
-            replies(incoming, [Outgoing(t("notice_cancelled", lang, id=notice_id, count=before.pending))]),
-        )
-        if cancelled:
-            return deliveries
-        message = Outgoing(t("notice_not_cancellable", lang, id=notice_id))
-        return await self.store.queue_replies(replies(incoming, [message]))
+        cancelled, deliveries = await self.store.cancel_notice(notice_id, actor, replies(incoming, [confirmation]))
+        return deliveries if cancelled else await say(Outgoing(t("notice_not_cancellable", lang, id=notice_id)))
 
 
 def describe(status: NoticeStatus) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def check_rules(rules_dir: Path | None, data_dir: Path | None) -> Checked:
     try:
         engine = Engine.build(sources)
     except SourceErrors as exc:
-        return Checked(None, "the rules were not loaded", _ordered(exc.errors), compiled=False, version=version)
+        return Checked(None, "the rules were not loaded", ordered_problems(exc.errors), compiled=False, version=version)
     report, coverage = run_rule_tests(sources.tests, engine.matcher)
     ruleset = engine.ruleset
     summary = (
@@ -45,7 +45,7 @@ def check_rules(rules_dir: Path | None, data_dir: Path | None) -> Checked:
         f"calls, {report.cases} rule tests"
     )
     problems = report.failures + coverage_gaps(ruleset.rules, coverage)
-    return Checked(None if problems else engine, summary, _ordered(problems), version=version)
+    return Checked(None if problems else engine, summary, ordered_problems(problems), version=version)
 
 
 def _version(sources: RuleSources) -> str:
@@ -58,7 +58,8 @@ def _version(sources: RuleSources) -> str:
     return digest.hexdigest()[:12]
 
 
-def _ordered(problems: list[SourceError]) -> list[SourceError]:
+def ordered_problems(problems: list[SourceError]) -> list[SourceError]:
+    """Each problem once, by file and line (loading reports them in the order it met them)."""
     return sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.messages import Incoming, Outgoing
-from bot.store.base import ROLES, RoleChange, RoleGrant
+from bot.store.base import NOTICE_ROLES, ROLES, RoleChange, RoleGrant
 from handlers.texts import language_for, t
 
 ADMIN_COMMANDS = ("grant", "revoke", "roles", "reload")
@@ -28,9 +28,13 @@ class AdminReply:
 class Access:
     """Who is asking and what the bot knows about roles when it asks."""
 
-    roles: frozenset[str]
+    roles: frozenset[str] = frozenset()
     first_admins: frozenset[int] = frozenset()
     grants: tuple[RoleGrant, ...] = ()
+
+    @property
+    def may_notify(self) -> bool:
+        return bool(self.roles & NOTICE_ROLES)
 
 
 class AdminHandler:

@@ -22,13 +22,13 @@ from bot.engine.parsing import Invalid
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
 from bot.store.notices import Contact, NoticeStatus
+from handlers.admin import Access
 from handlers.markup import check_html, visible_length
 from handlers.texts import language_for, t
 
 NOTICE_COMMANDS = ("notice",)  # the dialogue, which keeps its draft in the chat's state
 STATUS_COMMANDS = ("notices", "notice_status", "notice_cancel")  # answered from the database alone
 OFFICIAL_COMMANDS = NOTICE_COMMANDS + STATUS_COMMANDS
-NOTICE_ROLES = frozenset({"official", "admin"})
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 # What is left of Telegram's 4,096 characters once the opt-out line is added in the longest language.
 MAX_NOTICE_LENGTH = 3800
@@ -45,17 +45,6 @@ _EVERYONE = {"all", "everyone", "全部", "所有", "所有人", "全部订阅�
 _SEPARATORS = re.compile(r"[,,、;;]+")
 _FILTER = re.compile(r"([^::]+?)\s*[::]\s*(.*)", re.S)
 _WHEN = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*(\d{1,2})[::时點点](\d{2})?分?")
-
-
-@dataclass(frozen=True)
-class Access:
-    """The roles of who is asking."""
-
-    roles: frozenset[str] = frozenset()
-
-    @property
-    def may_notify(self) -> bool:
-        return bool(self.roles & NOTICE_ROLES)
 
 
 @dataclass(frozen=True)
@@ -271,13 +260,10 @@ def parse_audience(text: str, engine: Engine) -> Audience | AudienceProblem:
     for part in parts:
         if not part.strip():
             continue
-        written = _FILTER.fullmatch(part.strip())
-        kind = written and next((k for k, names in _KEYS.items() if written[1].casefold() in names), None)
-        if not kind:
+        kind, value = _keyed(part, _KEYS)
+        if not kind or not _SEPARATORS.sub("", value).strip():  # unreadable, or "地区:" naming nobody
             return AudienceProblem("audience_syntax", {"part": part.strip()[:40]})
-        if not _SEPARATORS.sub("", written[2]).strip():
-            return AudienceProblem("audience_syntax", {"part": part.strip()[:40]})  # "地区:" names nobody
-        found[kind].append(written[2])
+        found[kind].append(value)
     return audience_from(found["region"], found["industry"], found["rule"], engine)
 
 
@@ -337,11 +323,10 @@ def parse_call(text: str, engine: Engine, today: date) -> dict[str, Any] | Audie
     for line in text.splitlines():
         if not line.strip():
             continue
-        written = _FILTER.fullmatch(line.strip())
-        key = written and next((k for k, names in _CALL_KEYS.items() if written[1].casefold() in names), None)
+        key, value = _keyed(line, _CALL_KEYS)
         if not key:
             return AudienceProblem("call_syntax", {"part": line.strip()[:40]})
-        call[key] = written[2].strip()
+        call[key] = value.strip()
     if not call.get("title") or not call.get("rules") or not call.get("closes"):
         return AudienceProblem("call_incomplete", {})
     chosen = audience_from((), (), [call["rules"]], engine)
@@ -352,24 +337,24 @@ def parse_call(text: str, engine: Engine, today: date) -> dict[str, Any] | Audie
     call["rules"] = list(chosen.rules)
     for key in ("opens", "closes"):
         if key in call:
-            found = _DATE.fullmatch(call[key])
+            written, found = call[key], _DATE.fullmatch(call[key])
             try:
                 call[key] = date(*(int(part) for part in found.groups())).isoformat() if found else ""
             except ValueError:
                 call[key] = ""
             if not call[key]:
-                return AudienceProblem("call_bad_date", {"value": written_value(text, key)})
+                return AudienceProblem("call_bad_date", {"value": written[:30]})
     if call["closes"] < today.isoformat() or call.get("opens", "") > call["closes"]:
         return AudienceProblem("call_bad_window", {})
     return call
 
 
-def written_value(text: str, key: str) -> str:
-    for line in text.splitlines():
-        written = _FILTER.fullmatch(line.strip())
-        if written and written[1].casefold() in _CALL_KEYS[key]:
-            return written[2].strip()[:30]
-    return ""
+def _keyed(line: str, keys: dict[str, tuple[str, ...]]) -> tuple[str | None, str]:
+    """A "key: value" line read against the names each key may be written as: (key or None, value)."""
+    written = _FILTER.fullmatch(line.strip())
+    if not written:
+        return None, ""
+    return next((key for key, names in keys.items() if written[1].casefold() in names), None), written[2]
 
 
 def _values(value: str, engine: Engine) -> list[str]:

@@ -28,8 +28,9 @@ from bot.channels.aiohttp_request import CONNECT_TIMEOUT, AiohttpRequest
 from bot.dispatcher import Dispatcher
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
 from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
+from bot.store.base import NOTICE_ROLES
 from handlers.admin import ADMIN_COMMANDS
-from handlers.official import NOTICE_ROLES, OFFICIAL_COMMANDS
+from handlers.official import OFFICIAL_COMMANDS
 from handlers.texts import ADMIN_MENU, COMMANDS, language_for, t
 
 log = logging.getLogger(__name__)

@@ -95,6 +95,7 @@ class Decision:
 
 
 ROLES = ("admin", "official")
+NOTICE_ROLES = frozenset({"official", "admin"})  # who may send notices
 
 
 @dataclass(frozen=True)
