@@ -27,17 +27,18 @@ def test_rules_check_passes_on_the_shipped_rules(capsys) -> None:
     assert out.startswith("OK: ") and "rule tests passed" in out
 
 
-def test_rules_check_fails_with_file_and_line_on_a_broken_copy(rules_copy: Path, capsys) -> None:
+def test_rules_check_fails_with_file_line_and_column_on_a_broken_copy(rules_copy: Path, capsys) -> None:
     path = rules_copy / "policies" / "jilin-pharma.yaml"
     text = path.read_text(encoding="utf-8")
-    line = text[: text.index("fact: revenue, first_more_than: 10亿")].count("\n") + 1
+    start = text.index("fact: revenue, first_more_than: 10亿")
+    line, column = text[:start].count("\n") + 1, start - text.rfind("\n", 0, start) + len("fact: ")
     path.write_text(
         text.replace("fact: revenue, first_more_than: 10亿", "fact: revenu, first_more_than: 10亿"),
         encoding="utf-8",
     )
     code, out, err = run(["rules", "check", str(rules_copy)], capsys)
     assert code == 1
-    assert f"jilin-pharma.yaml:{line}: unknown fact 'revenu' (did you mean 'revenue'?)" in err
+    assert f"jilin-pharma.yaml:{line}:{column}: unknown fact 'revenu' (did you mean 'revenue'?)" in err
     assert "the rules were not loaded" in err
 
 
@@ -49,7 +50,8 @@ def test_rules_check_fails_when_a_rule_test_expects_the_wrong_outcome(rules_copy
     path.write_text(text.replace(old, "jilin-13-big-variety-plan: not_eligible", 1), encoding="utf-8")
     code, out, err = run(["rules", "check", str(rules_copy)], capsys)
     assert code == 1
-    assert f"jilin-pharma.yaml:{line}: " in err and "expected not_eligible, got eligible" in err
+    column = text.split("\n")[line - 1].index(old) + 1
+    assert f"jilin-pharma.yaml:{line}:{column}: " in err and "expected not_eligible, got eligible" in err
 
 
 def test_rules_check_fails_when_a_threshold_has_no_boundary_test(rules_copy: Path, capsys) -> None:
@@ -278,7 +280,7 @@ def test_roles_and_audit_from_the_command_line(tmp_path: Path, monkeypatch: pyte
     assert run(["audit", "--since", "2999-01-01"], capsys)[1] == ""
 
 
-def test_rules_check_lists_every_problem_once_in_file_and_line_order(rules_copy: Path, capsys) -> None:
+def test_rules_check_lists_every_problem_once_in_file_line_and_column_order(rules_copy: Path, capsys) -> None:
     pharma = rules_copy / "policies" / "jilin-pharma.yaml"
     text = pharma.read_text(encoding="utf-8")
     pharma.write_text(
@@ -292,12 +294,13 @@ def test_rules_check_lists_every_problem_once_in_file_and_line_order(rules_copy:
     code, out, err = run(["rules", "check", str(rules_copy), "--json"], capsys)
     assert code == 1 and err == ""
     problems = json.loads(out)
+    assert all(list(p) == ["file", "line", "column", "message"] for p in problems)
     files = [Path(p["file"]).name for p in problems]
     assert files == sorted(files) and files.count("wuhan-biopharma-2020.yaml") == 2
-    pharma_lines = [p["line"] for p in problems if p["file"].endswith("jilin-pharma.yaml")]
-    assert pharma_lines == sorted(pharma_lines)
+    pharma_places = [(p["line"], p["column"]) for p in problems if p["file"].endswith("jilin-pharma.yaml")]
+    assert pharma_places == sorted(pharma_places) and all(column > 0 for _, column in pharma_places)
     messages = [p["message"] for p in problems]
-    assert messages.count("a rule needs 'clause'") == 1, "one problem, one line"
+    assert messages.count("a rule needs 'clause': the measure number as in the source, e.g. \"12\"") == 1, "once"
     assert "unknown fact 'revenu' (did you mean 'revenue'?)" in messages
     assert "unknown key 'quot' in a rule (did you mean 'quote'?)" in messages
     code, text_out, err = run(["rules", "check", str(rules_copy)], capsys)

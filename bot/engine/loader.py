@@ -1,4 +1,5 @@
-"""Compiles the texts of a rules folder (catalogue, policy rules, application calls) strictly, with file:line errors."""
+"""Compiles the texts of a rules folder (catalogue, policy rules, application calls) strictly, with
+file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 from bot.engine import conditions as c
 from bot.engine.answers import parse_answer
+from bot.engine.contradictions import FactTest, contradictions, requirements
 from bot.engine.model import (
     FACT_TYPES,
     LANGUAGES,
@@ -32,7 +34,16 @@ from bot.engine.model import (
 from bot.engine.parsing import Invalid, parse_money
 from bot.engine.regions import RegionIndex
 from bot.engine.textnorm import clean_document
-from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import (
+    START,
+    Mapping,
+    Position,
+    Sequence,
+    SourceError,
+    SourceErrors,
+    SourceFile,
+    read_yaml,
+)
 
 CATALOGUE_FILE = "questions.yaml"
 POLICY_DIR = "policies"
@@ -55,7 +66,14 @@ RULE_KEYS = {
     "valid_until",
     "note",
 }
-REQUIRED_RULE_KEYS = ("id", "title", "clause", "quote", "reward")
+# What each key a rule cannot do without holds, for the message that asks for it.
+REQUIRED_RULE_KEYS = {
+    "id": "a short name of a-z, 0-9 and '-', e.g. jilin-1-clinical-trial",
+    "title": "the incentive's name as enterprises see it",
+    "clause": 'the measure number as in the source, e.g. "12"',
+    "quote": "the sentence of the source it encodes, copied verbatim",
+    "reward": "what it grants, e.g. {kind: cash_reward, cap: 200万}",
+}
 REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note", "note_en"}
 DEADLINE_KEYS = {"date", "label", "label_en", "opens"}
 DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
@@ -64,6 +82,24 @@ QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options"}
 OPTION_KEYS = {"value", "labels", "synonyms"}
 COMPARISON_OPS = tuple(c.COMPARISONS)
 FIRST_OPS = {f"first_{op}": op for op in COMPARISON_OPS}
+# A formula estimates an amount: money times rates (and plain numbers such as 0.2).
+FORMULA_TYPES = ("money", "rate")
+# Each type of fact as a message names it.
+TYPE_WORDS = {
+    "bool": "yes/no",
+    "choice": "choice",
+    "multi_choice": "multi-choice",
+    "number": "count",
+    "region": "region",
+}
+# How to write a value of each type, for a message about one that cannot be read.
+HOW_TO_WRITE = {
+    "money": "write e.g. 200万, 1.5亿 or 2000000",
+    "number": "write a number, e.g. 3",
+    "rate": "write e.g. 4.35% or 0.0435",
+    "bool": "write true or false",
+    "region": "name a region of data/regions.yaml, e.g. 吉林省长春市",
+}
 
 
 @dataclass(frozen=True)
@@ -87,36 +123,38 @@ class RuleSources:
 class _Collector:
     """Gathers every error of one file so an admin sees them all at once."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, errors: Iterable[SourceError] = ()):
         self.path = path
-        self.errors: list[SourceError] = []
+        self.errors: list[SourceError] = list(errors)
 
-    def error(self, line: int, message: str) -> None:
-        error = SourceError(self.path, line, message)
+    def error(self, at: Position, message: str) -> None:
+        error = SourceError.at(self.path, at, message)
         if error not in self.errors:  # two checks reaching the same problem report it once
             self.errors.append(error)
 
-    def require_mapping(self, value: Any, line: int, what: str) -> bool:
+    def require_mapping(self, value: Any, at: Position, what: str) -> bool:
         if isinstance(value, Mapping):
             return True
-        self.error(line, f"{what} must be a mapping (key: value lines)")
+        self.error(at, f"{what} must be a mapping (key: value lines)")
         return False
 
     def check_keys(self, mapping: Mapping, allowed: set[str], what: str) -> None:
         for key in mapping:
             if key not in allowed:
-                self.error(mapping.line_of(key), f"unknown key '{key}' in {what}{_did_you_mean(key, allowed)}")
+                self.error(mapping.at(key), f"unknown key '{_short(key)}' in {what}{_suggestion(key, allowed)}")
 
     def text(self, mapping: Mapping, key: str, what: str, required: bool = True) -> str | None:
         value = mapping.get(key)
         if value is None:
-            if required:
-                self.error(mapping.line, f"{what} needs '{key}'")
+            if required and key not in mapping:
+                self.error(mapping.position, f"{what} needs '{key}'")
+            elif required:
+                self.error(mapping.at(key), f"'{key}' is empty; write its text after '{key}:'")
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str) or not value.strip():
-            self.error(mapping.line_of(key), f"'{key}' must be text")
+            self.error(mapping.value_at(key), f"'{key}' must be text")
             return None
         return value.strip()
 
@@ -127,7 +165,7 @@ class _Collector:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.error(mapping.line_of(key), f"'{key}' is not a date: '{value}' (write YYYY-MM-DD)")
+            self.error(mapping.value_at(key), f"'{key}' is not a date: '{_short(value)}' (write YYYY-MM-DD)")
             return None
 
     def done(self) -> None:
@@ -135,30 +173,42 @@ class _Collector:
             raise SourceErrors(self.errors)
 
 
-def _did_you_mean(word: str, choices: Any) -> str:
+def _read(source: SourceFile) -> tuple[Any, _Collector]:
+    """The file's value, and a collector holding the problems reading it left (duplicate keys)."""
+    data, problems = read_yaml(source)
+    return data, _Collector(source.path, problems)
+
+
+def _did_you_mean(word: Any, choices: Any) -> str:
     best = process.extractOne(str(word), list(choices), score_cutoff=70)
     return f" (did you mean '{best[0]}'?)" if best else ""
+
+
+def _suggestion(word: Any, choices: Iterable[str]) -> str:
+    """The closest choice, or all of them when none is close: how to write the word instead."""
+    choices = sorted(choices)
+    return _did_you_mean(word, choices) or f" (use one of: {', '.join(choices)})"
 
 
 def _texts(col: _Collector, mapping: Mapping, key: str, what: str) -> dict[str, str]:
     value = mapping.get(key)
     if value is None:
-        col.error(mapping.line, f"{what} needs '{key}'")
+        col.error(mapping.position, f"{what} needs '{key}'")
         return {}
     if isinstance(value, str):
         return _with_traditional({"zh-Hans": value})
-    if not col.require_mapping(value, mapping.line_of(key), f"'{key}'"):
+    if not col.require_mapping(value, mapping.value_at(key), f"'{key}'"):
         return {}
     texts = {}
     for lang, text in value.items():
         if lang not in LANGUAGES:
-            col.error(value.line_of(lang), f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
+            col.error(value.at(lang), f"unknown language '{_short(lang)}' (use {', '.join(LANGUAGES)})")
         elif not isinstance(text, str) or not text.strip():
-            col.error(value.line_of(lang), f"'{lang}' text must not be empty")
+            col.error(value.at(lang), f"'{lang}' text must not be empty")
         else:
             texts[lang] = text.strip()
     if "zh-Hans" not in texts:
-        col.error(value.line, f"'{key}' needs a zh-Hans text")
+        col.error(value.position, f"'{key}' needs a zh-Hans text")
     return _with_traditional(texts)
 
 
@@ -187,11 +237,11 @@ MAX_RULE_ID_BYTES = 60
 MAX_FACT_AND_OPTION_BYTES = 60
 
 
-def _check_identifier(col: _Collector, value: str, line: int, what: str, limit: int) -> None:
+def _check_identifier(col: _Collector, value: str, at: Position, what: str, limit: int) -> None:
     if not IDENTIFIER.fullmatch(value):
-        col.error(line, f"{what} '{value}' may use only a-z, 0-9, '_' and '-' (starting with a letter or digit)")
+        col.error(at, f"{what} '{_short(value)}' may use only a-z, 0-9, '_' and '-' (starting with a letter or digit)")
     elif len(value.encode()) > limit:
-        col.error(line, f"{what} '{value}' is too long (at most {limit} characters; it travels in button data)")
+        col.error(at, f"{what} '{value}' is too long (at most {limit} characters; it travels in button data)")
 
 
 def _translated(col: _Collector, mapping: Mapping, key: str) -> dict[str, str] | None:
@@ -202,25 +252,24 @@ def _translated(col: _Collector, mapping: Mapping, key: str) -> dict[str, str] |
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            col.error(mapping.line_of(name), f"'{name}' must be text")
+            col.error(mapping.value_at(name), f"'{name}' must be text")
         else:
             texts[language] = value.strip()
     if "en" in texts and "zh-Hans" not in texts:
-        col.error(mapping.line_of(f"{key}_en"), f"'{key}_en' translates '{key}', which is missing")
+        col.error(mapping.at(f"{key}_en"), f"'{key}_en' translates '{key}', which is missing")
     return texts or None
 
 
 def load_catalogue(source: SourceFile) -> Catalogue:
-    """Compiles the question catalogue; every problem is reported with its line."""
-    data = parse_yaml(source)
-    col = _Collector(source.path)
+    """Compiles the question catalogue; every problem is reported with its place."""
+    data, col = _read(source)
     questions: dict[str, Question] = {}
     items = data.get("questions") if isinstance(data, Mapping) else None
     if not isinstance(items, Sequence):
-        col.error(getattr(data, "line", 1), "the catalogue needs a 'questions:' list")
+        col.error(getattr(data, "position", START), "the catalogue needs a 'questions:' list")
         col.done()
     for index, item in enumerate(items):
-        if not col.require_mapping(item, items.line_of(index), "a question"):
+        if not col.require_mapping(item, items.at(index), "a question"):
             continue
         col.check_keys(item, QUESTION_KEYS, "a question")
         fact = col.text(item, "fact", "a question")
@@ -228,14 +277,14 @@ def load_catalogue(source: SourceFile) -> Catalogue:
         if fact is None or kind is None:
             continue
         if fact in questions:
-            col.error(item.line_of("fact"), f"fact '{fact}' is defined twice")
-        _check_identifier(col, fact, item.line_of("fact"), "fact", MAX_FACT_AND_OPTION_BYTES)
+            col.error(item.value_at("fact"), f"fact '{fact}' is defined twice; keep one of them")
+        _check_identifier(col, fact, item.value_at("fact"), "fact", MAX_FACT_AND_OPTION_BYTES)
         if kind not in FACT_TYPES:
-            col.error(item.line_of("type"), f"unknown type '{kind}' (use {', '.join(FACT_TYPES)})")
+            col.error(item.value_at("type"), f"unknown type '{_short(kind)}'{_suggestion(kind, FACT_TYPES)}")
         options = _options(col, item, kind)
         longest = max((len(o.value.encode()) for o in options), default=0)
         if len(fact.encode()) + longest > MAX_FACT_AND_OPTION_BYTES:
-            col.error(item.line_of("fact"), f"fact '{fact}' and its longest option value are too long for button data")
+            col.error(item.value_at("fact"), f"fact '{fact}' and its longest option value are too long for button data")
         questions[fact] = Question(
             fact=fact,
             type=kind,
@@ -253,26 +302,26 @@ def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, .
     raw = item.get("options")
     if kind not in ("choice", "multi_choice"):
         if raw is not None:
-            col.error(item.line_of("options"), f"a {kind} question takes no options")
+            col.error(item.at("options"), f"a {kind} question takes no options")
         return ()
     if not isinstance(raw, Sequence) or not raw:
-        col.error(item.line_of("options") if raw is not None else item.line, f"a {kind} question needs options")
+        col.error(item.at("options"), f"a {kind} question needs options")
         return ()
     options, seen = [], set()
     for index, entry in enumerate(raw):
-        if not col.require_mapping(entry, raw.line_of(index), "an option"):
+        if not col.require_mapping(entry, raw.at(index), "an option"):
             continue
         col.check_keys(entry, OPTION_KEYS, "an option")
         value = col.text(entry, "value", "an option")
         if value is None:
             continue
         if value in seen:
-            col.error(entry.line_of("value"), f"option '{value}' is listed twice")
-        _check_identifier(col, value, entry.line_of("value"), "option value", MAX_FACT_AND_OPTION_BYTES)
+            col.error(entry.value_at("value"), f"option '{value}' is listed twice; keep one of them")
+        _check_identifier(col, value, entry.value_at("value"), "option value", MAX_FACT_AND_OPTION_BYTES)
         seen.add(value)
         synonyms = entry.get("synonyms") or []
         if not isinstance(synonyms, list):
-            col.error(entry.line_of("synonyms"), "'synonyms' must be a list")
+            col.error(entry.value_at("synonyms"), "'synonyms' must be a list")
             synonyms = []
         labels = _texts(col, entry, "labels", f"option '{value}'")
         options.append(ChoiceOption(value, labels, tuple(str(s) for s in synonyms)))
@@ -281,9 +330,8 @@ def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, .
 
 def load_document(meta: SourceFile, texts: dict[str, SourceFile]) -> Document:
     """Compiles one policy metadata file with the source text it names."""
-    data = parse_yaml(meta)
-    col = _Collector(meta.path)
-    if not col.require_mapping(data, 1, "a document metadata file"):
+    data, col = _read(meta)
+    if not col.require_mapping(data, START, "a document metadata file"):
         col.done()
     col.check_keys(data, DOCUMENT_KEYS, "a document")
     doc_id = col.text(data, "id", "a document")
@@ -295,11 +343,17 @@ def load_document(meta: SourceFile, texts: dict[str, SourceFile]) -> Document:
     if file:
         source = texts.get(file)
         if source is None:
-            col.error(data.line_of("file"), f"source document '{file}' is missing (it belongs beside {meta.path})")
+            col.error(data.value_at("file"), f"source document '{file}' is missing (it belongs beside {meta.path})")
         else:
-            text = clean_document(source.text)
+            text = _cleaned(source.text)
     col.done()
     return Document(doc_id, title, file, region, data.get("issuer"), published, text)
+
+
+@lru_cache(maxsize=16)
+def _cleaned(text: str) -> str:
+    """The source text as quotes are checked against; kept, since every reload reads the same documents."""
+    return clean_document(text)
 
 
 def load_documents(metas: Iterable[SourceFile], texts: dict[str, SourceFile]) -> dict[str, Document]:
@@ -312,7 +366,7 @@ def load_documents(metas: Iterable[SourceFile], texts: dict[str, SourceFile]) ->
             errors.extend(exc.errors)
             continue
         if doc.id in documents:
-            errors.append(SourceError(meta.path, 1, f"document id '{doc.id}' is used twice"))
+            errors.append(SourceError.at(meta.path, START, f"document id '{doc.id}' is used twice; give each its own"))
         documents[doc.id] = doc
     if errors:
         raise SourceErrors(errors)
@@ -328,49 +382,57 @@ class _RuleCompiler:
     def question(self, mapping: Mapping, key: str = "fact") -> Question | None:
         fact = mapping.get(key)
         if not isinstance(fact, str):
-            self.col.error(mapping.line_of(key), f"'{key}' must name a fact")
+            self.col.error(mapping.value_at(key), f"'{key}' must name a fact, e.g. revenue")
             return None
         if fact not in self.catalogue:
-            hint = _did_you_mean(fact, self.catalogue.questions)
-            self.col.error(mapping.line_of(key), f"unknown fact '{fact}'{hint}")
+            hint = _did_you_mean(fact, self.catalogue.questions) or " (the facts are listed in questions.yaml)"
+            self.col.error(mapping.value_at(key), f"unknown fact '{_short(fact)}'{hint}")
             return None
         return self.catalogue[fact]
 
-    def value(self, question: Question, raw: Any, line: int) -> Any:
+    def value(self, question: Question, raw: Any, at: Position) -> Any:
         result = parse_answer(question, raw, self.regions)
         if isinstance(result, Invalid):
-            self.col.error(line, f"bad value '{_short(raw)}' for {question.fact}: {_problem(result)}")
+            self.col.error(at, f"bad value '{_short(raw)}' for {question.fact}: {_problem(result)}{_how(question)}")
             return None
         return result.value
 
-    def condition(self, raw: Any, line: int) -> c.Condition | None:
-        if not self.col.require_mapping(raw, line, "a condition"):
+    def condition(self, raw: Any, at: Position, inside_all: bool = False) -> c.Condition | None:
+        if not self.col.require_mapping(raw, at, "a condition"):
             return None
         label = _translated(self.col, raw, "label")
         keys = set(raw) - {"label", "label_en"}
         for group, cls in (("all", c.AllOf), ("any", c.AnyOf)):
             if group in keys:
-                return self._group(raw, group, cls, keys, label)
+                return self._group(raw, group, cls, keys, label, inside_all)
         if "not" in keys:
             if keys != {"not"}:
-                self.col.error(raw.line, "'not' stands alone with one condition under it")
-            part = self.condition(raw["not"], raw.line_of("not"))
+                self.col.error(raw.position, "'not' stands alone with one condition under it")
+            part = self.condition(raw["not"], raw.value_at("not"))
             return c.Not(part, label) if part else None
         if "fact" not in keys:
-            self.col.error(raw.line, f"a condition needs 'fact', 'all', 'any' or 'not' (found: {', '.join(keys)})")
+            found = ", ".join(sorted(map(str, keys)))
+            self.col.error(raw.position, f"a condition needs 'fact', 'all', 'any' or 'not' (found: {_short(found)})")
             return None
         return self._fact_condition(raw, keys - {"fact"}, label)
 
-    def _group(self, raw: Mapping, group: str, cls: type, keys: set[str], label: dict | None) -> c.Condition | None:
+    def _group(
+        self, raw: Mapping, group: str, cls: type, keys: set[str], label: dict | None, inside_all: bool
+    ) -> c.Condition | None:
         if keys != {group}:
-            self.col.error(raw.line, f"'{group}' stands alone with its list of conditions (found: {', '.join(keys)})")
+            found = ", ".join(sorted(map(str, keys)))
+            self.col.error(raw.position, f"'{group}' stands alone with its list of conditions (found: {found})")
         items = raw[group]
         if not isinstance(items, Sequence) or not items:
-            self.col.error(raw.line_of(group), f"'{group}' needs a non-empty list of conditions")
+            self.col.error(raw.value_at(group), f"'{group}' needs a non-empty list of conditions")
             return None
-        parts = [self.condition(item, items.line_of(i)) for i, item in enumerate(items)]
+        nested = group == "all"
+        parts = [self.condition(item, items.at(i), nested) for i, item in enumerate(items)]
         if any(p is None for p in parts):
             return None
+        if nested and not inside_all:  # an `all` inside this one is checked with it, as one list of tests
+            for where, problem in contradictions(_fact_tests(items, parts)):
+                self.col.error(where, problem)
         return cls(parts, label)
 
     def _fact_condition(self, raw: Mapping, ops: set[str], label: dict | None) -> c.Condition | None:
@@ -378,64 +440,72 @@ class _RuleCompiler:
         if question is None:
             return None
         if len(ops - {"previous"}) != 1:
-            self.col.error(raw.line, f"a condition on '{question.fact}' needs exactly one test, found: {sorted(ops)}")
+            found = ", ".join(sorted(map(str, ops))) or "none"
+            self.col.error(raw.position, f"a condition on '{question.fact}' needs exactly one test (found: {found})")
             return None
         op = next(iter(ops - {"previous"}))
-        line = raw.line_of(op)
+        at = raw.value_at(op)
         if op in COMPARISON_OPS or op in FIRST_OPS:
-            return self._numeric(raw, question, op, line, label)
+            return self._numeric(raw, question, op, at, label)
         if op in ("contains", "contains_any"):
-            return self._contains(raw, question, op, line, label)
+            return self._contains(raw, question, op, at, label)
         if op == "is":
             if question.type not in ("bool", "choice"):
-                self.col.error(line, f"'is' needs a yes/no or choice fact; '{question.fact}' is {question.type}")
+                self.col.error(at, f"'is' needs a yes/no or choice fact; '{question.fact}' is {question.type}")
                 return None
-            value = self.value(question, raw[op], line)
+            value = self.value(question, raw[op], at)
             return None if value is None else c.Equals(question, value, label)
         known = [*COMPARISON_OPS, *FIRST_OPS, "contains", "contains_any", "is"]
-        self.col.error(line, f"unknown test '{op}'{_did_you_mean(op, known)}")
+        self.col.error(raw.at(op), f"unknown test '{_short(op)}'{_suggestion(op, known)}")
         return None
 
-    def _numeric(self, raw: Mapping, question: Question, op: str, line: int, label: dict | None) -> c.Condition | None:
+    def _numeric(
+        self, raw: Mapping, question: Question, op: str, at: Position, label: dict | None
+    ) -> c.Condition | None:
         if question.type not in NUMERIC_TYPES:
-            self.col.error(line, f"'{op}' compares numbers; '{question.fact}' is {question.type}")
+            self.col.error(raw.at(op), f"'{op}' compares numbers; '{question.fact}' is {question.type}")
             return None
-        threshold = self.value(question, raw[op], line)
+        threshold = self.value(question, raw[op], at)
         if threshold is None:
             return None
         if op in FIRST_OPS:
             previous = self.question(raw, "previous") if "previous" in raw else None
             if previous is None:
                 if "previous" not in raw:
-                    self.col.error(line, f"'{op}' needs 'previous: <last year's fact>'")
+                    self.col.error(raw.at(op), f"'{op}' needs 'previous: <last year's fact>'")
                 return None
             return c.FirstCrossing(question, previous, FIRST_OPS[op], threshold, label)
         if "previous" in raw:
-            self.col.error(raw.line_of("previous"), "'previous' goes only with first_more_than/first_at_least")
+            self.col.error(raw.at("previous"), "'previous' goes only with first_more_than/first_at_least")
         return c.Compare(question, op, threshold, label)
 
-    def _contains(self, raw: Mapping, question: Question, op: str, line: int, label: dict | None) -> c.Condition | None:
+    def _contains(
+        self, raw: Mapping, question: Question, op: str, at: Position, label: dict | None
+    ) -> c.Condition | None:
         if question.type != "multi_choice":
-            self.col.error(line, f"'{op}' needs a multi-choice fact; '{question.fact}' is {question.type}")
+            self.col.error(raw.at(op), f"'{op}' needs a multi-choice fact; '{question.fact}' is {question.type}")
             return None
-        wanted = raw[op] if op == "contains_any" else [raw[op]]
+        wanted = raw[op] if op == "contains_any" else Sequence([raw[op]])
         if not isinstance(wanted, list) or not wanted:
-            self.col.error(line, f"'{op}' needs a list of option values")
+            self.col.error(at, f"'{op}' needs a list of option values, e.g. [tcm, biologics]")
             return None
         values = []
-        for value in wanted:
+        for index, value in enumerate(wanted):
             if question.option(str(value)) is None:
                 allowed = [o.value for o in question.options]
-                self.col.error(line, f"'{value}' is not an option of {question.fact}{_did_you_mean(value, allowed)}")
+                where = wanted.at(index) if isinstance(wanted, Sequence) and wanted.item_positions else at
+                self.col.error(
+                    where, f"'{_short(value)}' is not an option of {question.fact}{_suggestion(value, allowed)}"
+                )
                 return None
             values.append(str(value))
         return c.Contains(question, tuple(values), label)
 
-    def region(self, raw: Any, line: int) -> str | None:
+    def region(self, raw: Any, at: Position) -> str | None:
         if not isinstance(raw, str):
-            self.col.error(line, "'region' must name a region, e.g. 吉林省")
+            self.col.error(at, "'region' must name a region, e.g. 吉林省")
             return None
-        return self.value(self.catalogue["region"], raw, line)
+        return self.value(self.catalogue["region"], raw, at)
 
     def amount(self, mapping: Mapping, key: str) -> int | None:
         raw = mapping.get(key)
@@ -445,76 +515,121 @@ class _RuleCompiler:
             return raw
         result = parse_money(str(raw))
         if isinstance(result, Invalid):
-            self.col.error(
-                mapping.line_of(key), f"'{key}' is not an amount: '{_short(raw)}' (write e.g. 200万, 1.5亿 or 2000000)"
-            )
+            where = mapping.value_at(key)
+            self.col.error(where, f"'{key}' is not an amount: '{_short(raw)}' (write e.g. 200万, 1.5亿 or 2000000)")
             return None
         return result.value
 
-    def reward(self, raw: Any, line: int) -> Reward | None:
-        if not self.col.require_mapping(raw, line, "'reward'"):
+    def reward(self, raw: Any, at: Position) -> Reward | None:
+        if not self.col.require_mapping(raw, at, "'reward'"):
             return None
         self.col.check_keys(raw, REWARD_KEYS, "'reward'")
         kind = self.col.text(raw, "kind", "'reward'")
         if kind is not None and kind not in REWARD_KINDS:
-            self.col.error(raw.line_of("kind"), f"unknown reward kind '{kind}' (use {', '.join(REWARD_KINDS)})")
+            self.col.error(
+                raw.value_at("kind"), f"unknown reward kind '{_short(kind)}'{_suggestion(kind, REWARD_KINDS)}"
+            )
         cap, minimum = self.amount(raw, "cap"), self.amount(raw, "min")
         if minimum is not None and cap is not None and minimum > cap:
-            self.col.error(raw.line_of("min"), "'min' is larger than 'cap'")
+            shown = f"{_short(raw['min'])} > {_short(raw['cap'])}"
+            self.col.error(raw.value_at("min"), f"'min' is larger than 'cap' ({shown}); swap them or correct one")
         if minimum is not None and cap is None:
-            self.col.error(raw.line_of("min"), "a range needs both 'min' and 'cap'")
+            self.col.error(raw.at("min"), "a range needs both 'min' and 'cap'; add 'cap' (the most it grants)")
         if kind in ("tax_measure", "non_cash") and (cap is not None or minimum is not None):
-            self.col.error(raw.line, f"a {kind} reward carries no amount")
+            self.col.error(raw.position, f"a {kind} reward carries no amount; remove 'cap' and 'min'")
         formula = self._formula(raw)
         per_variety = raw.get("per_variety", False)
         if not isinstance(per_variety, bool):
-            self.col.error(raw.line_of("per_variety"), "'per_variety' must be true or false")
+            self.col.error(raw.value_at("per_variety"), "'per_variety' must be true or false")
         return Reward(kind or "", cap, minimum, bool(per_variety), formula, _translated(self.col, raw, "note"))
 
     def _formula(self, raw: Mapping) -> tuple[str | Decimal, ...]:
         formula = raw.get("formula")
         if formula is None:
             return ()
-        line = raw.line_of("formula")
+        at = raw.value_at("formula")
         if (
             not isinstance(formula, Mapping)
             or set(formula) != {"multiply"}
             or not isinstance(formula["multiply"], list)
         ):
-            self.col.error(line, "'formula' takes 'multiply: [fact or number, ...]'")
+            self.col.error(at, "'formula' takes 'multiply: [fact or number, ...]'")
             return ()
         factors: list[str | Decimal] = []
-        for factor in formula["multiply"]:
+        listed = formula["multiply"]
+        for index, factor in enumerate(listed):
+            where = listed.at(index) if isinstance(listed, Sequence) else at
             if isinstance(factor, bool) or not isinstance(factor, str | int | float):
-                self.col.error(line, f"bad factor '{factor}' in formula")
+                self.col.error(where, f"bad factor '{_short(factor)}' in formula; write a fact or a number")
             elif isinstance(factor, str):
-                if factor not in self.catalogue or self.catalogue[factor].type not in NUMERIC_TYPES:
-                    self.col.error(line, f"formula factor '{factor}' is not a numeric fact")
+                self._formula_fact(factor, where)
                 factors.append(factor)
             else:
                 factors.append(Decimal(str(factor)))
         return tuple(factors)
 
-    def deadlines(self, raw: Any, line: int) -> tuple[Deadline, ...]:
+    def _formula_fact(self, factor: str, at: Position) -> None:
+        if factor not in self.catalogue:
+            hint = _did_you_mean(factor, self.catalogue.questions)
+            self.col.error(at, f"formula factor '{_short(factor)}' is not a fact{hint}")
+        elif self.catalogue[factor].type not in FORMULA_TYPES:
+            kind = TYPE_WORDS.get(self.catalogue[factor].type, self.catalogue[factor].type)
+            self.col.error(
+                at,
+                f"formula factor '{factor}' is a {kind} fact; a formula multiplies money and rates "
+                "(and plain numbers), e.g. [loan_amount, loan_rate]",
+            )
+
+    def deadlines(self, raw: Any, at: Position, window: tuple[date | None, date | None]) -> tuple[Deadline, ...]:
         if raw is None:
             return ()
         if not isinstance(raw, Sequence):
-            self.col.error(line, "'deadlines' must be a list of {date, label}")
+            self.col.error(at, "'deadlines' must be a list of {date, label}")
             return ()
         found = []
         for index, entry in enumerate(raw):
-            if not self.col.require_mapping(entry, raw.line_of(index), "a deadline"):
+            if not self.col.require_mapping(entry, raw.at(index), "a deadline"):
                 continue
             self.col.check_keys(entry, DEADLINE_KEYS, "a deadline")
             when = self.col.date(entry, "date")
             label = _translated(self.col, entry, "label")
             if when is None and "date" not in entry:
-                self.col.error(entry.line, "a deadline needs 'date'")
+                self.col.error(entry.position, "a deadline needs 'date' (YYYY-MM-DD)")
             if label is None:
-                self.col.error(entry.line, "a deadline needs 'label' (what happens on that date)")
+                self.col.error(entry.position, "a deadline needs 'label' (what happens on that date)")
+            opens = self.col.date(entry, "opens")
+            for key, day in (("date", when), ("opens", opens)):
+                problem = _outside(day, window, "the rule")
+                if problem:
+                    fix = "correct the date or the rule's valid_from/valid_until"
+                    self.col.error(entry.value_at(key), f"'{key}' {day} is {problem}; {fix}")
             if when and label:
-                found.append(Deadline(when, label, self.col.date(entry, "opens")))
+                found.append(Deadline(when, label, opens))
         return tuple(found)
+
+
+def _fact_tests(items: Sequence, parts: list[c.Condition]) -> list[FactTest]:
+    """The tests an `all` puts on single facts, each where it is written; an `all` inside it adds its own."""
+    tests: list[FactTest] = []
+    for index, (item, part) in enumerate(zip(items, parts, strict=True)):
+        inner = item.get("all") if isinstance(item, Mapping) else None
+        if isinstance(part, c.AllOf) and isinstance(inner, Sequence):
+            tests.extend(_fact_tests(inner, part.parts))
+        else:
+            tests.extend(requirements(part, items.at(index)))
+    return tests
+
+
+def _outside(day: date | None, window: tuple[date | None, date | None], whose: str) -> str | None:
+    """How a date falls outside a validity window (valid_from, valid_until), or None when it is inside."""
+    valid_from, valid_until = window
+    if day is None:
+        return None
+    if valid_until is not None and day > valid_until:
+        return f"after {whose} ends (valid_until: {valid_until})"
+    if valid_from is not None and day < valid_from:
+        return f"before {whose} starts (valid_from: {valid_from})"
+    return None
 
 
 def _without_whitespace(text: str) -> str:
@@ -531,63 +646,90 @@ def quote_occurs(quote: str, document: Document) -> bool:
     return _without_whitespace(quote) in _searchable(document.text)
 
 
+# A passage of the source at least this like a quote that is not in it is shown as what the quote may have meant.
+CLOSEST_PASSAGE_SCORE = 60
+MAX_PASSAGE_CHARS = 80
+
+
+def _closest_passage(quote: str, document: Document) -> str:
+    """', closest in the source: '…'' for the passage most like the quote, or nothing when none is alike."""
+    wanted = _without_whitespace(quote)[:MAX_PASSAGE_CHARS]
+    text = _searchable(document.text)
+    found = fuzz.partial_ratio_alignment(wanted, text, score_cutoff=CLOSEST_PASSAGE_SCORE)
+    if found is None or not wanted:
+        return ""
+    return f"; closest in the source: '{text[found.dest_start : found.dest_end]}'"
+
+
 def load_policy_file(
     source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
 ) -> list[Rule]:
     """Compiles one rule file (one per source document); quotes are checked against the document text."""
-    data = parse_yaml(source)
-    col = _Collector(source.path)
-    if not col.require_mapping(data, 1, "a rule file"):
+    data, col = _read(source)
+    if not col.require_mapping(data, START, "a rule file"):
         col.done()
     col.check_keys(data, {"document", "rules"}, "a rule file")
     doc_id = data.get("document")
     document = documents.get(doc_id) if isinstance(doc_id, str) else None
     if document is None:
+        hint = _did_you_mean(doc_id, documents) if isinstance(doc_id, str) else ""
         known = ", ".join(sorted(documents))
-        col.error(data.line_of("document"), f"unknown document '{doc_id}' (known: {known})")
+        col.error(data.value_at("document"), f"unknown document '{_short(doc_id)}'{hint} (known: {known})")
     items = data.get("rules")
     if not isinstance(items, Sequence):
-        col.error(data.line_of("rules"), "a rule file needs a 'rules:' list")
+        col.error(data.value_at("rules"), "a rule file needs a 'rules:' list")
         col.done()
     compiler = _RuleCompiler(col, catalogue, regions)
     rules = []
     for index, item in enumerate(items):
-        rule = _compile_rule(compiler, item, items.line_of(index), document, source.path)
+        rule = _compile_rule(compiler, item, items.at(index), document, source.path)
         if rule is not None:
             rules.append(rule)
     col.done()
     return rules
 
 
-def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Document | None, path: str) -> Rule | None:
+def _compile_rule(
+    compiler: _RuleCompiler, item: Any, at: Position, document: Document | None, path: str
+) -> Rule | None:
     col = compiler.col
-    if not col.require_mapping(item, line, "a rule"):
+    if not col.require_mapping(item, at, "a rule"):
         return None
     col.check_keys(item, RULE_KEYS, "a rule")
-    for key in REQUIRED_RULE_KEYS:
-        if key not in item:
-            col.error(item.line, f"a rule needs '{key}'")
-    rule_id = col.text(item, "id", "a rule")
+    for key, meaning in REQUIRED_RULE_KEYS.items():
+        if item.get(key) is None:
+            col.error(item.at(key), f"a rule needs '{key}': {meaning}")
+    rule_id = col.text(item, "id", "a rule", required=False)
     if rule_id:
-        _check_identifier(col, rule_id, item.line_of("id"), "rule id", MAX_RULE_ID_BYTES)
-    quote = col.text(item, "quote", "a rule")
+        _check_identifier(col, rule_id, item.value_at("id"), "rule id", MAX_RULE_ID_BYTES)
+    quote = col.text(item, "quote", "a rule", required=False)
     if document is not None and quote and not quote_occurs(quote, document):
-        col.error(item.line_of("quote"), f"quote of rule '{rule_id}' does not occur verbatim in {document.file}")
-    region = compiler.region(item.get("region", document.region if document else None), item.line_of("region"))
-    condition = compiler.condition(item["when"], item.line_of("when")) if "when" in item else None
-    reward = compiler.reward(item.get("reward"), item.line_of("reward")) if "reward" in item else None
+        col.error(
+            item.value_at("quote"),
+            f"quote of rule '{rule_id}' does not occur verbatim in {document.file}: copy it from the source as it "
+            f"is written{_closest_passage(quote, document)}",
+        )
+    region = compiler.region(item.get("region", document.region if document else None), item.value_at("region"))
+    condition = compiler.condition(item["when"], item.value_at("when")) if "when" in item else None
+    reward = compiler.reward(item.get("reward"), item.value_at("reward")) if "reward" in item else None
     materials = item.get("materials") or []
     if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
-        col.error(item.line_of("materials"), "'materials' must be a list of texts")
+        col.error(item.value_at("materials"), "'materials' must be a list of texts")
         materials = []
-    deadlines = compiler.deadlines(item.get("deadlines"), item.line_of("deadlines"))
     valid_from, valid_until = col.date(item, "valid_from"), col.date(item, "valid_until")
     if valid_from and valid_until and valid_from > valid_until:
-        col.error(item.line_of("valid_until"), "'valid_until' is before 'valid_from'")
+        col.error(item.value_at("valid_until"), "'valid_until' is before 'valid_from'; swap them or correct one")
+    window = (
+        (valid_from, valid_until) if not (valid_from and valid_until and valid_from > valid_until) else (None, None)
+    )
+    deadlines = compiler.deadlines(item.get("deadlines"), item.value_at("deadlines"), window)
     department = item.get("department")
     if department is not None and not isinstance(department, str):
-        col.error(item.line_of("department"), "'department' must be text (or null when the source names none)")
-    title, clause = col.text(item, "title", "a rule"), col.text(item, "clause", "a rule")
+        col.error(item.value_at("department"), "'department' must be text (or null when the source names none)")
+    title, clause = (
+        col.text(item, "title", "a rule", required=False),
+        col.text(item, "clause", "a rule", required=False),
+    )
     if None in (rule_id, title, clause, quote, region, reward, document) or ("when" in item and condition is None):
         return None
     return Rule(
@@ -607,16 +749,27 @@ def _compile_rule(compiler: _RuleCompiler, item: Any, line: int, document: Docum
         note=_translated(col, item, "note"),
         path=path,
         line=item.line,
+        column=item.position.column,
     )
 
 
-def load_calls(files: Iterable[SourceFile], rule_ids: set[str] | None) -> list[ApplicationCall]:
-    """Compiles application calls; a call whose file name starts with 'example' is marked as an example."""
+@dataclass(frozen=True)
+class KnownRules:
+    """The rules application calls may name: those compiled, and the ids written in rule files refused for other
+    problems (a call naming one of those is not reported again: the rule file's own problems say it all)."""
+
+    compiled: dict[str, Rule]
+    refused: frozenset[str] = frozenset()
+
+
+def load_calls(files: Iterable[SourceFile], known: KnownRules | None) -> list[ApplicationCall]:
+    """Compiles application calls and checks them against the rules they cover (None: which rules exist is not
+    known, so the rules they name are not checked); a call whose file name starts with 'example' is an example."""
     calls: list[ApplicationCall] = []
     errors: list[SourceError] = []
     for source in files:
         try:
-            calls.extend(_load_call_file(source, rule_ids))
+            calls.extend(_load_call_file(source, known))
         except SourceErrors as exc:
             errors.extend(exc.errors)
     if errors:
@@ -624,53 +777,66 @@ def load_calls(files: Iterable[SourceFile], rule_ids: set[str] | None) -> list[A
     return calls
 
 
-def _load_call_file(source: SourceFile, rule_ids: set[str] | None) -> list[ApplicationCall]:
-    data = parse_yaml(source)
-    col = _Collector(source.path)
-    if not col.require_mapping(data, 1, "a call file"):
+def _load_call_file(source: SourceFile, known: KnownRules | None) -> list[ApplicationCall]:
+    data, col = _read(source)
+    if not col.require_mapping(data, START, "a call file"):
         col.done()
     col.check_keys(data, {"example", "calls"}, "a call file")
     example = data.get("example", False)
     if source.path.replace("\\", "/").rsplit("/", 1)[-1].startswith("example") != bool(example):
-        col.error(data.line_of("example"), "an example call file is named example-*.yaml and says 'example: true'")
+        col.error(data.at("example"), "an example call file is named example-*.yaml and says 'example: true'")
     items = data.get("calls")
     if not isinstance(items, Sequence):
-        col.error(data.line_of("calls"), "a call file needs a 'calls:' list")
+        col.error(data.value_at("calls"), "a call file needs a 'calls:' list")
         col.done()
     calls = []
     for index, item in enumerate(items):
-        if not col.require_mapping(item, items.line_of(index), "a call"):
+        if not col.require_mapping(item, items.at(index), "a call"):
             continue
-        col.check_keys(item, CALL_KEYS, "a call")
-        call_id, title = col.text(item, "id", "a call"), col.text(item, "title", "a call")
-        opens, closes = col.date(item, "opens"), col.date(item, "closes")
-        if closes is None and "closes" not in item:
-            col.error(item.line, "a call needs 'closes'")
-        if opens and closes and opens > closes:
-            col.error(item.line_of("closes"), "'closes' is before 'opens'")
-        covered = item.get("rules")
-        if not isinstance(covered, list) or not covered:
-            col.error(item.line_of("rules"), "a call needs 'rules: [rule id, ...]'")
-            continue
-        for rule_id in covered:
-            if rule_ids is not None and rule_id not in rule_ids:
-                col.error(item.line_of("rules"), f"unknown rule '{rule_id}'{_did_you_mean(rule_id, rule_ids)}")
-        if call_id and title and closes:
-            calls.append(
-                ApplicationCall(
-                    call_id,
-                    title,
-                    tuple(covered),
-                    closes,
-                    opens,
-                    item.get("where"),
-                    bool(example),
-                    source.path,
-                    item.get("contact"),
-                )
-            )
+        call = _compile_call(col, item, known, bool(example), source.path)
+        if call is not None:
+            calls.append(call)
     col.done()
     return calls
+
+
+def _compile_call(
+    col: _Collector, item: Mapping, known: KnownRules | None, example: bool, path: str
+) -> ApplicationCall | None:
+    col.check_keys(item, CALL_KEYS, "a call")
+    call_id, title = col.text(item, "id", "a call"), col.text(item, "title", "a call")
+    opens, closes = col.date(item, "opens"), col.date(item, "closes")
+    if closes is None and "closes" not in item:
+        col.error(item.position, "a call needs 'closes' (YYYY-MM-DD, the last day to apply)")
+    if opens and closes and opens > closes:
+        col.error(item.value_at("closes"), "'closes' is before 'opens'; swap them or correct one")
+    covered = item.get("rules")
+    if not isinstance(covered, list) or not covered:
+        col.error(item.value_at("rules"), "a call needs 'rules: [rule id, ...]'")
+        return None
+    for index, rule_id in enumerate(covered):
+        where = covered.at(index) if isinstance(covered, Sequence) else item.value_at("rules")
+        if not isinstance(rule_id, str):
+            col.error(where, f"'{_short(rule_id)}' is not a rule id; list ids such as jilin-1-clinical-trial")
+            continue
+        if known is None or rule_id in known.refused:
+            continue
+        rule = known.compiled.get(rule_id)
+        if rule is None:
+            hint = (
+                _did_you_mean(rule_id, known.compiled) or " (no rule has this id; check the rule files under policies/)"
+            )
+            col.error(where, f"unknown rule '{_short(rule_id)}'{hint}")
+            continue
+        problem = _outside(closes, (rule.valid_from, rule.valid_until), f"rule '{rule_id}'")
+        if problem:
+            fix = "correct 'closes' or take the rule out of this call"
+            col.error(where, f"the call closes on {closes}, {problem}; {fix}")
+    if call_id and title and closes:
+        return ApplicationCall(
+            call_id, title, tuple(covered), closes, opens, item.get("where"), example, path, item.get("contact")
+        )
+    return None
 
 
 def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
@@ -681,32 +847,54 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
     catalogue = load_catalogue(sources.catalogue)
     documents = load_documents(sources.documents, sources.document_texts)
     rules: list[Rule] = []
+    # A file that could not be read may hold any rule id: then which rules exist is not known.
+    refused: set[str] | None = None if sources.unreadable else set()
     for source in sources.policies:
         try:
             rules.extend(load_policy_file(source, catalogue, documents, regions))
         except SourceErrors as exc:
             errors.extend(exc.errors)
-    seen: dict[str, Rule] = {}
-    for rule in rules:
-        if rule.id in seen:
-            first = seen[rule.id]
-            errors.append(
-                SourceError(
-                    rule.path,
-                    rule.line,
-                    f"rule id '{rule.id}' is used twice (also {first.path}:{first.line})",
-                )
-            )
-        seen[rule.id] = rule
+            written = _written_ids(source)
+            refused = None if written is None or refused is None else refused | written
+    errors.extend(_duplicate_ids(rules))
+    known = None if refused is None else KnownRules({rule.id: rule for rule in rules}, frozenset(refused))
     try:
-        # With a policy file refused, its rule ids are unknown: checking call references would only echo that.
-        calls = load_calls(sources.calls, None if errors else set(seen))
+        calls = load_calls(sources.calls, known)
     except SourceErrors as exc:
         errors.extend(exc.errors)
         calls = []
     if errors:
         raise SourceErrors(errors)
     return RuleSet(catalogue, documents, tuple(rules), tuple(calls))
+
+
+def _written_ids(source: SourceFile) -> set[str] | None:
+    """The rule ids a refused rule file writes; None when it cannot even be parsed."""
+    try:
+        data, _ = read_yaml(source)
+    except SourceErrors:
+        return None
+    items = data.get("rules") if isinstance(data, Mapping) else None
+    if not isinstance(items, list):
+        return set()
+    return {item["id"] for item in items if isinstance(item, Mapping) and isinstance(item.get("id"), str)}
+
+
+def _duplicate_ids(rules: list[Rule]) -> list[SourceError]:
+    """Every rule whose id another rule has too, naming where the others are: the one to rename may be either."""
+    by_id: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_id.setdefault(rule.id, []).append(rule)
+    errors = []
+    for rule_id, same in by_id.items():
+        if len(same) < 2:
+            continue
+        for rule in same:
+            others = ", ".join(f"{o.path}:{o.line}:{o.column}" for o in same if o is not rule)
+            times = "twice" if len(same) == 2 else f"{len(same)} times"
+            message = f"rule id '{rule_id}' is used {times} (also at {others}); give each rule its own id"
+            errors.append(SourceError(rule.path, rule.line, message, rule.column))
+    return errors
 
 
 def _short(value: Any) -> str:
@@ -721,3 +909,11 @@ def _problem(result: Invalid) -> str:
     if result.candidates:
         described += f" (may be: {', '.join(result.candidates)})"
     return described
+
+
+def _how(question: Question) -> str:
+    """'; write …' for a value of the question's type (its options, for a choice)."""
+    if question.options:
+        return f"; use one of: {', '.join(o.value for o in question.options)}"
+    how = HOW_TO_WRITE.get(question.type)
+    return f"; {how}" if how else ""

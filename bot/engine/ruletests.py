@@ -13,7 +13,7 @@ from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, Match, Mat
 from bot.engine.model import Rule
 from bot.engine.parsing import Invalid, parse_money
 from bot.engine.profile import ProfileError, parse_profile
-from bot.engine.yamlsource import Mapping, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import START, Mapping, Position, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
 
 OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
 TEST_KEYS = {"name", "date", "profile", "expect"}
@@ -56,47 +56,52 @@ def run_rule_tests(files: Iterable[SourceFile], matcher: Matcher) -> tuple[TestR
         shown = source.path
         cases = data.get("tests") if isinstance(data, Mapping) else None
         if not isinstance(cases, Sequence):
-            report.failures.append(SourceError(shown, 1, "a rule test file needs a 'tests:' list"))
+            where = data.value_at("tests") if isinstance(data, Mapping) else START
+            report.failures.append(SourceError.at(shown, where, "a rule test file needs a 'tests:' list"))
             continue
         default_day = data.get("date")
         for index, case in enumerate(cases):
             report.cases += 1
-            report.failures.extend(_run_case(shown, case, cases.line_of(index), default_day, matcher, coverage))
+            report.failures.extend(_run_case(shown, case, cases.at(index), default_day, matcher, coverage))
     return report, coverage
 
 
 def _run_case(
-    shown: str, case: Any, line: int, default_day: Any, matcher: Matcher, coverage: Coverage
+    shown: str, case: Any, at: Position, default_day: Any, matcher: Matcher, coverage: Coverage
 ) -> list[SourceError]:
     if not isinstance(case, Mapping):
-        return [SourceError(shown, line, "a test is a mapping with name, date, profile and expect")]
+        return [SourceError.at(shown, at, "a test is a mapping with name, date, profile and expect")]
     errors = [
-        SourceError(shown, case.line_of(key), f"unknown key '{key}' in a test") for key in case if key not in TEST_KEYS
+        SourceError.at(
+            shown, case.at(key), f"unknown key '{key}' in a test (use one of: {', '.join(sorted(TEST_KEYS))})"
+        )
+        for key in case
+        if key not in TEST_KEYS
     ]
-    name = case.get("name") or f"test on line {line}"
+    name = case.get("name") or f"test on line {at.line}"
     try:
         today = date.fromisoformat(str(case.get("date", default_day)))
     except ValueError:
-        return [*errors, SourceError(shown, case.line_of("date"), f"'{name}': date must be YYYY-MM-DD")]
+        return [*errors, SourceError.at(shown, case.value_at("date"), f"'{name}': date must be YYYY-MM-DD")]
     catalogue = matcher.ruleset.catalogue
     try:
         profile = parse_profile(case.get("profile") or {}, catalogue, matcher.regions)
     except ProfileError as exc:
-        return [*errors, SourceError(shown, case.line_of("profile"), f"'{name}': bad profile: {exc}")]
+        return [*errors, SourceError.at(shown, case.value_at("profile"), f"'{name}': bad profile: {exc}")]
     expect = case.get("expect")
     if not isinstance(expect, Mapping) or not expect:
-        return [*errors, SourceError(shown, case.line, f"'{name}' needs 'expect: {{rule id: outcome}}'")]
+        return [*errors, SourceError.at(shown, case.position, f"'{name}' needs 'expect: {{rule id: outcome}}'")]
     match = matcher.match(profile, today)
     results = {r.rule.id: r for r in match.results()}
     for rule_id, wanted in expect.items():
-        at = expect.line_of(rule_id)
+        where = expect.at(rule_id)
         result = results.get(rule_id)
         if result is None:
-            errors.append(SourceError(shown, at, f"'{name}': unknown rule '{rule_id}'"))
+            errors.append(SourceError.at(shown, where, f"'{name}': unknown rule '{rule_id}'"))
             continue
         coverage.record(result, profile)
         for problem in _check_expectation(match, result, wanted):
-            errors.append(SourceError(shown, at, f"'{name}': {rule_id}: {problem}"))
+            errors.append(SourceError.at(shown, where, f"'{name}': {rule_id}: {problem}"))
     return errors
 
 
@@ -197,14 +202,17 @@ def coverage_gaps(rules: tuple[Rule, ...], coverage: Coverage) -> list[SourceErr
     for rule in rules:
         seen = coverage.outcomes.get(rule.id, set())
         if ELIGIBLE not in seen:
-            gaps.append(SourceError(rule.path, rule.line, f"rule '{rule.id}' has no test where it is eligible"))
+            gaps.append(_gap(rule, f"rule '{rule.id}' has no test where it is eligible"))
         if not seen & {NOT_ELIGIBLE, "near_miss"}:
-            gaps.append(SourceError(rule.path, rule.line, f"rule '{rule.id}' has no test where it is not eligible"))
+            gaps.append(_gap(rule, f"rule '{rule.id}' has no test where it is not eligible"))
         tested = coverage.boundaries.get(rule.id, set())
         for fact, value in thresholds(rule.condition):
             if (fact, value) not in tested:
                 shown = as_written(value)
-                gaps.append(
-                    SourceError(rule.path, rule.line, f"rule '{rule.id}' has no boundary test with {fact} = {shown}")
-                )
+                gaps.append(_gap(rule, f"rule '{rule.id}' has no boundary test with {fact} = {shown}"))
     return gaps
+
+
+def _gap(rule: Rule, message: str) -> SourceError:
+    """A missing rule test, reported at the rule and with where such tests go."""
+    return SourceError(rule.path, rule.line, f"{message}; add one under tests/", rule.column)

@@ -1,4 +1,4 @@
-"""Strict YAML parsing that remembers the line of every key and item, for file:line errors."""
+"""Strict YAML parsing that remembers where every key and item is, for file:line:column errors."""
 
 from __future__ import annotations
 
@@ -9,15 +9,40 @@ import yaml
 
 
 @dataclass(frozen=True)
+class Position:
+    """Where something starts in a file: 1-based line and column (column 0: only the line is known)."""
+
+    line: int
+    column: int = 0
+
+
+# A problem of a file as a whole (its size, how deeply it nests) is reported at its start, where an editor opens it.
+START = Position(1, 1)
+
+
+@dataclass(frozen=True)
 class SourceError:
-    """One problem in a file an admin edits, reported as 'path:line: message'."""
+    """One problem in a file an admin edits, reported as 'path:line:column: message'.
+
+    Line and column are 1-based. A column of 0 means only the line is known ('path:line: message'); a line of 0
+    that the problem has no place in any file, such as a file or folder that is missing ('path: message').
+    """
 
     path: str
     line: int
     message: str
+    column: int = 0
+
+    @classmethod
+    def at(cls, path: str, position: Position, message: str) -> SourceError:
+        return cls(path, position.line, message, position.column)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        if self.line <= 0:
+            return f"{self.path}: {self.message}"
+        if self.column <= 0:
+            return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
 class SourceErrors(Exception):
@@ -29,56 +54,86 @@ class SourceErrors(Exception):
 
 
 class Mapping(dict):
-    """A YAML mapping that knows its own line and the line of each key."""
+    """A YAML mapping that knows where it starts and where each of its keys and values is."""
 
-    line: int = 0
-    key_lines: dict[str, int]
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.position = Position(0)
+        self.key_positions: dict[Any, Position] = {}
+        self.value_positions: dict[Any, Position] = {}
 
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
+    @property
+    def line(self) -> int:
+        return self.position.line
+
+    def at(self, key: Any) -> Position:
+        """Where the key is written (where the mapping starts, for a key it lacks)."""
+        return self.key_positions.get(key, self.position)
+
+    def value_at(self, key: Any) -> Position:
+        """Where the key's value is written (where the key is, for a value left empty)."""
+        return self.value_positions.get(key, self.at(key))
+
+    def line_of(self, key: Any) -> int:
+        return self.at(key).line
 
 
 class Sequence(list):
-    """A YAML sequence that knows its own line and the line of each item."""
+    """A YAML sequence that knows where it starts and where each of its items is."""
 
-    line: int = 0
-    item_lines: list[int]
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.position = Position(0)
+        self.item_positions: list[Position] = []
+
+    @property
+    def line(self) -> int:
+        return self.position.line
+
+    def at(self, index: int) -> Position:
+        return self.item_positions[index] if index < len(self.item_positions) else self.position
 
     def line_of(self, index: int) -> int:
-        return self.item_lines[index] if index < len(self.item_lines) else self.line
+        return self.at(index).line
 
 
-class _DuplicateKey(yaml.MarkedYAMLError):
-    pass
+def _position(mark: yaml.Mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys and keeps dates as text (checked later, with a line)."""
+    """SafeLoader that reports duplicate keys and keeps dates as text (checked later, with their place)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        # A duplicate key leaves the rest of the file readable: it is noted (the first value is kept) and reported
+        # with every other problem of the file, not instead of them.
+        self.duplicates: list[tuple[Position, str]] = []
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Mapping:
     loader.flatten_mapping(node)
     mapping = Mapping()
-    mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {}
+    mapping.position = _position(node.start_mark)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            raise _Unreadable(None, None, "a key must be a word or a text, not a list or mapping", key_node.start_mark)
         if key in mapping:
-            raise _DuplicateKey(
-                None,
-                None,
-                f"duplicate key '{key}' (first on line {mapping.key_lines[key]})",
-                key_node.start_mark,
-            )
+            first = mapping.key_positions[key].line
+            message = f"duplicate key '{_cut(str(key))}' (first on line {first}); keep one of them"
+            loader.duplicates.append((_position(key_node.start_mark), message))
+            continue
         mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[key] = key_node.start_mark.line + 1
+        mapping.key_positions[key] = _position(key_node.start_mark)
+        mapping.value_positions[key] = _position(value_node.start_mark)
     return mapping
 
 
 def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> Sequence:
     seq = Sequence(loader.construct_object(child, deep=True) for child in node.value)
-    seq.line = node.start_mark.line + 1
-    seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+    seq.position = _position(node.start_mark)
+    seq.item_positions = [_position(child.start_mark) for child in node.value]
     return seq
 
 
@@ -88,21 +143,24 @@ def _construct_timestamp_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -
 
 # Longer than any number a rule or profile holds (a figure in yuan has at most 16 digits). Python refuses to read
 # an integer of more than 4,300 digits, and a hexadecimal one of any length would become a number too long to
-# print; either is refused here, with its line.
+# print; either is refused here, with its place.
 MAX_NUMBER_CHARS = 100
 
 
-class _TooLong(yaml.MarkedYAMLError):
+class _Unreadable(yaml.MarkedYAMLError):
     pass
 
 
 def _checked_number(construct: Any) -> Any:
     def construct_number(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
         if len(node.value) > MAX_NUMBER_CHARS:
-            raise _TooLong(
-                None, None, f"a number of {len(node.value):,} characters is longer than any value here", node.start_mark
-            )
-        return construct(loader, node)
+            length = f"{len(node.value):,}"
+            problem = f"a number of {length} characters is longer than any value here; write a figure such as 1.5亿"
+            raise _Unreadable(None, None, problem, node.start_mark)
+        try:
+            return construct(loader, node)
+        except ValueError:
+            raise _Unreadable(None, None, "this number cannot be read; write it in digits", node.start_mark) from None
 
     return construct_number
 
@@ -133,14 +191,26 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     if known is not None:
         return known
     sizes[id(node)] = 1  # a node that refers to itself is refused by the loader; this only ends the walk
-    if isinstance(node, yaml.MappingNode):
-        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
-    elif isinstance(node, yaml.SequenceNode):
-        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
-    else:
-        size = 1
+    size = 1 + sum(_expanded_size(child, sizes) for child in _children(node))
     sizes[id(node)] = size
     return size
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _first_too_large(node: yaml.Node, sizes: dict[int, int]) -> yaml.Node:
+    """The innermost value, first in the file, that alone expands beyond the limit: where the aliases pile up."""
+    while True:
+        larger = next((c for c in _children(node) if _expanded_size(c, sizes) > MAX_EXPANDED_VALUES), None)
+        if larger is None:
+            return node
+        node = larger
 
 
 # PyYAML's messages quote what they stumble on (an alias name, a tag, a key), which may be any length.
@@ -151,29 +221,96 @@ def _cut(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS] + "…"
 
 
-def parse_yaml(source: SourceFile) -> Any:
-    """Parses one YAML text strictly; any syntax problem becomes a SourceErrors naming file and line."""
-    loader = _StrictLoader(source.text)
+# What PyYAML's messages mean for someone editing a rule file, and what to do about them.
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed here", "put a value that contains ': ' in quotes, or give the line above its ':'"),
+    ("could not find expected ':'", "write ':' after the key"),
+    ("expected <block end>, but found ']'", "remove the ']' that closes no list"),
+    ("expected <block end>, but found '}'", "remove the '}' that closes no mapping"),
+    ("expected <block end>", "line this up with the lines above it (indent with spaces, two per level)"),
+    ("found character", "put a value that starts with this character in quotes"),
+    ("expected ',' or ']'", "close the list with ']' (and separate its items with ', ')"),
+    ("expected ',' or '}'", "close the mapping with '}' (and separate its entries with ', ')"),
+    ("found undefined alias", "define the anchor (&name) before its first use (*name)"),
+    ("while scanning a quoted scalar", "close the quote"),
+    ("found duplicate anchor", "give each anchor (&name) its own name"),
+    ("could not determine a constructor for the tag", "remove the tag (the word starting with '!')"),
+)
+# For these, PyYAML's context mark is where the mistake is (the key without ':', the quote left open); its problem
+# mark only shows where it noticed.
+_CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar")
+
+
+def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> SourceError:
+    """A YAML syntax error as an admin can act on it: where the mistake is and what to write instead."""
+    if isinstance(exc, _Unreadable):
+        return SourceError.at(path, _position(exc.problem_mark), _cut(exc.problem or ""))
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context in _CONTEXT_FIRST and exc.context_mark is not None:
+        mark = exc.context_mark
+    position = _position(mark) if mark is not None else START
+    problem = exc.problem or exc.context or "invalid YAML"
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        return SourceError.at(path, position, _tab_problem(text, mark.index))
+    said = (problem, exc.context or "")
+    hint = next((hint for start, hint in _SYNTAX_HINTS if any(words.startswith(start) for words in said)), "")
+    return SourceError.at(path, position, _cut(f"{problem}; {hint}" if hint else f"invalid YAML: {problem}"))
+
+
+def _index_position(text: str, index: int) -> Position:
+    line_start = text.rfind("\n", 0, index) + 1
+    return Position(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def _tab_problem(text: str, index: int) -> str:
+    line_start = text.rfind("\n", 0, index) + 1
+    if not text[line_start:index].strip(" \t"):
+        return "a tab in the indentation; indent with spaces"
+    return "a tab between words; YAML separates with spaces, so write a space here"
+
+
+def read_yaml(source: SourceFile) -> tuple[Any, list[SourceError]]:
+    """Parses one YAML text strictly: its value, with the problems that left the rest of it readable (duplicate
+    keys, whose first value is kept). A problem that stops the reading raises SourceErrors naming its place."""
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(source.text)  # refuses characters YAML does not allow, before any parsing
         node = loader.get_single_node()
         if node is None:
-            return None
-        if _expanded_size(node, {}) > MAX_EXPANDED_VALUES:
-            raise SourceErrors(
-                [SourceError(source.path, 1, f"the file expands to more than {MAX_EXPANDED_VALUES:,} values (aliases)")]
+            return None, []
+        sizes: dict[int, int] = {}
+        if _expanded_size(node, sizes) > MAX_EXPANDED_VALUES:
+            where = _position(_first_too_large(node, sizes).start_mark)
+            message = (
+                f"the aliases here expand to more than {MAX_EXPANDED_VALUES:,} values; "
+                "write the values out instead of nesting aliases (*name)"
             )
-        return loader.construct_document(node)
+            raise SourceErrors([SourceError.at(source.path, where, message)])
+        data = loader.construct_document(node)
+        problems = [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
+        return data, problems
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SourceErrors([SourceError(source.path, line, _cut(problem))]) from None
+        raise SourceErrors([_syntax_error(source.path, source.text, exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        where = _index_position(source.text, exc.position)
+        message = f"the character U+{exc.character:04X} cannot be in a YAML file; delete it"
+        raise SourceErrors([SourceError.at(source.path, where, message)]) from None
     except yaml.YAMLError as exc:
-        raise SourceErrors([SourceError(source.path, 0, _cut(f"invalid YAML: {exc}"))]) from None
+        raise SourceErrors([SourceError.at(source.path, START, _cut(f"invalid YAML: {exc}"))]) from None
     except RecursionError:
-        raise SourceErrors([SourceError(source.path, 0, "the file nests too deeply to read")]) from None
+        message = "the file nests too deeply to read; use fewer levels of lists and mappings"
+        raise SourceErrors([SourceError.at(source.path, START, message)]) from None
     except ValueError as exc:
         # A value PyYAML's constructors cannot convert; its message may quote the whole value.
-        raise SourceErrors([SourceError(source.path, 0, _cut(f"a value cannot be read: {exc}"))]) from None
+        raise SourceErrors([SourceError.at(source.path, START, _cut(f"a value cannot be read: {exc}"))]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def parse_yaml(source: SourceFile) -> Any:
+    """Parses one YAML text strictly; any problem becomes a SourceErrors naming file, line and column."""
+    data, problems = read_yaml(source)
+    if problems:
+        raise SourceErrors(problems)
+    return data

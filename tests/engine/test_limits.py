@@ -27,15 +27,15 @@ def yaml_error(text: str) -> str:
     ["1" * 5000, "-" + "9" * 5000, "0x" + "f" * 5000, "0b" + "1" * 20000, "0" + "7" * 5000, "1" * 5000 + ".5"],
     ids=["decimal", "negative", "hexadecimal", "binary", "octal", "float"],
 )
-def test_a_number_of_thousands_of_digits_in_a_profile_is_an_error_naming_the_file_and_line(value: str) -> None:
+def test_a_number_of_thousands_of_digits_in_a_profile_is_an_error_naming_the_file_and_place(value: str) -> None:
     error = yaml_error(f"region: 吉林省\nrevenue: {value}\n")
-    assert error.startswith("profile.yaml:2: ") and "characters" in error
+    assert error.startswith("profile.yaml:2:10: ") and "characters" in error
     assert len(error) < SHORT
 
 
 def test_a_number_of_thousands_of_digits_as_a_key_is_an_error_too() -> None:
     error = yaml_error("region: 吉林省\n" + "7" * 5000 + ": 1\n")
-    assert error.startswith("profile.yaml:2: ") and len(error) < SHORT
+    assert error.startswith("profile.yaml:2:1: ") and len(error) < SHORT
 
 
 def test_ordinary_numbers_are_still_read_as_numbers() -> None:
