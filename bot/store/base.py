@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.store.rulesets import LocalRuleSets, NewVersion, RuleVersion
 
 
 @dataclass
@@ -343,6 +344,49 @@ class ChatStore(ABC):
         if self._budget is None:
             self._budget = LocalBudget()
         self._budget.hold(channel, seconds)
+
+    # The rule set in use, for every process on the database; this default keeps it in the process.
+
+    _rulesets: LocalRuleSets | None = None
+
+    @property
+    def _local_rules(self) -> LocalRuleSets:
+        if self._rulesets is None:
+            self._rulesets = LocalRuleSets()
+        return self._rulesets
+
+    async def activate_rules(self, new: NewVersion) -> bool:
+        """Records the rule set as the one every process runs; True if this call switched to it (False when it
+        already was, as when several processes reloaded the same files)."""
+        return self._local_rules.activate(new)
+
+    async def refuse_rules(self, version: str) -> bool:
+        """Remembers that this rule set was refused; True the first time, so the refusal is announced once."""
+        return self._local_rules.refuse(version)
+
+    async def active_rules(self) -> RuleVersion | None:
+        """The rule set every process should run, once one was recorded."""
+        return self._local_rules.state
+
+    async def rule_versions(self, limit: int = 20) -> list[RuleVersion]:
+        """The rule sets that were in use, newest first."""
+        entries = sorted((entry for entry, _ in self._local_rules.history.values()), key=lambda e: e.loaded_at)
+        return entries[::-1][:limit]
+
+    async def rule_files(self, version: str) -> dict[str, Any] | None:
+        """Everything the version was compiled from (bot.reloading.sources_to_json), if it was recorded."""
+        entry = self._local_rules.history.get(version)
+        return entry[1] if entry else None
+
+    async def rule_uploads(self) -> dict[str, str]:
+        """The rule files admins sent to the bot, by their place in the rules folder."""
+        return dict(self._local_rules.uploads)
+
+    async def save_rule_upload(self, name: str, text: str, actor: str) -> None:
+        self._local_rules.uploads[name] = text
+
+    async def remove_rule_upload(self, name: str) -> bool:
+        return self._local_rules.uploads.pop(name, None) is not None
 
     @abstractmethod
     async def close(self) -> None:

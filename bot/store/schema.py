@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, SmallInteger, String, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -176,3 +189,41 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class RuleStateRow(Base):
+    """The rule set every bot process on the database runs (one row): its version, when and by whom it was
+    loaded, and the last version refused, so a refusal is announced once however many processes saw it."""
+
+    __tablename__ = "rule_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[str] = mapped_column(String(16))
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    refused_version: Mapped[str | None] = mapped_column(String(16))
+
+
+class RuleVersionRow(Base):
+    """A rule set that was in use: every file it was compiled from (zlib-compressed JSON), so it can be compared
+    with another (`rules diff`, the contacts whose results a reload changed) long after its files changed."""
+
+    __tablename__ = "rule_versions"
+
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    sources: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RuleUploadRow(Base):
+    """A rule file an admin sent to the bot, by its place in the rules folder ("policies/new.yaml"): it is read
+    with the folder by every process and after every restart, replacing a file of the same name there."""
+
+    __tablename__ = "rule_uploads"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

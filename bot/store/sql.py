@@ -34,6 +34,7 @@ from bot.store.base import (
     Turn,
 )
 from bot.store.notices import Contact, NewNotice, NoticeSql, NoticeStatus
+from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion
 from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key, now
 
@@ -308,6 +309,7 @@ class SqlChatStore(ChatStore):
         self._sql = ChatSql(database.dialect)
         self._outbox = OutboxSql(database.dialect)
         self._notices = NoticeSql(database.dialect)
+        self._rules = RuleSetSql(database.dialect)
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> SqlChatStore:
@@ -494,6 +496,32 @@ class SqlChatStore(ChatStore):
 
     async def audit_log(self, since: datetime | None = None) -> list[AuditEntry]:
         return await self._database.read(_audit_log, since)
+
+    # The rule set in use
+
+    async def activate_rules(self, new: NewVersion) -> bool:
+        return await self._database.transaction(self._rules.activate, new)
+
+    async def refuse_rules(self, version: str) -> bool:
+        return await self._database.transaction(self._rules.refuse, version)
+
+    async def active_rules(self) -> RuleVersion | None:
+        return await self._database.read(self._rules.active)
+
+    async def rule_versions(self, limit: int = 20) -> list[RuleVersion]:
+        return await self._database.read(self._rules.versions, limit)
+
+    async def rule_files(self, version: str) -> dict[str, Any] | None:
+        return await self._database.read(self._rules.files, version)
+
+    async def rule_uploads(self) -> dict[str, str]:
+        return await self._database.read(self._rules.uploads)
+
+    async def save_rule_upload(self, name: str, text: str, actor: str) -> None:
+        await self._database.write(self._rules.save_upload, name, text, actor)
+
+    async def remove_rule_upload(self, name: str) -> bool:
+        return await self._database.write(self._rules.remove_upload, name)
 
     async def close(self) -> None:
         await self._database.dispose()
