@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import admin_cli, notice_cli
+from bot import admin_cli, drafting, notice_cli, rules_cli
 from bot.channels.terminal import run_terminal
 from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_commands.add_parser("check", help="validate rule files and run the rule tests")
     check.add_argument("dir", nargs="?", type=Path, default=None, help="rules folder (default: the shipped rules)")
     check.add_argument("--json", action="store_true", help="print the problems as a JSON list for tools and editors")
+    drafting.add_parser(rules_commands)
+    rules_cli.add_parsers(rules_commands)
 
     match = commands.add_parser("match", help="match a profile file against the rules")
     match.add_argument("--profile", required=True, type=Path, help="YAML or JSON file of profile facts")
@@ -101,8 +103,9 @@ def _load(rules_dir: Path | None, data_dir: Path | None, err: TextIO) -> tuple[E
 
 
 def rules_check(rules_dir: Path | None, data_dir: Path | None, out: TextIO, err: TextIO, as_json: bool = False) -> int:
-    """Validates every file and runs the rule tests; prints every problem as file:line, ordered by file and line
-    (with --json: one JSON list of {"file", "line", "message"} on stdout, empty when all is well)."""
+    """Validates every file and runs the rule tests; prints every problem as file:line:column, ordered by file, line
+    and column (with --json: one JSON list of {"file", "line", "column", "message"} on stdout, empty when all is
+    well; a column of 0 means only the line is known)."""
     try:
         checked = check_rules(rules_dir, data_dir)
     except FileNotFoundError as exc:
@@ -119,7 +122,7 @@ def _report_problems(
 ) -> int:
     ordered = ordered_problems(problems)
     if as_json:
-        listed = [{"file": p.path, "line": p.line, "message": p.message} for p in ordered]
+        listed = [{"file": p.path, "line": p.line, "column": p.column, "message": p.message} for p in ordered]
         print(json.dumps(listed, ensure_ascii=False, indent=1), file=out)
         return EXIT_RULES
     for problem in ordered:
@@ -265,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     # Other unexpected errors keep their traceback: match, chat and rules check are run by hand, and a
     # traceback is what a bug report needs; serve logs its own.
     try:
+        if args.command == "rules" and args.rules_command == "extract":
+            return drafting.run_extract(args, sys.stdout, sys.stderr)
+        if args.command == "rules" and args.rules_command in rules_cli.COMMANDS:
+            return rules_cli.run(args, sys.stdout, sys.stderr)
         if args.command == "rules":
             return rules_check(args.dir, args.data, sys.stdout, sys.stderr, args.json)
         if args.command == "match":

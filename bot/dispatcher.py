@@ -7,12 +7,13 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.loading import MAX_RULE_FILE_BYTES
+from bot.messages import ChatKey, Delivery, Fetch, FileTooLarge, Incoming, Outgoing
 from bot.notices import NoticeDesk
 from bot.reloading import Reloader
 from bot.store.base import ChatState, ChatStore, Decision, DeliveryOutcome, Replies, Turn
 from handlers import official
-from handlers.admin import ADMIN_COMMANDS, Access, AdminHandler, reload_message
+from handlers.admin import Access, AdminHandler, is_admin_request, reload_message
 from handlers.official import NoticeDialogue
 from handlers.texts import language_for, t
 
@@ -69,14 +70,14 @@ class Dispatcher:
         # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
         self._combine = combine or {}
 
-    async def receive(self, incoming: Incoming) -> list[Delivery]:
+    async def receive(self, incoming: Incoming, fetch: Fetch | None = None) -> list[Delivery]:
         """Applies the update (and any earlier ones due) to its chat; returns the replies to deliver now, in order.
 
         Replies not returned are in the outbox for the delivery worker: they wait behind an earlier message of
-        the chat that is still undelivered.
+        the chat that is still undelivered. `fetch` reads a file sent in the chat (an admin's rule file).
         """
-        if self._admin is not None and incoming.command in ADMIN_COMMANDS and not incoming.in_group:
-            return await self._privileged(incoming)
+        if self._admin is not None and is_admin_request(incoming) and not incoming.in_group:
+            return await self._privileged(incoming, fetch)
         if self._desk is not None and official.is_status_request(incoming):
             access = Access(await self._roles(incoming.user_id))
             return await self._desk.answer(incoming, access, self._replies)
@@ -110,9 +111,30 @@ class Dispatcher:
     async def _reload(self, actor: str, language: str) -> Outgoing:
         if self._reloader is None:
             return Outgoing(t("reload_unavailable", language))
-        checked = await self._reloader.reload(actor)
-        problems = [str(problem) for problem in checked.problems]
-        return reload_message(checked.summary, checked.version, problems, language)
+        return reload_message(await self._reloader.reload(actor), language)
+
+    async def _upload(self, incoming: Incoming, fetch: Fetch | None, actor: str, language: str) -> Outgoing:
+        """An admin's rule file: read (within the size limit), checked, and applied or refused with its problems."""
+        attachment = incoming.attachment
+        if self._reloader is None or fetch is None or attachment is None:
+            return Outgoing(t("reload_unavailable", language))
+        try:
+            data = await fetch(attachment, MAX_RULE_FILE_BYTES)
+        except FileTooLarge as exc:
+            return Outgoing(t("upload_too_large", language, size=f"{exc.size:,}", limit=f"{MAX_RULE_FILE_BYTES:,}"))
+        except Exception:
+            log.exception("chat %s: a rule file could not be fetched", incoming.chat)
+            return Outgoing(t("upload_unreadable", language))
+        return reload_message(await self._reloader.upload(attachment.name, data, actor), language, attachment.name)
+
+    async def _tell(self, versions: tuple[str, str], actor: str, incoming: Incoming, language: str) -> Outgoing:
+        """Queues a notice to the contacts whose results the reload from one version to the other changed."""
+        if self._reloader is None or self._desk is None:
+            return Outgoing(t("reload_unavailable", language))
+        changes = await self._reloader.changes(*versions)
+        if not changes:
+            return Outgoing(t("tell_nobody", language))
+        return await self._desk.tell_changed([change.chat for change in changes], versions, actor, language)
 
     def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
         return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)
@@ -124,7 +146,7 @@ class Dispatcher:
         roles = await self.store.roles_of(user)
         return roles | {"admin"} if user in self._first_admins else roles
 
-    async def _privileged(self, incoming: Incoming) -> list[Delivery]:
+    async def _privileged(self, incoming: Incoming, fetch: Fetch | None = None) -> list[Delivery]:
         """An admin command: roles looked up, changes made and audited, replies queued, in one transaction.
 
         It does not touch the chat's interview, so it takes no turn of the chat.
@@ -134,8 +156,13 @@ class Dispatcher:
         grants = tuple(await self.store.list_roles()) if incoming.command == "roles" and "admin" in roles else ()
         reply = self._admin.handle(incoming, Access(roles, self._first_admins, grants))
         actor = f"{incoming.chat.channel}:{user}"
+        language = language_for(incoming.language_code)
         if reply.reload:
-            reply.messages.append(await self._reload(actor, language_for(incoming.language_code)))
+            reply.messages.append(await self._reload(actor, language))
+        if reply.upload:
+            reply.messages.append(await self._upload(incoming, fetch, actor, language))
+        if reply.tell is not None:
+            reply.messages.append(await self._tell(reply.tell, actor, incoming, language))
         replies = [(incoming, message) for message in reply.messages]
         changed, deliveries = await self.store.change_roles(
             reply.changes, actor, Replies(replies, self.owner, self.lease_seconds)

@@ -38,25 +38,39 @@ class _Reader:
 
     def read(self, path: Path, limit: int = MAX_RULE_FILE_BYTES) -> SourceFile | None:
         shown = display_path(path)
+        # A problem of the file as a whole is reported at its start (1:1), where an editor opens it.
         try:
             size = path.stat().st_size
             if size > limit:
-                self.unreadable.append(SourceError(shown, 0, f"the file is {size:,} bytes; at most {limit:,} are read"))
+                message = f"the file is {size:,} bytes; at most {limit:,} are read (split it into smaller files)"
+                self.unreadable.append(SourceError(shown, 1, message, 1))
                 return None
             # Read no more than the limit even where the size said nothing (a pipe, /dev/zero, a growing file).
             with path.open("rb") as file:
                 data = file.read(limit + 1)
             if len(data) > limit:
-                self.unreadable.append(SourceError(shown, 0, f"the file is over {limit:,} bytes; at most that is read"))
+                message = f"the file is over {limit:,} bytes; at most that is read (split it into smaller files)"
+                self.unreadable.append(SourceError(shown, 1, message, 1))
                 return None
             return SourceFile(shown, data.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            self.unreadable.append(
-                SourceError(shown, 0, f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")
-            )
+            self.unreadable.append(self._not_utf8(shown, data, exc.start))
         except OSError as exc:
-            self.unreadable.append(SourceError(shown, 0, f"cannot read the file: {exc.strerror}"))
+            message = f"cannot read the file: {exc.strerror or exc}; check that it exists and the bot may read it"
+            self.unreadable.append(SourceError(shown, 1, message, 1))
         return None
+
+    @staticmethod
+    def _not_utf8(shown: str, data: bytes, start: int) -> SourceError:
+        """Where the first byte that is not UTF-8 is, and which encoding the file may be in (GBK, most often)."""
+        before = data[:start].decode("utf-8")  # all of it is UTF-8: the decoder stopped only at `start`
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        try:
+            data.decode("gb18030")
+            saved_as = "; it may be GBK (GB18030) text: reopen it in that encoding and save it as UTF-8"
+        except UnicodeDecodeError:
+            saved_as = "; save it as UTF-8"
+        return SourceError(shown, line, f"the file is not UTF-8 text (byte 0x{data[start]:02x}){saved_as}", column)
 
     def read_all(
         self, folder: Path, pattern: str = "*.yaml", limit: int = MAX_RULE_FILE_BYTES
@@ -65,8 +79,12 @@ class _Reader:
         return tuple(source for source in (self.read(path, limit) for path in paths) if source is not None)
 
 
-def read_sources(rules_dir: Path | None = None, data_dir: Path | None = None) -> RuleSources:
-    """The texts of a rules folder and a data folder (the shipped ones by default)."""
+def read_sources(
+    rules_dir: Path | None = None, data_dir: Path | None = None, uploads: dict[str, str] | None = None
+) -> RuleSources:
+    """The texts of a rules folder and a data folder (the shipped ones by default), with the rule files admins
+    sent to the bot (`uploads`, by place in the rules folder: "policies/new.yaml") in place of the folder's files
+    of the same name."""
     rules_dir = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
     data_dir = Path(data_dir) if data_dir is not None else shipped_data_dir()
     reader = _Reader()
@@ -75,18 +93,30 @@ def read_sources(rules_dir: Path | None = None, data_dir: Path | None = None) ->
     regions = reader.read(data_dir / REGIONS_FILE) or SourceFile(display_path(data_dir / REGIONS_FILE), "{}")
     documents_dir = data_dir / DOCUMENTS_DIR
     texts = reader.read_all(documents_dir, "*.txt", MAX_DOCUMENT_BYTES)
+    uploaded = uploads or {}
     sources = RuleSources(
         catalogue=catalogue,
         regions=regions,
-        policies=reader.read_all(rules_dir / POLICY_DIR),
-        calls=reader.read_all(rules_dir / CALLS_DIR),
-        tests=reader.read_all(rules_dir / TESTS_DIR),
+        policies=_with_uploads(reader.read_all(rules_dir / POLICY_DIR), POLICY_DIR, uploaded),
+        calls=_with_uploads(reader.read_all(rules_dir / CALLS_DIR), CALLS_DIR, uploaded),
+        tests=_with_uploads(reader.read_all(rules_dir / TESTS_DIR), TESTS_DIR, uploaded),
         documents=reader.read_all(documents_dir),
         document_texts={Path(text.path).name: text for text in texts},
     )
     if catalogue is None:
         reader.unreadable.append(SourceError(display_path(catalogue_path), 0, "the question catalogue is missing"))
     return dataclasses.replace(sources, unreadable=tuple(reader.unreadable))
+
+
+UPLOADED = " (uploaded)"
+
+
+def _with_uploads(files: tuple[SourceFile, ...], folder: str, uploads: dict[str, str]) -> tuple[SourceFile, ...]:
+    """The folder's files with those uploaded to it; an upload replaces the folder's file of the same name."""
+    mine = {name.split("/", 1)[1]: text for name, text in uploads.items() if name.startswith(f"{folder}/")}
+    kept = [source for source in files if Path(source.path).name not in mine]
+    added = [SourceFile(f"{folder}/{name}{UPLOADED}", text) for name, text in sorted(mine.items())]
+    return (*kept, *added)
 
 
 # A profile is a few dozen short facts: a few kilobytes at most.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -15,6 +16,28 @@ class ChatKey(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent in a chat, as the channel describes it: its name, its size if known, and the channel's handle
+    to fetch it by (Telegram's file_id). Only what asks for a file's contents fetches it."""
+
+    name: str
+    size: int | None
+    ref: str
+
+
+class FileTooLarge(Exception):
+    """A file is larger than the one asking for it reads."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size:,} bytes")
+        self.size = size
+
+
+# Fetches an attachment's contents, at most the given number of bytes (FileTooLarge otherwise).
+Fetch = Callable[[Attachment, int], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,7 @@ class Incoming:
     edited: bool = False  # a correction of a message sent earlier
     in_group: bool = False  # sent in a group chat, where the bot only explains where the interview runs
     user_id: int | None = None  # who sent it (Telegram's user id), for the roles of officials and admins
+    attachment: Attachment | None = None  # a file sent (a document), beside `unreadable` naming its kind
 
     def to_json(self) -> dict[str, Any]:
         """The update as the inbox keeps it until it is applied (the chat is stored beside it)."""
@@ -39,6 +63,9 @@ class Incoming:
 
     @classmethod
     def from_json(cls, chat: ChatKey, data: dict[str, Any]) -> Incoming:
+        attachment = data.get("attachment")
+        if attachment is not None:
+            data = {**data, "attachment": Attachment(**attachment)}
         return cls(chat, **data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -15,12 +16,12 @@ from typing import Any
 from bot.engine.engine import Engine
 from bot.engine.model import ApplicationCall
 from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
-from bot.messages import Incoming, Outgoing
+from bot.messages import ChatKey, Incoming, Outgoing
 from bot.store.base import ChatStore, NoticesUnavailable, Replies
 from bot.store.notices import NewNotice, NoticeStatus
 from handlers import official
 from handlers.official import Access, Audience, Preview, Send
-from handlers.texts import language_for, t
+from handlers.texts import LANGUAGES, language_for, t
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,18 @@ class NoticeDesk:
         send_at: datetime | None = None,
         call: dict[str, Any] | None = None,
         token: str | None = None,
+        texts: dict[str, str] | None = None,
     ) -> Composed:
-        """The notice for the audience as it stands now: each recipient's copy in their language."""
+        """The notice for the audience as it stands now: each recipient's copy in their language (`texts`, by
+        language, when the bot words it; the official's one text otherwise)."""
         contacts = await self.store.contacts()
         # Matching every contact against the rules takes a while with many of them: off the event loop, so the
         # interviews going on meanwhile are not held up.
         chosen = await asyncio.to_thread(official.choose_recipients, contacts, audience, self._engine(), self._today())
-        copies = {language: official.recipient_copy(text, language) for language in ("zh-Hans", "zh-Hant", "en")}
+        copies = {
+            language: official.recipient_copy((texts or {}).get(language, text), language)
+            for language in ("zh-Hans", "zh-Hant", "en")
+        }
         recipients = [(contact.chat, copies.get(contact.language, copies["zh-Hans"])) for contact in chosen.contacts]
         notice = NewNotice(
             token=token or secrets.token_hex(12),
@@ -100,6 +106,18 @@ class NoticeDesk:
             count = composed.count
         confirmation = official.queued_message(notice_id, count, composed.notice.send_at, created, lang)
         return await self.store.queue_replies(replies(incoming, [confirmation]))
+
+    async def tell_changed(self, chats: list[ChatKey], versions: tuple[str, str], actor: str, lang: str) -> Outgoing:
+        """Queues "a new reward may apply to you" to the contacts whose results the change of rule set from one
+        version to the other changed (once: pressing the button again finds the notice already queued)."""
+        texts = {language: html.escape(t("rules_changed_notice", language)) for language in LANGUAGES}
+        audience = Audience(chats=tuple(str(chat) for chat in chats))
+        token = f"rules:{versions[0]}:{versions[1]}"
+        composed = await self.compose(texts["zh-Hans"], audience, actor, token=token, texts=texts)
+        notice_id, created = await self.store.create_notice(composed.notice)
+        status = await self.store.notice_status(notice_id) if not created else None
+        count = status.recipients if status is not None else composed.count
+        return official.queued_message(notice_id, count, composed.notice.send_at, created, lang)
 
     async def answer(self, incoming: Incoming, access: Access, replies: Callable[..., Replies]) -> list:
         """/notices, /notice_status ID, /notice_cancel ID and their buttons."""
@@ -170,6 +188,14 @@ class LiveEngine:
         update sees either the old rules or the new ones."""
         self.base = base
         self.current = base.with_calls(self._calls)
+
+    async def swap(self, base: Engine) -> None:
+        """As replace, with the rule set joined to the calls off the event loop (a matcher over every rule)."""
+        calls = self._calls
+        current = await asyncio.to_thread(base.with_calls, calls)
+        self.base = base
+        # Calls that changed meanwhile are joined here instead (rare: a notice carrying a call stored just now).
+        self.current = current if calls is self._calls else base.with_calls(self._calls)
 
     def __call__(self) -> Engine:
         return self.current

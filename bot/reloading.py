@@ -1,43 +1,69 @@
 """Checking a rules folder as a whole (files, quotes, rule tests and their coverage) and swapping it in while the
-bot runs: a new rule set replaces the old one only when every check passes, so a typo never takes the bot down."""
+bot runs: a new rule set replaces the old one only when every check passes, so a typo never takes the bot down.
+
+Every process on one database runs the same rule set: the one that puts a version in use records it, and the
+others follow within seconds (`Reloader.follow`). Rule files admins send to the bot are stored in the database
+and read with the folder by every process, after every restart."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import logging
-from dataclasses import dataclass, field
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from bot.engine.engine import Engine
-from bot.engine.loader import RuleSources
+from watchfiles import awatch
+
+from bot.engine.engine import Engine, sources_version
+from bot.engine.loader import CALLS_DIR, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
-from bot.engine.yamlsource import SourceError, SourceErrors
-from bot.loading import read_sources
-from bot.store.base import ChatStore
+from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.loading import MAX_RULE_FILE_BYTES, read_sources
+from bot.messages import ChatKey
+from bot.paths import shipped_rules_dir
+from bot.store.base import ChatStore, NoticesUnavailable
+from bot.store.rulesets import NewVersion
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A rules folder checked: the engine when every check passed, the problems (file and line order) otherwise."""
+    """A rules folder checked: the engine when every check passed, the problems (file and line order) otherwise.
+
+    After a reload, `previous` is the version it replaced and `announce` says this process is the one to tell
+    the admins (the first to put the version in use, or to refuse it), so several processes tell them once.
+    """
 
     engine: Engine | None
     summary: str = ""
     problems: list[SourceError] = field(default_factory=list)
     compiled: bool = True  # False: the files themselves were refused, so no rule test ran
     version: str = ""  # a hash of every text the rule set is compiled from
+    sources: RuleSources | None = field(default=None, repr=False)
+    previous: str = ""
+    announce: bool = False
+    changes: list[Change] | None = None  # contacts whose results the reload changed (None: not worked out)
 
 
-def check_rules(rules_dir: Path | None, data_dir: Path | None) -> Checked:
-    """Reads and compiles the folder, then runs its rule tests and their coverage check."""
-    sources = read_sources(rules_dir, data_dir)
-    version = _version(sources)
+def check_rules(rules_dir: Path | None, data_dir: Path | None, uploads: dict[str, str] | None = None) -> Checked:
+    """Reads and compiles the folder (with the uploaded files), then runs its rule tests and their coverage."""
+    return check_sources(read_sources(rules_dir, data_dir, uploads))
+
+
+def check_sources(sources: RuleSources) -> Checked:
+    """Compiles the texts, then runs their rule tests and the coverage check."""
+    version = sources_version(sources)
     try:
         engine = Engine.build(sources)
     except SourceErrors as exc:
-        return Checked(None, "the rules were not loaded", ordered_problems(exc.errors), compiled=False, version=version)
+        problems = ordered_problems(exc.errors)
+        return Checked(None, "the rules were not loaded", problems, compiled=False, version=version, sources=sources)
     report, coverage = run_rule_tests(sources.tests, engine.matcher)
     ruleset = engine.ruleset
     summary = (
@@ -45,48 +71,240 @@ def check_rules(rules_dir: Path | None, data_dir: Path | None) -> Checked:
         f"calls, {report.cases} rule tests"
     )
     problems = report.failures + coverage_gaps(ruleset.rules, coverage)
-    return Checked(None if problems else engine, summary, ordered_problems(problems), version=version)
-
-
-def _version(sources: RuleSources) -> str:
-    """The first 12 hex digits of a SHA-256 over every file's path and text: the same files, the same version."""
-    digest = hashlib.sha256()
-    files = [sources.catalogue, sources.regions, *sources.policies, *sources.calls, *sources.tests, *sources.documents,
-             *sources.document_texts.values()]  # fmt: skip
-    for source in sorted((f for f in files if f is not None), key=lambda f: f.path):
-        digest.update(f"{source.path}\0{source.text}\0".encode())
-    return digest.hexdigest()[:12]
+    return Checked(None if problems else engine, summary, ordered_problems(problems), version=version, sources=sources)
 
 
 def ordered_problems(problems: list[SourceError]) -> list[SourceError]:
-    """Each problem once, by file and line (loading reports them in the order it met them)."""
-    return sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line))
+    """Each problem once, by file, line and column (loading reports them in the order it met them)."""
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line, p.column))
+
+
+# What a rule set is compiled from, as JSON, so a version in use can be rebuilt later (rules diff, changed contacts).
+
+
+def sources_to_json(sources: RuleSources) -> dict[str, Any]:
+    def pair(source: SourceFile | None) -> list[str] | None:
+        return None if source is None else [source.path, source.text]
+
+    return {
+        "catalogue": pair(sources.catalogue),
+        "regions": pair(sources.regions),
+        **{kind: [pair(s) for s in getattr(sources, kind)] for kind in ("policies", "calls", "tests", "documents")},
+        "document_texts": {name: pair(text) for name, text in sources.document_texts.items()},
+    }
+
+
+def sources_from_json(data: dict[str, Any]) -> RuleSources:
+    def source(pair: list[str] | None) -> SourceFile | None:
+        return None if pair is None else SourceFile(pair[0], pair[1])
+
+    return RuleSources(
+        catalogue=source(data["catalogue"]),
+        regions=source(data["regions"]),
+        **{kind: tuple(source(p) for p in data[kind]) for kind in ("policies", "calls", "tests", "documents")},
+        document_texts={name: source(pair) for name, pair in data["document_texts"].items()},
+    )
+
+
+# Whose results a new rule set changes
+
+
+@dataclass(frozen=True)
+class Change:
+    """A contact whose results differ under the new rules: rules it may now claim (or claim for sure), and rules
+    it no longer can."""
+
+    chat: ChatKey
+    gained: tuple[str, ...]
+    lost: tuple[str, ...]
+
+
+def changed_contacts(old: Engine, new: Engine, contacts: Iterable[Any], today: date) -> list[Change]:
+    """The contacts (notices.Contact) whose eligible or possible rules differ between two rule sets."""
+    changes = []
+    for contact in contacts:
+        if contact.chat.id < 0 or not contact.answers:
+            continue  # a group, or a contact who never answered: no results to change
+        before, after = _offered(old, contact.answers, today), _offered(new, contact.answers, today)
+        if before == after:
+            continue
+        gained = tuple(sorted(r for r, status in after.items() if before.get(r) not in (status, "eligible")))
+        lost = tuple(sorted(r for r, status in before.items() if after.get(r) not in (status, "eligible")))
+        changes.append(Change(contact.chat, gained, lost))
+    return changes
+
+
+def _offered(engine: Engine, answers: dict[str, Any], today: date) -> dict[str, str]:
+    match = engine.match(answers, today)  # stored answers, as the conversation matches them
+    offered = {result.rule.id: "possible" for result in match.undetermined}
+    offered.update((result.rule.id, "eligible") for result in match.eligible)
+    return offered
+
+
+# Rule files sent to the bot
+
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.ya?ml")
+UPLOAD_FOLDERS = {"rules": POLICY_DIR, "calls": CALLS_DIR, "tests": TESTS_DIR}
+
+
+def upload_place(file_name: str, data: bytes) -> tuple[str, str] | SourceError:
+    """Where an uploaded file goes in the rules folder ("policies/new.yaml") and its text, by what it holds
+    (a `rules:`, `calls:` or `tests:` list); or why it cannot be taken."""
+    name = Path(file_name or "").name
+    if not UPLOAD_NAME.fullmatch(name):
+        return SourceError(name[:80] or "?", 0, "a rule file is named like new-policy.yaml (letters, digits, . _ -)")
+    if len(data) > MAX_RULE_FILE_BYTES:
+        return SourceError(name, 0, f"the file is {len(data):,} bytes; at most {MAX_RULE_FILE_BYTES:,} are read")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return SourceError(name, 0, f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")
+    try:
+        parsed = parse_yaml(SourceFile(name, text))
+    except SourceErrors as exc:
+        return exc.errors[0]
+    kinds = [key for key in UPLOAD_FOLDERS if isinstance(parsed, Mapping) and key in parsed]
+    if len(kinds) != 1:
+        return SourceError(name, 1, "a rule file has a 'rules:' list, a call file 'calls:', a rule-test file 'tests:'")
+    return f"{UPLOAD_FOLDERS[kinds[0]]}/{name}", text
 
 
 class Reloader:
-    """Reloads the rules into a running bot: checked off the event loop, swapped in only when all is well."""
+    """Reloads the rules into a running bot: checked off the event loop, swapped in only when all is well, and
+    recorded in the database so every other process on it follows."""
 
-    def __init__(self, live: object, store: ChatStore, rules_dir: Path | None, data_dir: Path | None):
-        self.live, self.store, self.rules_dir, self.data_dir = live, store, rules_dir, data_dir
+    def __init__(
+        self,
+        live: Any,
+        store: ChatStore,
+        rules_dir: Path | None,
+        data_dir: Path | None,
+        today: Callable[[], date] = date.today,
+    ):
+        self.live, self.store, self.rules_dir, self.data_dir, self.today = live, store, rules_dir, data_dir, today
         self._lock = asyncio.Lock()
+        self._unfollowed: tuple[str, str] | None = None  # (version in use elsewhere, the version read here)
+
+    async def start(self, sources: RuleSources, actor: str) -> bool:
+        """Records the rule set this process started with (`live`'s, read from `sources`) as the one in use, so
+        the others switch to it; True if it was not in use before."""
+        engine = self.live.base
+        return await self.store.activate_rules(NewVersion(engine.version, actor, "", sources_to_json(sources)))
 
     async def reload(self, actor: str) -> Checked:
         """Checks and swaps in the rules folder; the attempt, its version and outcome go to the audit log."""
-        checked = await self._reload()
+        async with self._lock:  # two reloads at once would race to swap
+            checked = await self._check(await self.store.rule_uploads())
+            checked = await self._apply(checked, actor)
         detail = {"version": checked.version, "applied": checked.engine is not None, "problems": len(checked.problems)}
         await self.store.audit(actor, "reload", detail)
         return checked
 
-    async def _reload(self) -> Checked:
-        async with self._lock:  # two reloads at once would race to swap
+    async def upload(self, file_name: str, data: bytes, actor: str) -> Checked:
+        """An admin's rule file: checked with the rules in use and, if all is well, stored (for every process
+        and restart) and put in use; otherwise refused with every problem, and nothing is stored."""
+        place = upload_place(file_name, data)
+        if isinstance(place, SourceError):
+            checked = Checked(None, "the file was not taken", [place], compiled=False)
+        else:
+            name, text = place
+            async with self._lock:
+                uploads = {**await self.store.rule_uploads(), name: text}
+                checked = await self._check(uploads)
+                if checked.engine is not None:
+                    await self.store.save_rule_upload(name, text, actor)
+                checked = await self._apply(checked, actor, announce_refusal=False)
+        detail = {"file": Path(file_name or "").name[:80], "version": checked.version,
+                  "applied": checked.engine is not None, "problems": len(checked.problems)}  # fmt: skip
+        await self.store.audit(actor, "upload", detail)
+        return checked
+
+    async def _check(self, uploads: dict[str, str]) -> Checked:
+        try:
+            return await asyncio.to_thread(check_rules, self.rules_dir, self.data_dir, uploads)
+        except OSError as exc:  # the folder itself is gone or unreadable
+            problem = SourceError(str(self.rules_dir or "rules"), 0, f"cannot be read: {exc.strerror or exc}")
+            return Checked(None, "the rules were not loaded", [problem], compiled=False)
+
+    async def _apply(self, checked: Checked, actor: str, announce_refusal: bool = True) -> Checked:
+        old = self.live.base
+        previous = old.version
+        if checked.engine is None:
+            log.warning("rules not reloaded, %d problem(s); the rules in use stay", len(checked.problems))
+            first = announce_refusal and bool(checked.version) and await self.store.refuse_rules(checked.version)
+            return replace(checked, previous=previous, announce=first)
+        await self.live.swap(checked.engine)
+        log.info("rules version %s reloaded: %s", checked.version, checked.summary)
+        new = NewVersion(checked.version, actor, checked.summary, sources_to_json(checked.sources))
+        switched = await self.store.activate_rules(new)
+        changes = await self.compare(old, checked.engine) if previous != checked.version else []
+        return replace(checked, previous=previous, announce=switched, changes=changes)
+
+    async def follow(self) -> bool:
+        """Switches to the rule set another process put in use, once this process reads the same files (a shared
+        folder, the uploads in the database); True if it switched."""
+        active = await self.store.active_rules()
+        if active is None or active.version == self.live.base.version:
+            return False
+        async with self._lock:
+            uploads = await self.store.rule_uploads()
+            sources = await asyncio.to_thread(read_sources, self.rules_dir, self.data_dir, uploads)
+            version = sources_version(sources)
+            if version != active.version:
+                if self._unfollowed != (active.version, version):
+                    self._unfollowed = (active.version, version)
+                    log.warning("rules version %s is in use elsewhere, but the files here are version %s; "
+                                "this process keeps %s", active.version, version, self.live.base.version)  # fmt: skip
+                return False
+            checked = await asyncio.to_thread(check_sources, sources)
+            if checked.engine is None:
+                return False
+            await self.live.swap(checked.engine)
+        log.info("rules version %s, put in use by %s, followed", active.version, active.loaded_by)
+        return True
+
+    async def changes(self, old: str, new: str) -> list[Change] | None:
+        """The contacts whose results version `new` changed from `old`, both rebuilt from the recorded files
+        (None if either was not recorded or cannot be built any more, or the store keeps no contacts)."""
+        engines = [await self._engine_of(version) for version in (old, new)]
+        if engines[0] is None or engines[1] is None:
+            return None
+        return await self.compare(engines[0], engines[1])
+
+    async def _engine_of(self, version: str) -> Engine | None:
+        if version == self.live.base.version:
+            return self.live.base
+        files = await self.store.rule_files(version)
+        if files is None:
+            return None
+        try:
+            return await asyncio.to_thread(Engine.build, sources_from_json(files))
+        except SourceErrors:
+            return None
+
+    async def compare(self, old: Engine, new: Engine) -> list[Change] | None:
+        """The contacts whose results differ between two engines at hand."""
+        try:
+            contacts = await self.store.contacts()
+        except NoticesUnavailable:
+            return None
+        return await asyncio.to_thread(changed_contacts, old, new, contacts, self.today())
+
+    async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:
+        """Follows the rule set in use until `stop` is set."""
+        while not stop.is_set():
             try:
-                checked = await asyncio.to_thread(check_rules, self.rules_dir, self.data_dir)
-            except OSError as exc:  # the folder itself is gone or unreadable
-                problem = SourceError(str(self.rules_dir or "rules"), 0, f"cannot be read: {exc.strerror or exc}")
-                checked = Checked(None, "the rules were not loaded", [problem], compiled=False)
-            if checked.engine is not None:
-                self.live.replace(checked.engine)
-                log.info("rules version %s reloaded: %s", checked.version, checked.summary)
-            else:
-                log.warning("rules not reloaded, %d problem(s); the rules in use stay", len(checked.problems))
-            return checked
+                await self.follow()
+            except Exception:
+                log.exception("could not follow the rule set in use; keeping this one")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+
+    async def watch(self, stop: asyncio.Event, on_reload: Callable[[Checked], Awaitable[None]]) -> None:
+        """Reloads when a file under the rules folder changes (watchfiles), until `stop` is set."""
+        folder = Path(self.rules_dir) if self.rules_dir is not None else shipped_rules_dir()
+        if not folder.is_dir():
+            return
+        async for _ in awatch(folder, stop_event=stop, debounce=800, recursive=True):
+            checked = await self.reload("file change")
+            await on_reload(checked)

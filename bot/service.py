@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from datetime import date
 from typing import TextIO
@@ -27,13 +27,14 @@ from bot.channels.telegram import (
 )
 from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
-from bot.loading import load_engine, settle_heap
+from bot.engine.engine import Engine
+from bot.loading import load_engine, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.messages import ChatKey, Incoming
 from bot.notices import LiveEngine, NoticeDesk
 from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
-from bot.reloading import Reloader
+from bot.reloading import Checked, Reloader
 from bot.settings import Settings, SettingsError
 from bot.store.base import Replies
 from bot.store.sql import SqlChatStore, database_url, migrate
@@ -67,7 +68,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     token = settings.TELEGRAM_BOT_TOKEN
     if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it to run the bot.")
-    engine = load_engine(settings.RULES_DIR, settings.DATA_DIR)
+    load_engine(settings.RULES_DIR, settings.DATA_DIR)  # a broken rules folder stops the bot before anything else
     try:
         url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
     except ValueError as exc:
@@ -75,6 +76,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     if url.startswith("sqlite"):
         await migrate(url)  # one machine, one file: keep it current; PostgreSQL is migrated by the release step
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
+    try:
+        # The folder with the rule files admins sent to the bot: what every process on the database runs.
+        sources = read_sources(settings.RULES_DIR, settings.DATA_DIR, await store.rule_uploads())
+        engine = Engine.build(sources)
+    except BaseException:
+        await store.close()
+        raise
     settle_heap()
     policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
@@ -83,6 +91,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     live = LiveEngine(engine, store)
     await live.refresh()
     reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
+    await reloader.start(sources, f"start:{os.getpid()}")
     conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,
@@ -103,18 +112,24 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     )
     deliverer.senders[CHANNEL] = TelegramSender(application.bot)
     stop = stop or _stop_on_signals()
-    _reload_on_hangup(reloader, dispatcher, deliverer)
+    announce = _announcer(dispatcher, deliverer)
+    _reload_on_hangup(reloader, announce)
     runner: web.AppRunner | None = None
-    worker: asyncio.Task | None = None
-    watcher: asyncio.Task | None = None
+    tasks: list[asyncio.Task] = []
     try:
         async with application:
             await register_commands(application, await dispatcher.role_holders())
             await application.start()
             try:
-                # Replies left undelivered by an outage (or by a process that stopped) go out from here.
-                worker = asyncio.create_task(deliverer.run(stop))
-                watcher = asyncio.create_task(live.run(stop))
+                tasks = [
+                    # Replies left undelivered by an outage (or by a process that stopped) go out from here.
+                    asyncio.create_task(deliverer.run(stop)),
+                    asyncio.create_task(live.run(stop)),
+                    # The rule set another process put in use, and rule files edited under the rules folder.
+                    asyncio.create_task(reloader.run(stop)),
+                ]
+                if settings.RULES_WATCH:
+                    tasks.append(asyncio.create_task(reloader.watch(stop, announce)))
                 runner = await _receive_updates(application, settings)
                 await stop.wait()
                 if runner is not None:
@@ -128,15 +143,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                     await application.updater.stop()
                 await application.stop()
             stop.set()
-            await worker
-            await watcher
-            worker = watcher = None
+            await asyncio.gather(*tasks)
+            tasks = []
     finally:
         with suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        for task in (worker, watcher):
-            if task is not None:
-                task.cancel()
+        for task in tasks:
+            task.cancel()
         if runner is not None:
             await runner.cleanup()
         await store.close()
@@ -201,23 +214,28 @@ async def _receive_updates(application: Application, settings: Settings) -> web.
     return runner
 
 
-def _reload_on_hangup(reloader: Reloader, dispatcher: Dispatcher, deliverer: Deliverer) -> None:
-    """SIGHUP reloads the rules, as /reload does; when the new rules are refused, the admins are told why."""
+def _announcer(dispatcher: Dispatcher, deliverer: Deliverer) -> Callable[[Checked], Awaitable[None]]:
+    """Tells every admin what a reload nobody asked for in a chat (a file change, SIGHUP) came to: the problems
+    of refused rules, or whose results new rules changed. Only the process that refused or switched first tells,
+    so admins hear it once however many processes saw the change."""
+
+    async def announce(checked: Checked) -> None:
+        if not checked.announce:
+            return
+        for admin in sorted(await dispatcher.admins()):
+            incoming = Incoming(ChatKey(CHANNEL, admin))
+            message = reload_message(checked, "zh-Hans")
+            await dispatcher.store.queue_replies(Replies([(incoming, message)], deliverer.owner, 0))
+        deliverer.wake()
+
+    return announce
+
+
+def _reload_on_hangup(reloader: Reloader, announce: Callable[[Checked], Awaitable[None]]) -> None:
+    """SIGHUP reloads the rules, as /reload does, and the admins are told what came of it."""
 
     async def reload() -> None:
-        checked = await reloader.reload(f"signal:{os.getpid()}")
-        if checked.engine is None:
-            problems = [str(problem) for problem in checked.problems]
-            for admin in sorted(await dispatcher.admins()):
-                incoming = Incoming(ChatKey(CHANNEL, admin))
-                await dispatcher.store.queue_replies(
-                    Replies(
-                        [(incoming, reload_message(checked.summary, checked.version, problems, "zh-Hans"))],
-                        deliverer.owner,
-                        0,
-                    )
-                )
-            deliverer.wake()
+        await announce(await reloader.reload(f"signal:{os.getpid()}"))
 
     def hangup() -> None:
         task = asyncio.ensure_future(reload())

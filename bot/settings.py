@@ -63,6 +63,13 @@ def _rate(value: str) -> float:
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def _switch(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("must be on or off (1/0, true/false, yes/no)")
+    return word in ("1", "true", "yes", "on")
+
+
 def _level(value: str) -> str:
     level = value.strip().upper()
     if level not in _LEVELS:
@@ -193,6 +200,12 @@ REGISTRY: tuple[Setting, ...] = (
     ),
     Setting("RULES_DIR", None, "folder of rule files; default: the rules shipped with the bot", Path),
     Setting("DATA_DIR", None, "folder of source documents and regions; default: the data shipped with the bot", Path),
+    Setting(
+        "RULES_WATCH",
+        True,
+        "reload the rules when a file under the rules folder changes (off: /reload, SIGHUP)",
+        _switch,
+    ),
     Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", _level),
     Setting(
         "ADMIN_TELEGRAM_IDS",

@@ -77,17 +77,19 @@ class Audience:
     regions: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    chats: tuple[str, ...] = ()  # particular chats ("telegram:42"): those whose results a reload changed
 
     @property
     def everyone(self) -> bool:
-        return not (self.regions or self.industries or self.rules)
+        return not (self.regions or self.industries or self.rules or self.chats)
 
     def to_json(self) -> dict[str, Any]:
-        return {"regions": list(self.regions), "industries": list(self.industries), "rules": list(self.rules)}
+        chosen = {"regions": list(self.regions), "industries": list(self.industries), "rules": list(self.rules)}
+        return {**chosen, "chats": list(self.chats)} if self.chats else chosen
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Audience:
-        return cls(tuple(data.get("regions", ())), tuple(data.get("industries", ())), tuple(data.get("rules", ())))
+        return cls(*(tuple(data.get(key, ())) for key in ("regions", "industries", "rules", "chats")))
 
 
 @dataclass(frozen=True)
@@ -376,10 +378,12 @@ def choose_recipients(contacts: Iterable[Contact], audience: Audience, engine: E
     """The private chats matching the audience, without those who opted out or blocked the bot (counted)."""
     chosen: list[Contact] = []
     excluded = {"opted_out": 0, "blocked": 0}
-    wanted_rules = set(audience.rules)
+    wanted_rules, wanted_chats = set(audience.rules), set(audience.chats)
     for contact in contacts:
-        if contact.chat.id < 0 or not _matches(contact.answers, audience, wanted_rules, engine, today):
-            continue  # a group chat (the interview runs in private ones), or not in the audience
+        if contact.chat.id < 0 or (wanted_chats and str(contact.chat) not in wanted_chats):
+            continue  # a group chat (the interview runs in private ones), or not one of the chats named
+        if not _matches(contact.answers, audience, wanted_rules, engine, today):
+            continue
         if not contact.active:
             excluded["blocked"] += 1
         elif not contact.subscribed:
@@ -409,7 +413,7 @@ def audience_text(audience: dict[str, Any], lang: str) -> str:
     chosen = Audience.from_json(audience)
     if chosen.everyone:
         return t("audience_everyone", lang)
-    parts = []
+    parts = [t("audience_chats", lang, count=len(chosen.chats))] if chosen.chats else []
     for key, values in (("audience_regions", chosen.regions), ("audience_industries", chosen.industries),
                         ("audience_rules", chosen.rules)):  # fmt: skip
         if values:

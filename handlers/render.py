@@ -105,6 +105,9 @@ def results_message(match: Match, language: str) -> Outgoing:
             lines.append(numbered(result))
             lines.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
     lines += ["", t("disclaimer", language)]
+    version = match.matcher.ruleset.version
+    if version:  # which rule set the results come from, so an answer can be traced after the rules change
+        lines.append(t("rules_version", language, version=version))
     rows = list(_rows(detail_buttons, BUTTONS_PER_ROW)) + list(_rows(list(answer_buttons.values()), 2))
     rows.append((Button(t("change_answer", language), "p"), Button(t("start_over", language), "restart")))
     return Outgoing("\n".join(lines), tuple(rows))

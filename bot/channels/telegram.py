@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import os
@@ -26,7 +27,7 @@ from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHan
 
 from bot.channels.aiohttp_request import CONNECT_TIMEOUT, AiohttpRequest
 from bot.dispatcher import Dispatcher
-from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.messages import Attachment, ChatKey, Delivery, FileTooLarge, Incoming, Outgoing
 from bot.outbox import Blocked, Deliverer, Rejected, RetryLater
 from bot.store.base import NOTICE_ROLES
 from handlers.admin import ADMIN_COMMANDS
@@ -204,7 +205,24 @@ def to_incoming(update: Update, bot_username: str | None = None) -> Incoming | N
     if text:
         return Incoming(key, text=text, edited=edited, **fields)
     carried = next((name for name in _ATTACHMENTS if getattr(message, name, None)), "other")
-    return Incoming(key, unreadable=carried, edited=edited, **fields)
+    document = message.document
+    attachment = (
+        Attachment(document.file_name or "", document.file_size, document.file_id) if document is not None else None
+    )
+    return Incoming(key, unreadable=carried, edited=edited, attachment=attachment, **fields)
+
+
+async def fetch_file(bot: Bot, attachment: Attachment, limit: int) -> bytes:
+    """A file's contents; raises FileTooLarge past `limit` bytes (Telegram's size, then what arrives)."""
+    if attachment.size is not None and attachment.size > limit:
+        raise FileTooLarge(attachment.size)
+    file = await bot.get_file(attachment.ref)
+    if file.file_size is not None and file.file_size > limit:
+        raise FileTooLarge(file.file_size)
+    data = bytes(await file.download_as_bytearray())
+    if len(data) > limit:
+        raise FileTooLarge(len(data))
+    return data
 
 
 def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -278,7 +296,7 @@ class TelegramChannel:
                 # A button on a message sent in inline mode: no chat to answer in, but the spinner must stop.
                 await _quietly(update.callback_query.answer())
             return
-        deliveries = await self.dispatcher.receive(incoming)
+        deliveries = await self.dispatcher.receive(incoming, functools.partial(fetch_file, context.bot))
         if not deliveries:
             # The replies wait behind an earlier message of the chat (or another process took the turn): the
             # worker sends them in order as soon as that one is out.
@@ -360,6 +378,12 @@ def _menu(commands: dict[str, dict[str, str]], language: str) -> list[BotCommand
     return [BotCommand(name, texts.get(language, texts["zh-Hans"])) for name, texts in commands.items()]
 
 
+def file_base_url(base_url: str) -> str:
+    """Where a Bot API server serves files, from where it takes methods ("…/bot" → "…/file/bot")."""
+    head, found, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot" if found else f"{base_url.rstrip('/')}/file/bot"
+
+
 def build_application(
     token: str,
     channel: TelegramChannel,
@@ -372,6 +396,8 @@ def build_application(
         Application.builder()
         .token(token)
         .base_url(base_url)
+        # Files are fetched beside the methods: https://api.telegram.org/file/bot<token>/<path>.
+        .base_file_url(file_base_url(base_url))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .request(AiohttpRequest(connection_pool_size=max_concurrent_updates))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,16 @@ from bot.engine.model import ApplicationCall, Question, RuleSet
 from bot.engine.profile import parse_profile
 from bot.engine.questions import next_question_for
 from bot.engine.regions import RegionIndex, region_index_from_yaml
+
+
+def sources_version(sources: RuleSources) -> str:
+    """The first 12 hex digits of a SHA-256 over every file's path and text: the same files, the same version."""
+    digest = hashlib.sha256()
+    files = [sources.catalogue, sources.regions, *sources.policies, *sources.calls, *sources.tests, *sources.documents,
+             *sources.document_texts.values()]  # fmt: skip
+    for source in sorted((f for f in files if f is not None), key=lambda f: f.path):
+        digest.update(f"{source.path}\0{source.text}\0".encode())
+    return digest.hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -28,11 +39,18 @@ class Engine:
     def build(cls, sources: RuleSources) -> Engine:
         """Compiles and checks everything; raises SourceErrors (file:line) instead of returning broken rules."""
         regions = region_index_from_yaml(sources.regions)
-        ruleset = load_ruleset(sources, regions)
+        ruleset = dataclasses.replace(load_ruleset(sources, regions), version=sources_version(sources))
         return cls(ruleset, regions, Matcher(ruleset, regions))
+
+    @property
+    def version(self) -> str:
+        return self.ruleset.version
 
     def with_calls(self, calls: Iterable[ApplicationCall]) -> Engine:
         """The same rules with more application calls (those notices carried), whose deadlines then show."""
+        calls = tuple(calls)
+        if not calls:
+            return self
         ruleset = dataclasses.replace(self.ruleset, calls=(*self.ruleset.calls, *calls))
         return Engine(ruleset, self.regions, Matcher(ruleset, self.regions))
 

@@ -135,6 +135,7 @@ class Rule:
     note: Texts | None = None
     path: str = ""
     line: int = 0
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class RuleSet:
     documents: dict[str, Document]
     rules: tuple[Rule, ...]
     calls: tuple[ApplicationCall, ...] = ()
+    version: str = ""  # a hash of every text it was compiled from: the same files, the same version
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

@@ -57,7 +57,7 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
     old_title, new_title = "新取得临床试验许可或注册申请受理书的医药健康产品奖励", "临床试验许可奖励(新版标题)"
     pharma = rules_copy / "policies" / "jilin-pharma.yaml"
     original = pharma.read_text(encoding="utf-8")
-    settings = {"ADMIN_TELEGRAM_IDS": str(ADMIN), "RULES_DIR": str(rules_copy)}
+    settings = {"ADMIN_TELEGRAM_IDS": str(ADMIN), "RULES_DIR": str(rules_copy), "RULES_WATCH": "off"}
     async with running_bot(api, database, settings=settings):
         contact = Contact(api, CONTACT)
         assert old_title in (await interview(contact))["text"]
@@ -72,9 +72,10 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
         assert "新规则有 1 个问题,没有启用" in refused and "jilin-pharma.yaml:" in refused and "revenu" in refused
         assert new_title in (await contact.say("/results"))[0]["text"], "the rules in use stay"
         before = len(api.sends_to(ADMIN))
-        os.kill(os.getpid(), signal.SIGHUP)  # the same reload, from the operator
+        pharma.write_text(original.replace("fact: revenue,", "fact: revenux,", 1), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)  # another broken file, reloaded by the operator
         told = (await api.wait_for_messages(ADMIN, before + 1))[before:]
-        assert "没有启用" in told[0]["text"] and "revenu" in told[0]["text"]
+        assert "没有启用" in told[0]["text"] and "revenux" in told[0]["text"]
     store = SqlChatStore.from_url(database)
     try:
         reloads = [entry for entry in await store.audit_log() if entry.action == "reload"]

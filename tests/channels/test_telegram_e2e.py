@@ -107,7 +107,8 @@ async def empty_database(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            for table in ("chats", "inbox", "outbox", "roles", "audit", "notices", "send_budget"):
+            tables = "chats inbox outbox roles audit notices send_budget rule_state rule_versions rule_uploads"
+            for table in tables.split():
                 await connection.execute(text(f"DELETE FROM {table}"))
     finally:
         await engine.dispose()

@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -483,6 +484,9 @@ class FakeBotApi:
         self._by_chat: dict[int, list[JSON]] = {}
         self._chat_conditions: dict[int, asyncio.Condition] = {}
         self._answered_callbacks: set[str] = set()
+        # Files users sent, by file_id: (file_path, contents); what getFile names and /file/bot… serves.
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.downloads: list[str] = []  # file_ids downloaded, in order
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
 
@@ -501,6 +505,7 @@ class FakeBotApi:
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "sendChatAction": self._send_chat_action,
+            "getFile": self._get_file,
             "close": self._close,
             "logOut": self._log_out,
         }
@@ -512,6 +517,7 @@ class FakeBotApi:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # No access log (20,000 requests in a benchmark); cancel handlers whose client went away, so an
         # abandoned long poll does not linger.
         self._runner = web.AppRunner(
@@ -689,6 +695,31 @@ class FakeBotApi:
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def make_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        data: bytes,
+        user_id: int | None = None,
+        language_code: str = "zh-hans",
+        declared_size: int | None = None,
+    ) -> JSON:
+        """An update with a document a user sent; getFile and the file URL then give its contents. Telegram states
+        the size in the message (`declared_size` overrides it, as a client may not know it)."""
+        file_id = f"doc-{len(self.files) + 1}-{secrets.token_hex(4)}"
+        self.files[file_id] = (f"documents/file_{len(self.files) + 1}.bin", data)
+        user = self._user(chat_id, user_id, language_code, "Test")
+        document = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_name": file_name,
+                    "file_size": len(data) if declared_size is None else declared_size}  # fmt: skip
+        message: JSON = {
+            "message_id": self._new_message_id(chat_id),
+            "from": user,
+            "chat": self._chat(chat_id, "Test"),
+            "date": int(time.time()),
+            "document": document,
+        }
         return {"update_id": next(self._update_ids), "message": message}
 
     def make_callback(
@@ -1007,6 +1038,21 @@ class FakeBotApi:
         return message
 
     # ---------------------------------------------------------------------------------------- methods
+
+    async def _get_file(self, token: str, params: JSON, received: float) -> JSON:
+        file_id = params.get("file_id")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, data = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(data), "file_path": path}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        found = next(((file_id, data) for file_id, (p, data) in self.files.items() if p == path), None)
+        if found is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        self.downloads.append(found[0])
+        return web.Response(body=found[1], content_type="application/octet-stream")
 
     async def _get_me(self, token: str, params: JSON, received: float) -> JSON:
         return {
