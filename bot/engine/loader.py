@@ -3,7 +3,10 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -844,14 +847,15 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
     errors: list[SourceError] = list(sources.unreadable)
     if sources.catalogue is None:
         raise SourceErrors(errors or [SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
-    catalogue = load_catalogue(sources.catalogue)
+    catalogue = _load_catalogue(sources.catalogue)
     documents = load_documents(sources.documents, sources.document_texts)
     rules: list[Rule] = []
     # A file that could not be read may hold any rule id: then which rules exist is not known.
     refused: set[str] | None = None if sources.unreadable else set()
+    context = _context_key(sources)
     for source in sources.policies:
         try:
-            rules.extend(load_policy_file(source, catalogue, documents, regions))
+            rules.extend(_compile_policy_file(context, source, catalogue, documents, regions))
         except SourceErrors as exc:
             errors.extend(exc.errors)
             written = _written_ids(source)
@@ -866,6 +870,56 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
     if errors:
         raise SourceErrors(errors)
     return RuleSet(catalogue, documents, tuple(rules), tuple(calls))
+
+
+# A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
+# path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
+# compiled again only when it or one of those changed. Its problems are kept the same way.
+_COMPILED_FILES = 64
+_compiled_files: OrderedDict[tuple[bytes, str, bytes], list[Rule] | SourceErrors] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def _digest(*texts: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.digest()
+
+
+def _context_key(sources: RuleSources) -> bytes:
+    """What every rule file is compiled against, as one hash of its texts."""
+    parts = [sources.regions, sources.catalogue, *sources.documents, *sources.document_texts.values()]
+    return _digest(*(f"{part.path}\0{part.text}" for part in parts if part is not None))
+
+
+@lru_cache(maxsize=4)
+def _load_catalogue(source: SourceFile) -> Catalogue:
+    """The catalogue of a text, kept: the rules kept with it refer to its questions."""
+    return load_catalogue(source)
+
+
+def _compile_policy_file(
+    context: bytes, source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
+) -> list[Rule]:
+    key = (context, source.path, _digest(source.text))
+    with _compiled_lock:
+        known = _compiled_files.get(key)
+        if known is not None:
+            _compiled_files.move_to_end(key)
+    if known is None:
+        try:
+            known = load_policy_file(source, catalogue, documents, regions)
+        except SourceErrors as exc:
+            known = exc
+        with _compiled_lock:
+            _compiled_files[key] = known
+            while len(_compiled_files) > _COMPILED_FILES:
+                _compiled_files.popitem(last=False)
+    if isinstance(known, SourceErrors):
+        raise SourceErrors(list(known.errors))
+    return list(known)
 
 
 def _written_ids(source: SourceFile) -> set[str] | None:

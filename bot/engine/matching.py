@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -118,12 +118,19 @@ class Matcher:
             self._compiled.append(_CompiledRule(rule, scope, _conjuncts(rule.condition)))
         self._call_deadlines = calls_by_rule(ruleset.calls)
         self.fact_order = {fact: q.order for fact, q in ruleset.catalogue.questions.items()}
+        self._index = {compiled.rule.id: index for index, compiled in enumerate(self._compiled)}
 
-    def match(self, profile: Mapping[str, Any], today: date) -> Match:
-        """Sorts every rule into eligible, undetermined, near miss or not eligible for this profile and day."""
+    def _chosen(self, rule_ids: Iterable[str]) -> list[_CompiledRule]:
+        indexes = sorted({self._index[rule_id] for rule_id in rule_ids if rule_id in self._index})
+        return [self._compiled[index] for index in indexes]
+
+    def match(self, profile: Mapping[str, Any], today: date, only: Iterable[str] | None = None) -> Match:
+        """Sorts every rule (or `only` the rules with these ids, in rule order) into eligible, undetermined, near
+        miss or not eligible for this profile and day."""
         result = Match(self, profile, today)
         in_scope = {scope: within.test(profile) for scope, within in self._scopes.items()}
-        for compiled in self._compiled:
+        chosen = self._compiled if only is None else self._chosen(only)
+        for compiled in chosen:
             verdict = self._evaluate(compiled, profile, today, in_scope[compiled.rule.region])
             if verdict.status == ELIGIBLE:
                 result.eligible.append(verdict)

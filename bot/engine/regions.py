@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -422,8 +423,11 @@ def _name(value: Any, what: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4)
 def region_index_from_yaml(source: SourceFile) -> RegionIndex:
-    """The region hierarchy from the text of a regions file (province → city → list of districts)."""
+    """The region hierarchy from the text of a regions file (province → city → list of districts); kept for the
+    same text, as every reload reads the same regions file and building the index (every spelling of every
+    place) is most of what a reload of unchanged rules costs."""
     mapping = parse_yaml(source)
     try:
         return RegionIndex.from_mapping(mapping)

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.yamlsource import Position, SourceError, SourceErrors, SourceFile, parse_yaml, read_yaml
+from bot.engine.yamlsource import (
+    _LOADERS,
+    Mapping,
+    Position,
+    Sequence,
+    SourceError,
+    SourceErrors,
+    SourceFile,
+    _read,
+    _StrictLoader,
+    parse_yaml,
+    read_yaml,
+)
+from bot.paths import shipped_data_dir, shipped_rules_dir
 
 
 def problem(text: str) -> str:
@@ -78,3 +91,36 @@ def test_a_problem_prints_as_path_line_column_or_as_much_of_it_as_is_known() -> 
     assert str(SourceError("f.yaml", 3, "m")) == "f.yaml:3: m"
     assert str(SourceError("rules", 0, "cannot be read")) == "rules: cannot be read"
     assert len({SourceError("f.yaml", 3, "m", 7), SourceError.at("f.yaml", Position(3, 7), "m")}) == 1
+
+
+def _places(value: object) -> list[object]:
+    """Every key's and item's place in a parsed tree, in order."""
+    if isinstance(value, Mapping):
+        return [value.position, *((value.at(k), value.value_at(k), *_places(v)) for k, v in value.items())]
+    if isinstance(value, Sequence):
+        return [value.position, *((value.at(i), *_places(v)) for i, v in enumerate(value))]
+    return []
+
+
+def test_libyaml_and_pyyaml_read_every_shipped_file_alike() -> None:
+    """Well-formed files are read by libyaml's parser, the rest by PyYAML's: both must give the same values in
+    the same places, or a file would mean something else depending on whether it has a mistake elsewhere."""
+    if len(_LOADERS) < 2:
+        pytest.skip("PyYAML was built without libyaml")
+    files = [*shipped_rules_dir().rglob("*.yaml"), *shipped_data_dir().rglob("*.yaml")]
+    assert len(files) > 10
+    for path in files:
+        source = SourceFile(str(path), path.read_text(encoding="utf-8"))
+        fast, slow = _read(_LOADERS[0], source), _read(_StrictLoader, source)
+        assert fast == slow and _places(fast[0]) == _places(slow[0]), path
+
+
+def test_a_file_read_again_unchanged_is_not_parsed_again_and_a_changed_one_is() -> None:
+    source = SourceFile("cached.yaml", "a: [1, 2]\n")
+    first = read_yaml(source)[0]
+    assert read_yaml(SourceFile("cached.yaml", "a: [1, 2]\n"))[0] is first, "the same text: the same value"
+    assert read_yaml(SourceFile("cached.yaml", "a: [1, 3]\n"))[0] == {"a": [1, 3]}
+    broken = SourceFile("cached.yaml", "a: [1, 2\n")
+    for _ in range(2):  # a problem is reported every time, not only the first
+        with pytest.raises(SourceErrors):
+            read_yaml(broken)
