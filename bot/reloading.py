@@ -305,6 +305,11 @@ class Reloader:
         folder = Path(self.rules_dir) if self.rules_dir is not None else shipped_rules_dir()
         if not folder.is_dir():
             return
-        async for _ in awatch(folder, stop_event=stop, debounce=800, recursive=True):
-            checked = await self.reload("file change")
-            await on_reload(checked)
+        try:
+            async for _ in awatch(folder, stop_event=stop, debounce=800, recursive=True):
+                try:
+                    await on_reload(await self.reload("file change"))
+                except Exception:
+                    log.exception("the rules could not be reloaded after a file change; the rules in use stay")
+        except Exception:  # the folder went away, or the system refuses to watch it (too many watches)
+            log.exception("no longer watching %s for changes: /reload and SIGHUP still reload the rules", folder)
