@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,9 +172,37 @@ def _shipped_region_index() -> RegionIndex:
     return load_region_index(shipped_data_dir() / REGIONS_FILE)
 
 
+_paused = 0
+_was_enabled = False
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while a rule set is read and compiled. Reading a large folder creates
+    hundreds of thousands of objects that all live on; the collector would walk the growing heap again and again
+    (most of the time a check of 10,000 rules took). Nothing is lost: it runs again afterwards. Safe to nest and to
+    use from several threads at once: it resumes when the last one ends, if it was running before the first."""
+    global _paused, _was_enabled
+    with _pause_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
 def load_engine(rules_dir: Path | None = None, data_dir: Path | None = None) -> Engine:
     """Reads and compiles a rules folder; raises SourceErrors (file:line) instead of returning broken rules."""
-    return Engine.build(read_sources(rules_dir, data_dir))
+    sources = read_sources(rules_dir, data_dir)
+    with collection_paused():
+        return Engine.build(sources)
 
 
 def settle_heap() -> None:

@@ -8,25 +8,27 @@ import asyncio
 import getpass
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.engine.engine import Engine
-from bot.engine.model import RuleSet
 from bot.engine.yamlsource import SourceErrors
 from bot.loading import read_sources
-from bot.reloading import changed_contacts, check_rules, sources_from_json, sources_to_json
+from bot.reloading import (
+    changed_contacts,
+    check_rules,
+    deciding_differently,
+    diff_rulesets,
+    sources_from_json,
+    sources_to_json,
+)
 from bot.settings import SettingsError
 from bot.store.base import ChatStore
 from bot.store.rulesets import NewVersion
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("diff", "versions", "uploads")
-RULE_FIELDS = ("title", "clause", "quote", "document", "region", "condition", "reward", "department", "materials",
-               "deadlines", "valid_from", "valid_until", "note")  # fmt: skip
-CALL_FIELDS = ("title", "rules", "opens", "closes", "where", "contact")
 _VERSION = re.compile(r"[0-9a-f]{4,12}")
 
 
@@ -125,47 +127,6 @@ async def _uploads(store: ChatStore, args: argparse.Namespace, out: TextIO, err:
     return EXIT_OK
 
 
-@dataclass
-class RuleSetDiff:
-    """Rules (and application calls) added, removed and changed, by id; for a changed one, which fields."""
-
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    changed: dict[str, list[str]] = field(default_factory=dict)
-    calls_added: list[str] = field(default_factory=list)
-    calls_removed: list[str] = field(default_factory=list)
-    calls_changed: dict[str, list[str]] = field(default_factory=dict)
-
-
-def diff_rulesets(old: RuleSet, new: RuleSet) -> RuleSetDiff:
-    diff = RuleSetDiff()
-    for kind, before, after, fields in (
-        ("rules", {r.id: r for r in old.rules}, {r.id: r for r in new.rules}, RULE_FIELDS),
-        ("calls", {c.id: c for c in old.calls}, {c.id: c for c in new.calls}, CALL_FIELDS),
-    ):
-        added = sorted(set(after) - set(before))
-        removed = sorted(set(before) - set(after))
-        changed = {}
-        for key in sorted(set(before) & set(after)):
-            differing = [name for name in fields if _canonical(before[key], name) != _canonical(after[key], name)]
-            if differing:
-                changed[key] = differing
-        if kind == "rules":
-            diff.added, diff.removed, diff.changed = added, removed, changed
-        else:
-            diff.calls_added, diff.calls_removed, diff.calls_changed = added, removed, changed
-    return diff
-
-
-def _canonical(item: Any, name: str) -> Any:
-    value = getattr(item, name)
-    if name == "condition":
-        return None if value is None else value.requirement()  # what must hold, whatever objects hold it
-    if name == "document":
-        return value.id
-    return value
-
-
 async def _engine(spec: str, data: Path | None, store: ChatStore | None) -> tuple[Engine, str] | str:
     """The rule set a folder or a recorded version stands for, and its version; or why there is none."""
     if Path(spec).is_dir():
@@ -196,7 +157,9 @@ async def _diff(store: ChatStore | None, args: argparse.Namespace, out: TextIO, 
     profiles: dict[str, int] | None = None
     if store is not None and store.supports_notices:
         contacts = [c for c in await store.contacts() if c.chat.id > 0 and c.answers]
-        changes = await asyncio.to_thread(changed_contacts, old, new, contacts, args.date or date.today())
+        only = deciding_differently(old, new)
+        day = args.date or date.today()
+        changes = [] if only == set() else await asyncio.to_thread(changed_contacts, old, new, contacts, day, only)
         profiles = {"stored": len(contacts), "changed": len(changes)}
     if args.json:
         record = {"old": {"spec": args.old, "version": old_version}, "new": {"spec": args.new, "version": new_version},

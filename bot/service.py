@@ -28,7 +28,7 @@ from bot.channels.telegram import (
 from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
-from bot.loading import load_engine, read_sources, settle_heap
+from bot.loading import collection_paused, load_engine, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.messages import ChatKey, Incoming
 from bot.notices import LiveEngine, NoticeDesk
@@ -79,7 +79,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     try:
         # The folder with the rule files admins sent to the bot: what every process on the database runs.
         sources = read_sources(settings.RULES_DIR, settings.DATA_DIR, await store.rule_uploads())
-        engine = Engine.build(sources)
+        with collection_paused():
+            engine = Engine.build(sources)
     except BaseException:
         await store.close()
         raise

@@ -381,6 +381,19 @@ class _RuleCompiler:
 
     def __init__(self, col: _Collector, catalogue: Catalogue, regions: RegionIndex):
         self.col, self.catalogue, self.regions = col, catalogue, regions
+        # Rules repeat their thresholds and amounts ("5000万" for many of them): each is read once per file.
+        self._read: dict[tuple[str, type, Any], Any] = {}
+
+    def _parsed(self, question: Question | None, raw: Any) -> Any:
+        """parse_answer (or parse_money without a question) of a value, once per fact and value."""
+        if not isinstance(raw, str | int | float):
+            return parse_answer(question, raw, self.regions) if question else parse_money(str(raw))
+        key = (question.fact if question else "", type(raw), raw)
+        result = self._read.get(key)
+        if result is None:
+            result = parse_answer(question, raw, self.regions) if question else parse_money(str(raw))
+            self._read[key] = result
+        return result
 
     def question(self, mapping: Mapping, key: str = "fact") -> Question | None:
         fact = mapping.get(key)
@@ -394,7 +407,7 @@ class _RuleCompiler:
         return self.catalogue[fact]
 
     def value(self, question: Question, raw: Any, at: Position) -> Any:
-        result = parse_answer(question, raw, self.regions)
+        result = self._parsed(question, raw)
         if isinstance(result, Invalid):
             self.col.error(at, f"bad value '{_short(raw)}' for {question.fact}: {_problem(result)}{_how(question)}")
             return None
@@ -516,7 +529,7 @@ class _RuleCompiler:
             return None
         if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
             return raw
-        result = parse_money(str(raw))
+        result = self._parsed(None, raw)
         if isinstance(result, Invalid):
             where = mapping.value_at(key)
             self.col.error(where, f"'{key}' is not an amount: '{_short(raw)}' (write e.g. 200万, 1.5亿 or 2000000)")

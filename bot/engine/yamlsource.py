@@ -7,14 +7,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 
-@dataclass(frozen=True)
-class Position:
-    """Where something starts in a file: 1-based line and column (column 0: only the line is known)."""
+class Position(NamedTuple):
+    """Where something starts in a file: 1-based line and column (column 0: only the line is known). A tuple, as
+    a large file has hundreds of thousands of them."""
 
     line: int
     column: int = 0
@@ -129,6 +129,15 @@ if _CSafeLoader is not None:
         def __init__(self, stream: str):
             super().__init__(stream)
             self.duplicates: list[tuple[Position, str]] = []
+            self._tags: dict[tuple[Any, str, tuple[bool, bool]], str] = {}
+
+        def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
+            # libyaml asks for the tag of every scalar in Python; a file repeats most of them (its keys, its facts).
+            key = (kind, value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
 
     _LOADERS: tuple[type, ...] = (_FastStrictLoader, _StrictLoader)
 else:  # pragma: no cover - PyYAML without libyaml
@@ -179,17 +188,17 @@ class _NotPlain(Exception):
     """A document the direct builder leaves to PyYAML's constructors (merge keys)."""
 
 
-def _build(loader: Any, node: yaml.Node) -> Any:
+def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
     """The value of a document without aliases, built straight from its nodes: the same values as the constructors
     above give, without their bookkeeping for nodes shared by aliases (a third of a large file's reading)."""
     if isinstance(node, yaml.ScalarNode):
         return node.value if node.tag == _STR_TAG else loader.construct_object(node)
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-        return _sequence(node, lambda child: _build(loader, child))
+        return _sequence(node, lambda child: _build(loader, child, merges))
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
-        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+        if merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             raise _NotPlain
-        return _mapping(loader, node, lambda child: _build(loader, child))
+        return _mapping(loader, node, lambda child: _build(loader, child, merges))
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
 
@@ -368,10 +377,10 @@ def _read_uncached(source: SourceFile) -> tuple[Any, list[SourceError]]:
     return _read(_StrictLoader, source)
 
 
-def _document(loader: Any, node: yaml.Node, plain: bool) -> Any:
+def _document(loader: Any, node: yaml.Node, plain: bool, merges: bool) -> Any:
     if plain:
         try:
-            return _build(loader, node)
+            return _build(loader, node, merges)
         except _NotPlain:
             loader.duplicates.clear()
     return loader.construct_document(node)
@@ -393,7 +402,7 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
                 "write the values out instead of nesting aliases (*name)"
             )
             raise SourceErrors([SourceError.at(source.path, where, message)])
-        data = _document(loader, node, plain="&" not in source.text)
+        data = _document(loader, node, plain="&" not in source.text, merges="<<" in source.text)
         problems = [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
         return data, problems
     except yaml.MarkedYAMLError as exc:

@@ -56,9 +56,9 @@ class RuleSetSql:
     def __init__(self, dialect: str):
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
-    def activate(self, connection: Connection, new: NewVersion) -> bool:
-        """Records the version as the one in use; True if this call switched to it (False: it already was, as
-        when several processes saw the same change). The refusal remembered before is cleared."""
+    def activate(self, connection: Connection, new: NewVersion, packed: bytes) -> bool:
+        """Records the version (its files `packed`) as the one in use; True if this call switched to it (False: it
+        already was, as when several processes saw the same change). The refusal remembered before is cleared."""
         moment = now()
         connection.execute(
             self._insert(RuleVersionRow)
@@ -67,7 +67,7 @@ class RuleSetSql:
                 loaded_at=moment,
                 loaded_by=new.actor[:64],
                 summary=new.summary,
-                sources=pack(new.files),
+                sources=packed,
             )
             .on_conflict_do_nothing()
         )
@@ -108,6 +108,11 @@ class RuleSetSql:
             select(state.version, state.loaded_at, state.loaded_by).where(state.id == STATE_ROW, state.version != "")
         ).first()
         return RuleVersion(*row) if row is not None else None
+
+    @staticmethod
+    def recorded(connection: Connection, version: str) -> bool:
+        v = RuleVersionRow.__table__.c
+        return connection.execute(select(v.version).where(v.version == version)).first() is not None
 
     @staticmethod
     def versions(connection: Connection, limit: int) -> list[RuleVersion]:

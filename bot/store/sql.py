@@ -34,7 +34,7 @@ from bot.store.base import (
     Turn,
 )
 from bot.store.notices import Contact, NewNotice, NoticeSql, NoticeStatus
-from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion
+from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion, pack
 from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key, now
 
@@ -500,7 +500,11 @@ class SqlChatStore(ChatStore):
     # The rule set in use
 
     async def activate_rules(self, new: NewVersion) -> bool:
-        return await self._database.transaction(self._rules.activate, new)
+        # Packing a version's files (hundreds of kilobytes) is done beside the database's thread, not in it, and
+        # only for a version not recorded yet: every other query of the bot waits while that thread is busy.
+        recorded = await self._database.read(self._rules.recorded, new.version)
+        packed = b"" if recorded else await asyncio.to_thread(pack, new.files)
+        return await self._database.transaction(self._rules.activate, new, packed)
 
     async def refuse_rules(self, version: str) -> bool:
         return await self._database.transaction(self._rules.refuse, version)
