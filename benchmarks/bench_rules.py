@@ -372,7 +372,8 @@ class Runs:
 def forget_parsed() -> None:
     """Empties what checks keep of the files they read (parsed YAML, the region index, cleaned documents), so the
     next check reads everything as the first one after start does."""
-    yamlsource._read_cache.clear()
+    yamlsource._kept_reads.clear()
+    loader._compiled_files.clear()
     region_index_from_yaml.cache_clear()
     loader._cleaned.cache_clear()
 

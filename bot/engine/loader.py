@@ -3,10 +3,7 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +36,7 @@ from bot.engine.regions import RegionIndex
 from bot.engine.textnorm import clean_document
 from bot.engine.yamlsource import (
     START,
+    Kept,
     Mapping,
     Position,
     Sequence,
@@ -46,6 +44,7 @@ from bot.engine.yamlsource import (
     SourceErrors,
     SourceFile,
     read_yaml,
+    text_key,
 )
 
 CATALOGUE_FILE = "questions.yaml"
@@ -888,23 +887,13 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
-_COMPILED_FILES = 64
-_compiled_files: OrderedDict[tuple[bytes, str, bytes], list[Rule] | SourceErrors] = OrderedDict()
-_compiled_lock = threading.Lock()
-
-
-def _digest(*texts: str) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    for text in texts:
-        digest.update(text.encode())
-        digest.update(b"\0")
-    return digest.digest()
+_compiled_files: Kept[list[Rule]] = Kept(64)
 
 
 def _context_key(sources: RuleSources) -> bytes:
     """What every rule file is compiled against, as one hash of its texts."""
     parts = [sources.regions, sources.catalogue, *sources.documents, *sources.document_texts.values()]
-    return _digest(*(f"{part.path}\0{part.text}" for part in parts if part is not None))
+    return text_key("\0".join(f"{part.path}\0{part.text}" for part in parts if part is not None))
 
 
 @lru_cache(maxsize=4)
@@ -916,23 +905,8 @@ def _load_catalogue(source: SourceFile) -> Catalogue:
 def _compile_policy_file(
     context: bytes, source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
 ) -> list[Rule]:
-    key = (context, source.path, _digest(source.text))
-    with _compiled_lock:
-        known = _compiled_files.get(key)
-        if known is not None:
-            _compiled_files.move_to_end(key)
-    if known is None:
-        try:
-            known = load_policy_file(source, catalogue, documents, regions)
-        except SourceErrors as exc:
-            known = exc
-        with _compiled_lock:
-            _compiled_files[key] = known
-            while len(_compiled_files) > _COMPILED_FILES:
-                _compiled_files.popitem(last=False)
-    if isinstance(known, SourceErrors):
-        raise SourceErrors(list(known.errors))
-    return list(known)
+    key = (context, source.path, text_key(source.text))
+    return list(_compiled_files.get(key, lambda: load_policy_file(source, catalogue, documents, regions)))
 
 
 def _written_ids(source: SourceFile) -> set[str] | None:

@@ -7,9 +7,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import yaml
+
+T = TypeVar("T")
 
 
 class Position(NamedTuple):
@@ -335,33 +337,53 @@ def _tab_problem(text: str, index: int) -> str:
     return "a tab between words; YAML separates with spaces, so write a space here"
 
 
+class Kept(Generic[T]):
+    """The outcomes of costly work on texts, by key, the latest `size` of them: the value, or the SourceErrors it
+    raised (raised again, as a copy, each time). Safe to use from several threads: at worst two do the work once."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._outcomes: OrderedDict[Any, T | SourceErrors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, work: Callable[[], T]) -> T:
+        with self._lock:
+            known = self._outcomes.get(key)
+            if known is not None:
+                self._outcomes.move_to_end(key)
+        if known is None:
+            try:
+                known = work()
+            except SourceErrors as exc:
+                known = exc
+            with self._lock:
+                self._outcomes[key] = known
+                while len(self._outcomes) > self.size:
+                    self._outcomes.popitem(last=False)
+        if isinstance(known, SourceErrors):
+            raise SourceErrors(list(known.errors))
+        return known
+
+    def clear(self) -> None:
+        with self._lock:
+            self._outcomes.clear()
+
+
+def text_key(text: str) -> bytes:
+    """A short hash of a text, to know it again."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 # A reload reads every file again, though mostly one of them changed: the values of texts read lately are kept
-# (by path and a hash of the text; the loader never changes them), so only a changed file is parsed again.
-_READ_CACHE_SIZE = 256
-_read_cache: OrderedDict[tuple[str, bytes], tuple[Any, list[SourceError]] | SourceErrors] = OrderedDict()
-_read_lock = threading.Lock()
+# (by path and text; the loader never changes them), so only a changed file is parsed again.
+_kept_reads: Kept[tuple[Any, list[SourceError]]] = Kept(256)
 
 
 def read_yaml(source: SourceFile) -> tuple[Any, list[SourceError]]:
     """Parses one YAML text strictly: its value, with the problems that left the rest of it readable (duplicate
     keys, whose first value is kept). A problem that stops the reading raises SourceErrors naming its place."""
-    key = (source.path, hashlib.blake2b(source.text.encode(), digest_size=16).digest())
-    with _read_lock:
-        known = _read_cache.get(key)
-        if known is not None:
-            _read_cache.move_to_end(key)
-    if known is None:
-        try:
-            known = _read_uncached(source)
-        except SourceErrors as exc:
-            known = exc
-        with _read_lock:
-            _read_cache[key] = known
-            while len(_read_cache) > _READ_CACHE_SIZE:
-                _read_cache.popitem(last=False)
-    if isinstance(known, SourceErrors):
-        raise SourceErrors(list(known.errors))
-    return known[0], list(known[1])
+    data, problems = _kept_reads.get((source.path, text_key(source.text)), lambda: _read_uncached(source))
+    return data, list(problems)
 
 
 def _read_uncached(source: SourceFile) -> tuple[Any, list[SourceError]]:
