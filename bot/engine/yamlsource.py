@@ -103,8 +103,12 @@ class Sequence(list):
         return self.at(index).line
 
 
+_new_tuple = tuple.__new__
+
+
 def _position(mark: yaml.Mark) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
+    # Position's own constructor is a Python function; a large file makes a million positions.
+    return _new_tuple(Position, (mark.line + 1, mark.column + 1))
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -76,13 +76,18 @@ async def test_an_admin_reloads_the_rules_and_a_broken_file_changes_nothing(
         os.kill(os.getpid(), signal.SIGHUP)  # another broken file, reloaded by the operator
         told = (await api.wait_for_messages(ADMIN, before + 1))[before:]
         assert "没有启用" in told[0]["text"] and "revenux" in told[0]["text"]
+        pharma.write_text(original.replace(old_title, "临床试验许可奖励(信号)"), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)  # fixed, and reloaded by the operator again
+        told = (await api.wait_for_messages(ADMIN, before + 2))[before + 1 :]
+        assert "规则已重新加载并启用" in told[0]["text"], told[0]["text"]
+        assert "临床试验许可奖励(信号)" in (await contact.say("/results"))[0]["text"]
     store = SqlChatStore.from_url(database)
     try:
         reloads = [entry for entry in await store.audit_log() if entry.action == "reload"]
     finally:
         await store.close()
     outcomes = [(entry.actor.split(":")[0], entry.detail["applied"]) for entry in reloads]
-    assert outcomes == [("telegram", True), ("telegram", False), ("signal", False)], "who reloaded, and whether"
+    assert outcomes == [("telegram", True), ("telegram", False), ("signal", False), ("signal", True)], "who, whether"
     assert reloads[1].detail["version"] != reloads[0].detail["version"], "another text, another version"
 
 
