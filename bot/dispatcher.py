@@ -132,9 +132,10 @@ class Dispatcher:
         if self._reloader is None or self._desk is None:
             return Outgoing(t("reload_unavailable", language))
         changes = await self._reloader.changes(*versions)
-        if not changes:
+        gaining = [change.chat for change in changes or () if change.gained]  # those a new reward may apply to
+        if not gaining:
             return Outgoing(t("tell_nobody", language))
-        return await self._desk.tell_changed([change.chat for change in changes], versions, actor, language)
+        return await self._desk.tell_changed(gaining, versions, actor, language)
 
     def _replies(self, incoming: Incoming, messages: list[Outgoing]) -> Replies:
         return Replies([(incoming, message) for message in messages], self.owner, self.lease_seconds)

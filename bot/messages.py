@@ -63,10 +63,17 @@ class Incoming:
 
     @classmethod
     def from_json(cls, chat: ChatKey, data: dict[str, Any]) -> Incoming:
-        attachment = data.get("attachment")
-        if attachment is not None:
-            data = {**data, "attachment": Attachment(**attachment)}
-        return cls(chat, **data)
+        """The update as the inbox kept it; fields this version does not know (written by a newer process during a
+        rolling deploy) are left out rather than making the chat's updates unreadable."""
+        known = {name: value for name, value in data.items() if name in _INCOMING_FIELDS}
+        attachment = known.get("attachment")
+        if isinstance(attachment, dict):
+            known["attachment"] = Attachment(**{k: v for k, v in attachment.items() if k in _ATTACHMENT_FIELDS})
+        return cls(chat, **known)
+
+
+_INCOMING_FIELDS = frozenset(field.name for field in dataclasses.fields(Incoming)) - {"chat"}
+_ATTACHMENT_FIELDS = frozenset(field.name for field in dataclasses.fields(Attachment))
 
 
 @dataclass(frozen=True)

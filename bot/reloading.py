@@ -259,6 +259,43 @@ def _handing_over_often() -> Iterator[None]:
             sys.setswitchinterval(_usual_interval)
 
 
+async def rules_at_start(
+    store: ChatStore, rules_dir: Path | None, data_dir: Path | None
+) -> tuple[Engine, RuleSources | None]:
+    """The rule set a process starts with, and its texts when it should be recorded as the one in use.
+
+    The folder with the uploaded files, when it passes every check. Otherwise (an upload that no longer fits the
+    folder, rule tests that fail) the rule set in use on the database, rebuilt from its recorded files, so a
+    restart never puts unchecked rules in use; without one, the folder's rules if they compile, as before there
+    was a database of versions. Raises SourceErrors when nothing compiles."""
+    uploads = await store.rule_uploads()
+    sources = await asyncio.to_thread(read_sources, rules_dir, data_dir, uploads)
+    checked = await asyncio.to_thread(check_sources, sources)
+    if checked.engine is not None:
+        return checked.engine, sources
+    shown = "; ".join(str(problem) for problem in checked.problems[:5])
+    log.error("the rules folder with the uploaded files does not pass its checks (%d problems: %s)",
+              len(checked.problems), shown)  # fmt: skip
+    active = await store.active_rules()
+    files = await store.rule_files(active.version) if active is not None else None
+    if files is not None:
+        try:
+            engine = await asyncio.to_thread(_build, sources_from_json(files))
+            log.warning("starting with rules version %s, the one in use, from its recorded files", active.version)
+            return engine, None
+        except SourceErrors:
+            log.error("the recorded files of rules version %s do not compile either", active.version)
+    if not checked.compiled:
+        raise SourceErrors(checked.problems)
+    log.warning("starting with rules whose rule tests fail; they are not recorded as the ones in use")
+    return await asyncio.to_thread(_build, sources), None
+
+
+def _build(sources: RuleSources) -> Engine:
+    with collection_paused():
+        return Engine.build(sources)
+
+
 class Reloader:
     """Reloads the rules into a running bot: checked off the event loop, swapped in only when all is well, and
     recorded in the database so every other process on it follows."""
@@ -341,15 +378,24 @@ class Reloader:
             uploads = await self.store.rule_uploads()
             sources = await asyncio.to_thread(read_sources, self.rules_dir, self.data_dir, uploads)
             version = sources_version(sources)
+            if self._unfollowed == (active.version, version):
+                return False  # tried already: told once, and not checked again until either changes
             if version != active.version:
-                if self._unfollowed != (active.version, version):
-                    self._unfollowed = (active.version, version)
-                    log.warning("rules version %s is in use elsewhere, but the files here are version %s; "
-                                "this process keeps %s", active.version, version, self.live.base.version)  # fmt: skip
+                self._unfollowed = (active.version, version)
+                log.warning("rules version %s is in use elsewhere, but the files here are version %s; "
+                            "this process keeps %s", active.version, version, self.live.base.version)  # fmt: skip
                 return False
             with _handing_over_often():
                 checked = await asyncio.to_thread(check_sources, sources)
             if checked.engine is None:
+                self._unfollowed = (active.version, version)
+                log.warning(
+                    "rules version %s is in use elsewhere, but does not pass its checks here (%d problems); "
+                    "this process keeps %s",
+                    active.version,
+                    len(checked.problems),
+                    self.live.base.version,
+                )
                 return False
             await self.live.swap(checked.engine)
         log.info("rules version %s, put in use by %s, followed", active.version, active.loaded_by)

@@ -23,7 +23,7 @@ from bot.reloading import (
     sources_from_json,
     sources_to_json,
 )
-from bot.settings import SettingsError
+from bot.settings import SettingsError, load_settings
 from bot.store.base import ChatStore
 from bot.store.rulesets import NewVersion
 
@@ -45,7 +45,7 @@ def add_parsers(rules_commands: argparse._SubParsersAction) -> None:
     versions.add_argument("--json", action="store_true", help="one JSON object per line")
     uploads = rules_commands.add_parser("uploads", help="the rule files admins sent to the bot; --remove takes one out")
     uploads.add_argument("--remove", metavar="NAME", help="e.g. policies/new.yaml; the rest is checked and put in use")
-    uploads.add_argument("--rules", type=Path, default=None, help="rules folder (default: the shipped rules)")
+    uploads.add_argument("--rules", type=Path, default=None, help="rules folder (default: RULES_DIR, or the shipped)")
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -66,7 +66,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _database_exists() -> bool:
     """Whether a diff of two folders has stored profiles to count (a default SQLite file is not created for it)."""
     from bot.paths import DEFAULT_DATABASE_FILE
-    from bot.settings import load_settings
 
     url = load_settings().DATABASE_URL
     return bool(url) or Path(DEFAULT_DATABASE_FILE).is_file()
@@ -113,7 +112,9 @@ async def _uploads(store: ChatStore, args: argparse.Namespace, out: TextIO, err:
         print(f"error: no uploaded file {args.remove} (uploaded: {', '.join(uploads) or 'none'})", file=err)
         return EXIT_USAGE
     rest = {name: text for name, text in uploads.items() if name != args.remove}
-    checked = await asyncio.to_thread(check_rules, args.rules, args.data, rest)
+    settings = load_settings()  # the folders the bot runs with, unless others are named
+    rules_dir, data_dir = args.rules or settings.RULES_DIR, args.data or settings.DATA_DIR
+    checked = await asyncio.to_thread(check_rules, rules_dir, data_dir, rest)
     if checked.engine is None:
         print(f"error: without {args.remove} the rules have {len(checked.problems)} problem(s); it stays:", file=err)
         for problem in checked.problems:

@@ -27,14 +27,13 @@ from bot.channels.telegram import (
 )
 from bot.channels.webhook import webhook_app
 from bot.dispatcher import Dispatcher
-from bot.engine.engine import Engine
-from bot.loading import collection_paused, load_engine, read_sources, settle_heap
+from bot.loading import load_engine, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.messages import ChatKey, Incoming
 from bot.notices import LiveEngine, NoticeDesk
 from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
-from bot.reloading import Checked, Reloader
+from bot.reloading import Checked, Reloader, rules_at_start
 from bot.settings import Settings, SettingsError
 from bot.store.base import Replies
 from bot.store.sql import SqlChatStore, database_url, migrate
@@ -78,9 +77,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     store = SqlChatStore.from_url(url, pool_size=settings.DATABASE_POOL_SIZE)
     try:
         # The folder with the rule files admins sent to the bot: what every process on the database runs.
-        sources = read_sources(settings.RULES_DIR, settings.DATA_DIR, await store.rule_uploads())
-        with collection_paused():
-            engine = Engine.build(sources)
+        engine, checked_sources = await rules_at_start(store, settings.RULES_DIR, settings.DATA_DIR)
     except BaseException:
         await store.close()
         raise
@@ -92,7 +89,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     live = LiveEngine(engine, store)
     await live.refresh()
     reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
-    await reloader.start(sources, f"start:{os.getpid()}")
+    if checked_sources is not None:
+        await reloader.start(checked_sources, f"start:{os.getpid()}")
     conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,

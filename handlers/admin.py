@@ -144,5 +144,8 @@ def reload_message(result: ReloadResult, language: str, file_name: str | None = 
         lines.append(f"• {change.chat} {gained} {lost}".rstrip().replace("  ", " "))
     if len(changes) > MAX_CHANGES_SHOWN:
         lines.append(t("changed_more", language, count=len(changes) - MAX_CHANGES_SHOWN))
-    button = Button(t("tell_button", language, count=len(changes)), f"{TELL}:{result.previous}:{result.version}")
+    gaining = sum(1 for change in changes if change.gained)
+    if not gaining:  # only losses: "a new reward may apply to you" would be untrue for every one of them
+        return Outgoing("\n".join(lines))
+    button = Button(t("tell_button", language, count=gaining), f"{TELL}:{result.previous}:{result.version}")
     return Outgoing("\n".join(lines), ((button,),))

@@ -192,6 +192,11 @@ def to_incoming(update: Update, bot_username: str | None = None) -> Incoming | N
     if message is None:
         return None
     edited = update.edited_message is not None
+    document = message.document
+    if document is not None and not in_group and (document.file_name or "").lower().endswith((".yaml", ".yml")):
+        # A rule file for the admins' handler, whatever its caption says.
+        attachment = Attachment(document.file_name or "", document.file_size, document.file_id)
+        return Incoming(key, unreadable="document", edited=edited, attachment=attachment, **fields)
     text = (message.text if message.text is not None else message.caption or "").strip()
     if text.startswith("/"):
         words = text[1:].split(maxsplit=1)

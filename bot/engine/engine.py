@@ -18,13 +18,21 @@ from bot.engine.regions import RegionIndex, region_index_from_yaml
 
 
 def sources_version(sources: RuleSources) -> str:
-    """The first 12 hex digits of a SHA-256 over every file's path and text: the same files, the same version."""
+    """The first 12 hex digits of a SHA-256 over every file's place and text: the same files, the same version,
+    wherever the folders are (each file is named by its part and name, "policies/jilin-pharma.yaml", not by the
+    path it was read from, which differs between machines and working directories)."""
     digest = hashlib.sha256()
-    files = [sources.catalogue, sources.regions, *sources.policies, *sources.calls, *sources.tests, *sources.documents,
-             *sources.document_texts.values()]  # fmt: skip
-    for source in sorted((f for f in files if f is not None), key=lambda f: f.path):
-        digest.update(f"{source.path}\0{source.text}\0".encode())
+    parts = [("questions", [sources.catalogue]), ("regions", [sources.regions]), ("policies", sources.policies),
+             ("calls", sources.calls), ("tests", sources.tests), ("documents", sources.documents),
+             ("texts", sources.document_texts.values())]  # fmt: skip
+    named = [(f"{part}/{_file_name(f.path)}", f.text) for part, files in parts for f in files if f is not None]
+    for place, text in sorted(named):
+        digest.update(f"{place}\0{text}\0".encode())
     return digest.hexdigest()[:12]
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

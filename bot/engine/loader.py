@@ -352,7 +352,7 @@ def load_document(meta: SourceFile, texts: dict[str, SourceFile]) -> Document:
     return Document(doc_id, title, file, region, data.get("issuer"), published, text)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _cleaned(text: str) -> str:
     """The source text as quotes are checked against; kept, since every reload reads the same documents."""
     return clean_document(text)
@@ -887,7 +887,7 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
-_compiled_files: Kept[list[Rule]] = Kept(64)
+_compiled_files: Kept[list[Rule]] = Kept(4096)
 
 
 def _context_key(sources: RuleSources) -> bytes:
@@ -905,8 +905,9 @@ def _load_catalogue(source: SourceFile) -> Catalogue:
 def _compile_policy_file(
     context: bytes, source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
 ) -> list[Rule]:
-    key = (context, source.path, text_key(source.text))
-    return list(_compiled_files.get(key, lambda: load_policy_file(source, catalogue, documents, regions)))
+    stamp = (context, text_key(source.text))
+    compile_file = lambda: load_policy_file(source, catalogue, documents, regions)  # noqa: E731
+    return list(_compiled_files.get(source.path, stamp, compile_file))
 
 
 def _written_ids(source: SourceFile) -> set[str] | None:

@@ -342,27 +342,31 @@ def _tab_problem(text: str, index: int) -> str:
 
 
 class Kept(Generic[T]):
-    """The outcomes of costly work on texts, by key, the latest `size` of them: the value, or the SourceErrors it
-    raised (raised again, as a copy, each time). Safe to use from several threads: at worst two do the work once."""
+    """The outcome of costly work on each of the latest `places` texts (a file's path, say): the value, or the
+    SourceErrors it raised (raised again, as a copy, each time), kept for the stamp it was worked out for (a hash
+    of the text). One outcome a place, so a folder read again and again hits for every file that did not change,
+    however many files it has. Safe from several threads: at worst two do the same work once."""
 
-    def __init__(self, size: int):
-        self.size = size
-        self._outcomes: OrderedDict[Any, T | SourceErrors] = OrderedDict()
+    def __init__(self, places: int):
+        self.places = places
+        self._outcomes: OrderedDict[Any, tuple[Any, T | SourceErrors]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any, work: Callable[[], T]) -> T:
+    def get(self, place: Any, stamp: Any, work: Callable[[], T]) -> T:
         with self._lock:
-            known = self._outcomes.get(key)
-            if known is not None:
-                self._outcomes.move_to_end(key)
+            kept = self._outcomes.get(place)
+            known = kept[1] if kept is not None and kept[0] == stamp else None
+            if kept is not None:
+                self._outcomes.move_to_end(place)
         if known is None:
             try:
                 known = work()
             except SourceErrors as exc:
                 known = exc
             with self._lock:
-                self._outcomes[key] = known
-                while len(self._outcomes) > self.size:
+                self._outcomes[place] = (stamp, known)
+                self._outcomes.move_to_end(place)
+                while len(self._outcomes) > self.places:
                     self._outcomes.popitem(last=False)
         if isinstance(known, SourceErrors):
             raise SourceErrors(list(known.errors))
@@ -378,15 +382,15 @@ def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-# A reload reads every file again, though mostly one of them changed: the values of texts read lately are kept
-# (by path and text; the loader never changes them), so only a changed file is parsed again.
-_kept_reads: Kept[tuple[Any, list[SourceError]]] = Kept(256)
+# A reload reads every file again, though mostly one of them changed: the value of each file's latest text is kept
+# (the loader never changes it), so only a changed file is parsed again.
+_kept_reads: Kept[tuple[Any, list[SourceError]]] = Kept(4096)
 
 
 def read_yaml(source: SourceFile) -> tuple[Any, list[SourceError]]:
     """Parses one YAML text strictly: its value, with the problems that left the rest of it readable (duplicate
     keys, whose first value is kept). A problem that stops the reading raises SourceErrors naming its place."""
-    data, problems = _kept_reads.get((source.path, text_key(source.text)), lambda: _read_uncached(source))
+    data, problems = _kept_reads.get(source.path, text_key(source.text), lambda: _read_uncached(source))
     return data, list(problems)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from bot.store.schema import RuleStateRow, RuleUploadRow, RuleVersionRow
 
 STATE_ROW = 1
+# The versions kept for `rules diff` and for telling contacts whose results changed: the newest, and the one in use.
+KEPT_VERSIONS = 50
 
 
 def now() -> datetime:
@@ -77,6 +79,11 @@ class RuleSetSql:
             .where(state.id == STATE_ROW, state.version != new.version)
             .values(version=new.version, loaded_at=moment, loaded_by=new.actor[:64], refused_version=None)
         ).rowcount
+        versions = RuleVersionRow.__table__.c
+        newest = select(versions.version).order_by(versions.loaded_at.desc()).limit(KEPT_VERSIONS)
+        connection.execute(
+            delete(RuleVersionRow).where(versions.version != new.version, versions.version.not_in(newest))
+        )
         if not switched:
             switched = connection.execute(
                 self._insert(RuleStateRow)
@@ -121,10 +128,11 @@ class RuleSetSql:
         return [RuleVersion(*row) for row in connection.execute(query).all()]
 
     @staticmethod
-    def files(connection: Connection, version: str) -> dict[str, Any] | None:
+    def files(connection: Connection, version: str) -> bytes | None:
+        """The packed files of a version (unpack them away from the database's thread)."""
         v = RuleVersionRow.__table__.c
         row = connection.execute(select(v.sources).where(v.version == version)).first()
-        return unpack(row[0]) if row is not None else None
+        return row[0] if row is not None else None
 
     @staticmethod
     def uploads(connection: Connection) -> dict[str, str]:

@@ -34,7 +34,7 @@ from bot.store.base import (
     Turn,
 )
 from bot.store.notices import Contact, NewNotice, NoticeSql, NoticeStatus
-from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion, pack
+from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion, pack, unpack
 from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key, now
 
@@ -516,7 +516,8 @@ class SqlChatStore(ChatStore):
         return await self._database.read(self._rules.versions, limit)
 
     async def rule_files(self, version: str) -> dict[str, Any] | None:
-        return await self._database.read(self._rules.files, version)
+        packed = await self._database.read(self._rules.files, version)
+        return None if packed is None else await asyncio.to_thread(unpack, packed)
 
     async def rule_uploads(self) -> dict[str, str]:
         return await self._database.read(self._rules.uploads)

@@ -32,11 +32,13 @@ async def send_file(api: FakeBotApi, chat: int, name: str, data: bytes, size: in
 
 
 async def test_an_admin_sends_a_rule_file_and_nobody_else_can(api: FakeBotApi, database: str, rules_copy: Path) -> None:
-    pharma = (rules_copy / "policies" / "jilin-pharma.yaml").read_text(encoding="utf-8")
-    # The listing-reserve measure ends after the rule tests' day (2026-11-22) and before the contact's day.
-    ended = pharma.replace("  - id: jilin-12-listing-reserve\n", "  - id: jilin-12-listing-reserve\n"
-                           "    valid_until: 2026-11-25\n", 1)  # fmt: skip
-    ended = ended.replace(OLD_TITLE, "临床试验许可奖励(上传版)")
+    folder_file = rules_copy / "policies" / "jilin-pharma.yaml"
+    pharma = folder_file.read_text(encoding="utf-8")
+    # In the folder, the listing-reserve measure ends after the rule tests' day (2026-11-22) and before the
+    # contact's day; the admin's file (with a new title) lets it run on, so the contact may claim it again.
+    folder_file.write_text(pharma.replace("  - id: jilin-12-listing-reserve\n", "  - id: jilin-12-listing-reserve\n"
+                           "    valid_until: 2026-11-25\n", 1), encoding="utf-8")  # fmt: skip
+    ended = pharma.replace(OLD_TITLE, "临床试验许可奖励(上传版)")
     settings = {"ADMIN_TELEGRAM_IDS": str(ADMIN), "RULES_DIR": str(rules_copy), "RULES_WATCH": "off"}
     async with running_bot(api, database, settings=settings):
         contact = Contact(api, CONTACT)
@@ -59,7 +61,7 @@ async def test_an_admin_sends_a_rule_file_and_nobody_else_can(api: FakeBotApi, d
         assert "文件 jilin-pharma.yaml 已通过检查并启用" in applied["text"], applied["text"]
         assert (
             "1 位联系人的结果有变化" in applied["text"]
-            and f"telegram:{CONTACT} −jilin-12-listing-reserve" in applied["text"]
+            and f"telegram:{CONTACT} +jilin-12-listing-reserve" in applied["text"]
         )
         tell = next(data for data in buttons(applied) if data.startswith("rt:"))
         assert tell.startswith(f"rt:{version}:") and len(tell.encode()) <= 64

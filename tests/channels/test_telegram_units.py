@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Chat, Message, Update
 
-from bot.channels.telegram import PerChatUpdateProcessor, coalesce, split_message
-from bot.messages import Button, Outgoing
+from bot.channels.telegram import PerChatUpdateProcessor, coalesce, split_message, to_incoming
+from bot.messages import Attachment, Button, ChatKey, Incoming, Outgoing
 
 LIMIT = 4096
 
@@ -71,3 +71,29 @@ async def test_updates_of_one_chat_run_in_order_and_chats_run_concurrently() -> 
         assert [n for c, n in log if c == chat] == list(range(6))
     assert running["peak"] == 3
     assert processor._locks == {}
+
+
+def test_a_rule_file_with_a_caption_is_still_a_rule_file() -> None:
+    """An admin who types a few words with the file still sends the file, not an answer to the interview."""
+    update = Update.de_json(
+        {
+            "update_id": 7,
+            "message": {
+                "message_id": 3, "date": 1_700_000_000, "caption": "新规则",
+                "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "is_bot": False, "first_name": "A"},
+                "document": {"file_id": "f1", "file_unique_id": "u1", "file_name": "new.yaml", "file_size": 120},
+            },
+        },
+        None,
+    )  # fmt: skip
+    incoming = to_incoming(update)
+    assert incoming is not None and incoming.attachment == Attachment("new.yaml", 120, "f1") and not incoming.text
+
+
+def test_an_update_kept_by_a_newer_process_is_still_read() -> None:
+    """During a rolling deploy an older process may read an inbox row written by a newer one."""
+    data = {"text": "3亿", "update_id": 5, "attachment": {"name": "a.yaml", "size": 1, "ref": "x", "mime": "?"},
+            "sticker_set": "new-field"}  # fmt: skip
+    incoming = Incoming.from_json(ChatKey("telegram", 1), data)
+    assert incoming.text == "3亿" and incoming.attachment == Attachment("a.yaml", 1, "x")
+    assert Incoming.from_json(ChatKey("telegram", 1), incoming.to_json()) == incoming

@@ -14,9 +14,9 @@ from bot.engine.engine import Engine
 from bot.loading import read_sources
 from bot.messages import ChatKey
 from bot.notices import LiveEngine
-from bot.reloading import Reloader, check_rules, sources_from_json, sources_to_json
+from bot.reloading import Reloader, check_rules, rules_at_start, sources_from_json, sources_to_json
 from bot.store.base import ChatState, ChatStore
-from bot.store.rulesets import NewVersion
+from bot.store.rulesets import KEPT_VERSIONS, NewVersion
 
 pytestmark = pytest.mark.asyncio
 TODAY = date(2026, 11, 28)  # after the Jilin rule tests' day (2026-11-22)
@@ -148,3 +148,41 @@ async def test_sources_survive_their_json_form(rules_copy: Path) -> None:
     sources = read_sources(rules_copy, None)
     again = sources_from_json(sources_to_json(sources))
     assert check_rules(rules_copy, None).version == Engine.build(again).version
+
+
+async def test_the_newest_versions_and_the_one_in_use_are_kept(store: ChatStore) -> None:
+    first = NewVersion("000000000000", "start", "", {"n": 0})
+    await store.activate_rules(first)
+    for n in range(1, KEPT_VERSIONS + 5):
+        await store.activate_rules(NewVersion(f"{n:012d}", "file change", "", {"n": n}))
+    if store.supports_notices:  # the database prunes; the memory store lives as long as a test
+        assert len(await store.rule_versions(1000)) == KEPT_VERSIONS
+        assert await store.rule_files("000000000000") is None, "the oldest went"
+    assert await store.activate_rules(NewVersion("000000000001", "signal", "", {"n": 1}))
+    assert await store.rule_files("000000000001") == {"n": 1}, "an old version put in use again is kept"
+
+
+async def test_a_version_is_the_same_wherever_the_bot_runs_from(
+    rules_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = check_rules(rules_copy, None).version
+    monkeypatch.chdir(tmp_path)
+    assert check_rules(rules_copy, None).version == here, "paths are shown relative to where it runs"
+    elsewhere = tmp_path / "deployed" / "rules"
+    shutil.copytree(rules_copy, elsewhere)
+    assert check_rules(elsewhere, None).version == here, "the same files in another folder"
+
+
+async def test_a_restart_runs_the_rules_in_use_when_the_files_no_longer_pass(
+    open_store: Callable[[], ChatStore], rules_copy: Path
+) -> None:
+    running = await process(open_store(), rules_copy)
+    # The folder changes under a stored upload: a deploy adds the rule id the upload also defines.
+    pharma = (rules_copy / "policies" / "jilin-pharma.yaml").read_text(encoding="utf-8")
+    await running.store.save_rule_upload("policies/jilin-extra.yaml", pharma, "telegram:1")
+    engine, record = await rules_at_start(open_store(), rules_copy, None)
+    assert record is None, "nothing that failed its checks is recorded as in use"
+    assert engine.version == running.live.base.version, "the rules in use, rebuilt from their recorded files"
+    await running.store.remove_rule_upload("policies/jilin-extra.yaml")
+    engine, record = await rules_at_start(open_store(), rules_copy, None)
+    assert record is not None and engine.version == running.live.base.version
