@@ -113,6 +113,12 @@ class Deliverer:
         rate = self.rates.get(channel)
         return 1.0 / (rate * self.policy.rate_margin) if rate else 0.0
 
+    def _late_ok(self, channel: str) -> float:
+        """How late a slot may still be used. Sent late, a message moves into later one-second windows than its
+        slot; with room for a few more than the booked rate (300/s: yes; 30/s: no), a late slot is used rather
+        than wasted."""
+        return 1.0 if self.rates.get(channel, 0) * (1 - self.policy.rate_margin) >= 5 else 0.0
+
     async def _wait_for_slot(self, channel: str, bulk: bool) -> None:
         """Waits for the channel's next sending slot: a reply takes the next one whatever is booked, so it waits at
         most for the few notices booked ahead; a bulk message waits until it may book one."""
@@ -261,10 +267,7 @@ class Deliverer:
         sent (a round trip less between two sends). A booking gone stale is not used: it would send two at once."""
         booking, self._booking = self._booking, None
         slot = await booking if booking is not None else None
-        # Sent late, a message moves into later one-second windows than its slot; with room for a few more than
-        # the booked rate (300/s: yes; 30/s: no), a late slot is used rather than wasted.
-        late_ok = 1.0 if self.rates.get(channel, 0) * (1 - self.policy.rate_margin) >= 5 else 0.0
-        if slot is None or slot < time.monotonic() - max(self._interval(channel), late_ok):
+        if slot is None or slot < time.monotonic() - max(self._interval(channel), self._late_ok(channel)):
             slot = await self._book_slot(channel, bulk=True)
         if more:
             self._booking = asyncio.ensure_future(self._book_slot(channel, bulk=True))
@@ -295,14 +298,19 @@ class Deliverer:
         sender = self.senders.get(delivery.chat.channel)
         if sender is None:
             return  # another process serves that channel; the lease runs out and it takes the row
-        if slot > time.monotonic():
-            await asyncio.sleep(slot - time.monotonic())
         sent = self._sent
         state = await self.store.start_sending(delivery.id, self.owner, self.policy.sending_lease_seconds, sent)
         if self._sent == sent:
             self._sent = None  # recorded with this start (kept for later if the write failed)
         if state != "sending":
             return  # cancelled, taken over, or its contact opted out or blocked the bot meanwhile
+        # The row is marked before the slot, so the send follows its slot at once: a database write that took
+        # long must not push this message into the next slot's second beside the next process's message.
+        channel = delivery.chat.channel
+        if time.monotonic() - slot > max(self._interval(channel) / 2, self._late_ok(channel)):
+            slot = await self._book_slot(channel, bulk=True)  # too late for its own slot: another one
+        if slot > time.monotonic():
+            await asyncio.sleep(slot - time.monotonic())
         try:
             await sender.send(delivery)
         except RetryLater as exc:
