@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -137,6 +138,13 @@ if _CSafeLoader is not None:
             self.duplicates: list[tuple[Position, str]] = []
             self._tags: dict[tuple[Any, str, tuple[bool, bool]], str] = {}
 
+        # libyaml reports every node's way in and out for path resolvers, which the strict loader has none of.
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
         def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
             # libyaml asks for the tag of every scalar in Python; a file repeats most of them (its keys, its facts).
             key = (kind, value, implicit)
@@ -200,11 +208,11 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return node.value if node.tag == _STR_TAG else loader.construct_object(node)
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-        return _sequence(node, lambda child: _build(loader, child, merges))
+        return _sequence(node, functools.partial(_build, loader, merges=merges))
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
         if merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             raise _NotPlain
-        return _mapping(loader, node, lambda child: _build(loader, child, merges))
+        return _mapping(loader, node, functools.partial(_build, loader, merges=merges))
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
 
