@@ -17,7 +17,7 @@ from bot.dispatcher import Dispatcher
 from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
 from bot.engine.yamlsource import SourceError, SourceErrors
-from bot.loading import collection_paused, read_profile, read_sources, settle_heap
+from bot.loading import build_engine, read_profile, read_sources, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.reloading import check_rules, ordered_problems
 from bot.settings import SettingsError, describe_settings, load_settings, secret_values
@@ -91,8 +91,7 @@ def _load(rules_dir: Path | None, data_dir: Path | None, err: TextIO) -> tuple[E
     """The engine and the texts it was compiled from, or None after printing every error."""
     try:
         sources = read_sources(rules_dir, data_dir)
-        with collection_paused():
-            engine = Engine.build(sources)
+        engine = build_engine(sources)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=err)
         return None

@@ -51,35 +51,47 @@ class _Reader:
             # Read no more than the limit even where the size said nothing (a pipe, /dev/zero, a growing file).
             with path.open("rb") as file:
                 data = file.read(limit + 1)
-            if len(data) > limit:
-                message = f"the file is over {limit:,} bytes; at most that is read (split it into smaller files)"
-                self.unreadable.append(SourceError(shown, 1, message, 1))
-                return None
-            return SourceFile(shown, data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            self.unreadable.append(self._not_utf8(shown, data, exc.start))
         except OSError as exc:
             message = f"cannot read the file: {exc.strerror or exc}; check that it exists and the bot may read it"
             self.unreadable.append(SourceError(shown, 1, message, 1))
-        return None
-
-    @staticmethod
-    def _not_utf8(shown: str, data: bytes, start: int) -> SourceError:
-        """Where the first byte that is not UTF-8 is, and which encoding the file may be in (GBK, most often)."""
-        before = data[:start].decode("utf-8")  # all of it is UTF-8: the decoder stopped only at `start`
-        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-        try:
-            data.decode("gb18030")
-            saved_as = "; it may be GBK (GB18030) text: reopen it in that encoding and save it as UTF-8"
-        except UnicodeDecodeError:
-            saved_as = "; save it as UTF-8"
-        return SourceError(shown, line, f"the file is not UTF-8 text (byte 0x{data[start]:02x}){saved_as}", column)
+            return None
+        source = decoded(shown, data, limit)
+        if isinstance(source, SourceError):
+            self.unreadable.append(source)
+            return None
+        return source
 
     def read_all(
         self, folder: Path, pattern: str = "*.yaml", limit: int = MAX_RULE_FILE_BYTES
     ) -> tuple[SourceFile, ...]:
         paths = sorted(folder.glob(pattern)) if folder.is_dir() else []
         return tuple(source for source in (self.read(path, limit) for path in paths) if source is not None)
+
+
+def decoded(shown: str, data: bytes, limit: int = MAX_RULE_FILE_BYTES) -> SourceFile | SourceError:
+    """The text of a file's bytes (read from disk, or sent to the bot), or why it cannot be taken: over `limit`
+    bytes, or not UTF-8 (where, and which encoding it may be in: GBK, most often)."""
+    if len(data) > limit:
+        message = f"the file is over {limit:,} bytes; at most that is read (split it into smaller files)"
+        return SourceError(shown, 1, message, 1)
+    try:
+        return SourceFile(shown, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    before = data[:start].decode("utf-8")  # all of it is UTF-8: the decoder stopped only at `start`
+    line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+    try:
+        data.decode("gb18030")
+        saved_as = "; it may be GBK (GB18030) text: reopen it in that encoding and save it as UTF-8"
+    except UnicodeDecodeError:
+        saved_as = "; save it as UTF-8"
+    return SourceError(shown, line, f"the file is not UTF-8 text (byte 0x{data[start]:02x}){saved_as}", column)
+
+
+def build_engine(sources: RuleSources) -> Engine:
+    """Compiles the texts with the garbage collector paused (see collection_paused); raises SourceErrors."""
+    with collection_paused():
+        return Engine.build(sources)
 
 
 def read_sources(
@@ -200,9 +212,7 @@ def collection_paused() -> Iterator[None]:
 
 def load_engine(rules_dir: Path | None = None, data_dir: Path | None = None) -> Engine:
     """Reads and compiles a rules folder; raises SourceErrors (file:line) instead of returning broken rules."""
-    sources = read_sources(rules_dir, data_dir)
-    with collection_paused():
-        return Engine.build(sources)
+    return build_engine(read_sources(rules_dir, data_dir))
 
 
 def settle_heap() -> None:

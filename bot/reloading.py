@@ -25,7 +25,7 @@ from bot.engine.loader import CALLS_DIR, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.model import RuleSet
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
-from bot.loading import MAX_RULE_FILE_BYTES, collection_paused, read_sources
+from bot.loading import build_engine, collection_paused, decoded, read_sources
 from bot.messages import ChatKey
 from bot.paths import shipped_rules_dir
 from bot.store.base import ChatStore, NoticesUnavailable
@@ -62,8 +62,7 @@ def check_sources(sources: RuleSources) -> Checked:
     """Compiles the texts, then runs their rule tests and the coverage check."""
     version = sources_version(sources)
     try:
-        with collection_paused():
-            engine = Engine.build(sources)
+        engine = build_engine(sources)
     except SourceErrors as exc:
         problems = ordered_problems(exc.errors)
         return Checked(None, "the rules were not loaded", problems, compiled=False, version=version, sources=sources)
@@ -220,14 +219,12 @@ def upload_place(file_name: str, data: bytes) -> tuple[str, str] | SourceError:
     name = Path(file_name or "").name
     if not UPLOAD_NAME.fullmatch(name):
         return SourceError(name[:80] or "?", 0, "a rule file is named like new-policy.yaml (letters, digits, . _ -)")
-    if len(data) > MAX_RULE_FILE_BYTES:
-        return SourceError(name, 0, f"the file is {len(data):,} bytes; at most {MAX_RULE_FILE_BYTES:,} are read")
+    source = decoded(name, data)
+    if isinstance(source, SourceError):
+        return source
+    text = source.text
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return SourceError(name, 0, f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")
-    try:
-        parsed = parse_yaml(SourceFile(name, text))
+        parsed = parse_yaml(source)
     except SourceErrors as exc:
         return exc.errors[0]
     kinds = [key for key in UPLOAD_FOLDERS if isinstance(parsed, Mapping) and key in parsed]
@@ -280,7 +277,7 @@ async def rules_at_start(
     files = await store.rule_files(active.version) if active is not None else None
     if files is not None:
         try:
-            engine = await asyncio.to_thread(_build, sources_from_json(files))
+            engine = await asyncio.to_thread(build_engine, sources_from_json(files))
             log.warning("starting with rules version %s, the one in use, from its recorded files", active.version)
             return engine, None
         except SourceErrors:
@@ -288,12 +285,7 @@ async def rules_at_start(
     if not checked.compiled:
         raise SourceErrors(checked.problems)
     log.warning("starting with rules whose rule tests fail; they are not recorded as the ones in use")
-    return await asyncio.to_thread(_build, sources), None
-
-
-def _build(sources: RuleSources) -> Engine:
-    with collection_paused():
-        return Engine.build(sources)
+    return await asyncio.to_thread(build_engine, sources), None
 
 
 class Reloader:
@@ -416,7 +408,7 @@ class Reloader:
         if files is None:
             return None
         try:
-            return await asyncio.to_thread(Engine.build, sources_from_json(files))
+            return await asyncio.to_thread(build_engine, sources_from_json(files))
         except SourceErrors:
             return None
 

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot.engine.engine import Engine
 from bot.engine.yamlsource import SourceErrors
-from bot.loading import read_sources
+from bot.loading import build_engine, read_sources
 from bot.reloading import (
     changed_contacts,
     check_rules,
@@ -141,7 +141,7 @@ async def _engine(spec: str, data: Path | None, store: ChatStore | None) -> tupl
     else:
         return f"{spec} is neither a rules folder nor a version that was in use (see `incentive-bot rules versions`)"
     try:
-        engine = await asyncio.to_thread(Engine.build, sources)
+        engine = await asyncio.to_thread(build_engine, sources)
     except SourceErrors as exc:
         return f"{spec}: the rules cannot be loaded ({len(exc.errors)} problem(s); run incentive-bot rules check)"
     return engine, engine.version
