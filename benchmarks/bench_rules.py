@@ -18,12 +18,13 @@ Reloads under load: the bot's update cycle in this process, as `serve` wires it 
 conversation on a LiveEngine, the admin handler with a Reloader, the delivery worker, a SQLite database), with a
 sender that shows messages nowhere and no rate limit (TELEGRAM_RATE_LIMIT=0). Contacts go through interviews
 over and over, pausing a moment before each answer. First a baseline without reloads, then a phase in which an
-admin sends /reload 20 times (a copy of the shipped rules with one file edited before each, checked in a thread and
-swapped in) while they go on. A reply's
-latency is from handing its update to the dispatcher until its messages are sent, as the Telegram channel does.
-Printed: p50/p99/max of both phases and of the replies that overlapped a reload, and how late the event loop ran.
-The check is pure Python in a thread, so it competes for the GIL with the event loop and with the database's
-thread; --switch-interval sets how long a thread may keep the GIL (sys.setswitchinterval) to see what that costs.
+admin sends /reload 20 times (a copy of the shipped rules with one file edited before each) while they go on. As
+in `serve`, a reload's rule tests run in a child process while this one compiles the engine in a thread (from
+the files compiled before but the edited one) and swaps it in. A reply's latency is from handing its update to
+the dispatcher until its messages are sent, as the Telegram channel does. Printed: p50/p99/max of both phases and
+of the replies that overlapped a reload, and how late the event loop ran. The compiling thread competes for the
+GIL with the event loop and with the database's thread; --switch-interval sets how long a thread may keep the GIL
+(sys.setswitchinterval) to see what that costs.
 
 Targets: shipped rules < 200 ms, 10,000 rules < 3 s (check and swap); no reply during a reload slower than 2x the
 p99 without reloads. --quick: a smoke run (1,000 generated rules, a few runs, 3 reloads).
@@ -64,7 +65,7 @@ from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.loader import POLICY_DIR, TESTS_DIR  # noqa: E402
 from bot.engine.regions import region_index_from_yaml  # noqa: E402
 from bot.engine.ruletests import as_written  # noqa: E402
-from bot.loading import load_engine, settle_heap  # noqa: E402
+from bot.loading import load_engine, read_sources, settle_heap  # noqa: E402
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing  # noqa: E402
 from bot.notices import LiveEngine, NoticeDesk  # noqa: E402
 from bot.outbox import Deliverer  # noqa: E402
@@ -661,7 +662,9 @@ async def reloads_under_load(args: argparse.Namespace, folder: Path) -> bool:
     reloaded = folder / "reloaded-rules"
     shutil.copytree(shipped_rules_dir(), reloaded)
     edited = reloaded / POLICY_DIR / "jilin-pharma.yaml"
-    bot = Bot(store, live, Reloader(live, store, reloaded, None))
+    reloader = Reloader(live, store, reloaded, None)
+    await reloader.start(read_sources(reloaded), "start")  # as serve does: the child checking reloads reads them now
+    bot = Bot(store, live, reloader)
     stop, watching = asyncio.Event(), asyncio.Event()
     background = [asyncio.create_task(bot.deliverer.run(stop)), asyncio.create_task(live.run(stop))]
     rng = random.Random(5)

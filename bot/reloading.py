@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import re
 import sys
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -256,6 +259,99 @@ def _handing_over_often() -> Iterator[None]:
             sys.setswitchinterval(_usual_interval)
 
 
+# A reload's check runs beside the bot, in a child process of its own: its rule tests and coverage (most of a
+# check's work) then never hold the interpreter the event loop needs, so replies go on at their usual pace. The
+# engine itself is compiled here at the same time (it cannot cross between processes), from the files compiled
+# before but the changed ones, and is swapped in only when the child's check passed.
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What a check in the child found: Checked without the engine and the texts."""
+
+    passed: bool
+    summary: str
+    problems: list[SourceError]
+    compiled: bool
+    version: str
+
+
+def _verdict(sources: RuleSources) -> _Verdict:
+    checked = check_sources(sources)
+    return _Verdict(checked.engine is not None, checked.summary, checked.problems, checked.compiled, checked.version)
+
+
+class CheckProcess:
+    """The child process reloads are checked in, started on first use and kept, so its caches of parsed and
+    compiled files make the next check as quick as this process's. A child that cannot start or died (killed,
+    out of memory) leaves the check to this process, and a new child is started for the next one."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._told = False
+
+    def submit(self, sources: RuleSources) -> Future[_Verdict] | None:
+        with self._lock:
+            try:
+                if self._pool is None:
+                    # spawn: a fork would copy this process's threads' locks in whatever state they are in.
+                    context = multiprocessing.get_context("spawn")
+                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                return self._pool.submit(_verdict, sources)
+            except Exception:
+                self._close_locked()
+                if not self._told:  # once: a machine that cannot start processes would say so at every reload
+                    log.exception("no process to check the rules in; checking them in this one")
+                self._told = True
+                return None
+
+    def lost(self) -> None:
+        """The child died during a check: the next check starts a new one."""
+        with self._lock:
+            self._close_locked()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+_check_process = CheckProcess()
+
+
+def check_beside(sources: RuleSources, process: CheckProcess | None = None) -> Checked:
+    """check_sources, with the rule tests run in a child process while the engine is compiled here."""
+    process = process or _check_process
+    future = process.submit(sources)
+    if future is None:
+        return check_sources(sources)
+    try:
+        engine: Engine | None = build_engine(sources)
+    except SourceErrors:
+        engine = None
+    try:
+        verdict = future.result()
+    except Exception:  # the child died (BrokenProcessPool), or could not take the texts
+        log.exception("the process checking the rules stopped; checking them here")
+        process.lost()
+        return check_sources(sources)
+    if verdict.passed and engine is None:  # the same texts compiled there: not expected, but never swap blindly
+        return check_sources(sources)
+    return Checked(
+        engine if verdict.passed else None,
+        verdict.summary,
+        verdict.problems,
+        compiled=verdict.compiled,
+        version=verdict.version,
+        sources=sources,
+    )
+
+
 async def rules_at_start(
     store: ChatStore, rules_dir: Path | None, data_dir: Path | None
 ) -> tuple[Engine, RuleSources | None]:
@@ -308,6 +404,9 @@ class Reloader:
         """Records the rule set this process started with (`live`'s, read from `sources`) as the one in use, so
         the others switch to it; True if it was not in use before."""
         engine = self.live.base
+        # The child that checks reloads reads and compiles these files now, so the first reload is as quick as
+        # the next ones; what it finds is not needed.
+        _check_process.submit(sources)
         return await self.store.activate_rules(NewVersion(engine.version, actor, "", sources_to_json(sources)))
 
     async def reload(self, actor: str) -> Checked:
@@ -340,8 +439,9 @@ class Reloader:
 
     async def _check(self, uploads: dict[str, str]) -> Checked:
         try:
+            sources = await asyncio.to_thread(read_sources, self.rules_dir, self.data_dir, uploads)
             with _handing_over_often():
-                return await asyncio.to_thread(check_rules, self.rules_dir, self.data_dir, uploads)
+                return await asyncio.to_thread(check_beside, sources)
         except OSError as exc:  # the folder itself is gone or unreadable
             problem = SourceError(str(self.rules_dir or "rules"), 0, f"cannot be read: {exc.strerror or exc}")
             return Checked(None, "the rules were not loaded", [problem], compiled=False)
@@ -378,7 +478,7 @@ class Reloader:
                             "this process keeps %s", active.version, version, self.live.base.version)  # fmt: skip
                 return False
             with _handing_over_often():
-                checked = await asyncio.to_thread(check_sources, sources)
+                checked = await asyncio.to_thread(check_beside, sources)
             if checked.engine is None:
                 self._unfollowed = (active.version, version)
                 log.warning(
