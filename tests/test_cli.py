@@ -260,7 +260,7 @@ def test_chat_refuses_a_line_of_thousands_of_digits_with_a_hint_and_goes_on() ->
     assert "不认识“11111111111111111111…”这个地方" in proc.stdout and "请写省、市或区县的名称" in proc.stdout
     assert proc.stdout.count("没看懂这个回答") == 3
     assert digits not in proc.stdout
-    assert "本年度新取得" in proc.stdout  # the interview went on after each refusal
+    assert "本年度贵企业有以下哪些情况" in proc.stdout  # the interview went on after each refusal
 
 
 def test_roles_and_audit_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -419,7 +419,7 @@ class _Facts:
             return cls(frozenset(), ())
         words = []
         for question in catalogue.questions.values():
-            if question.type != "multi_choice":
+            if question.type != "multi_choice" or question.screening:  # rules name the facts it screens
                 continue
             for option in question.options:
                 for word in {option.label(), *option.synonyms}:

@@ -3,6 +3,7 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,8 +81,8 @@ REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note", "note_en"
 DEADLINE_KEYS = {"date", "label", "label_en", "opens"}
 DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
 CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "contact", "note"}
-QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options"}
-OPTION_KEYS = {"value", "labels", "synonyms"}
+QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options", "screens", "controllable"}
+OPTION_KEYS = {"value", "labels", "synonyms", "if_not_chosen"}
 COMPARISON_OPS = tuple(c.COMPARISONS)
 FIRST_OPS = {f"first_{op}": op for op in COMPARISON_OPS}
 # A formula estimates an amount: money times rates (and plain numbers such as 0.2).
@@ -266,6 +267,7 @@ def load_catalogue(source: SourceFile) -> Catalogue:
     """Compiles the question catalogue; every problem is reported with its place."""
     data, col = _read(source)
     questions: dict[str, Question] = {}
+    items_by_fact: dict[str, Mapping] = {}
     items = data.get("questions") if isinstance(data, Mapping) else None
     if not isinstance(items, Sequence):
         col.error(getattr(data, "position", START), "the catalogue needs a 'questions:' list")
@@ -295,9 +297,92 @@ def load_catalogue(source: SourceFile) -> Catalogue:
             help=_texts(col, item, "help", f"question '{fact}'"),
             options=options,
             order=index,
+            controllable=_controllable(col, item, kind),
         )
+        items_by_fact[fact] = item
+    for fact, item in items_by_fact.items():
+        if "screens" in item or any(option.if_not_chosen for option in questions[fact].options):
+            questions[fact] = _screening(col, item, questions[fact], questions)
+    _check_screened_once(col, items_by_fact, questions)
     col.done()
     return Catalogue(questions)
+
+
+def _controllable(col: _Collector, item: Mapping, kind: str) -> bool:
+    value = item.get("controllable", False)
+    if not isinstance(value, bool):
+        col.error(item.value_at("controllable"), "'controllable' is true or false")
+        return False
+    if value and kind != "bool":
+        col.error(item.value_at("controllable"), "only a yes/no question can be 'controllable'")
+        return False
+    return value
+
+
+# What a fact may be set to when a screening option is not chosen: nothing happened, so nothing to count.
+_IMPLIED_TYPES = {"money": (int, float), "number": (int, float), "rate": (int, float), "bool": (bool,)}
+
+
+def _screening(col: _Collector, item: Mapping, question: Question, questions: dict[str, Question]) -> Question:
+    """A screening question: the options of the facts it screens, then its own (with what their absence implies)."""
+    if question.type != "multi_choice":
+        col.error(item.at("screens") if "screens" in item else item.at("options"),
+                  "only a multi_choice question can screen other facts or imply values")  # fmt: skip
+        return question
+    raw = item.get("screens") or []
+    screened: list[str] = []
+    if not isinstance(raw, list):
+        col.error(item.value_at("screens"), "'screens' is a list of multi_choice facts")
+        raw = []
+    for index, fact in enumerate(raw):
+        at = raw.at(index) if isinstance(raw, Sequence) else item.value_at("screens")
+        target = questions.get(fact) if isinstance(fact, str) else None
+        if target is None:
+            hint = _did_you_mean(str(fact), questions) if isinstance(fact, str) else ""
+            col.error(at, f"'screens' names '{_short(str(fact))}', which is not a question of this catalogue{hint}")
+        elif target.type != "multi_choice" or target.screens:
+            col.error(at, f"'{fact}' is not a multi_choice question; only their options can be offered here")
+        else:
+            screened.append(fact)
+    offered = [option for fact in screened for option in questions[fact].options]
+    seen: dict[str, str] = {}
+    for fact in screened:
+        for option in questions[fact].options:
+            if option.value in seen:
+                col.error(item.value_at("screens"), f"option '{option.value}' is in both '{seen[option.value]}' "
+                          f"and '{fact}'; a screening question needs each value once")  # fmt: skip
+            seen[option.value] = fact
+    own = item.get("options") or []
+    for index, option in enumerate(question.options):
+        entry = own[index] if isinstance(own, Sequence) and index < len(own) else item
+        if option.value in seen:
+            col.error(entry.value_at("value") if isinstance(entry, Mapping) and "value" in entry else item.at("options"),
+                      f"option '{option.value}' is already an option of '{seen[option.value]}'; rename it")  # fmt: skip
+        for fact, value in option.if_not_chosen:
+            target = questions.get(fact)
+            where = entry.value_at("if_not_chosen") if isinstance(entry, Mapping) else item.at("options")
+            if target is None:
+                col.error(where, f"'if_not_chosen' names '{_short(fact)}', which is not a question of this catalogue"
+                          f"{_did_you_mean(fact, questions)}")  # fmt: skip
+            elif target.type not in _IMPLIED_TYPES:
+                col.error(where, f"'if_not_chosen' can set money, number, rate or yes/no facts, not '{fact}'")
+            elif not isinstance(value, _IMPLIED_TYPES[target.type]) or (
+                target.type != "bool" and (isinstance(value, bool) or value < 0)
+            ):
+                col.error(where, f"'{fact}' cannot be {_short(str(value))!r}; write a {target.type} value such as "
+                          f"{'false' if target.type == 'bool' else '0'}")  # fmt: skip
+    return dataclasses.replace(question, options=(*offered, *question.options), screens=tuple(screened))
+
+
+def _check_screened_once(col: _Collector, items: dict[str, Mapping], questions: dict[str, Question]) -> None:
+    """A fact is screened, or implied by an option, by one screening question at most: two would disagree."""
+    owner: dict[str, str] = {}
+    for fact, question in questions.items():
+        implied = [f for option in question.options for f, _ in option.if_not_chosen]
+        for target in [*question.screens, *implied]:
+            if owner.get(target, fact) != fact or implied.count(target) > 1:
+                col.error(items[fact].at("options"), f"'{target}' is screened twice; one option or question may decide it")
+            owner[target] = fact
 
 
 def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, ...]:
@@ -326,7 +411,13 @@ def _options(col: _Collector, item: Mapping, kind: str) -> tuple[ChoiceOption, .
             col.error(entry.value_at("synonyms"), "'synonyms' must be a list")
             synonyms = []
         labels = _texts(col, entry, "labels", f"option '{value}'")
-        options.append(ChoiceOption(value, labels, tuple(str(s) for s in synonyms)))
+        implied = entry.get("if_not_chosen")
+        if implied is not None and not isinstance(implied, Mapping):
+            message = "'if_not_chosen' maps facts to the values they take, e.g. {idle_variety_sales: 0}"
+            col.error(entry.value_at("if_not_chosen"), message)
+            implied = None
+        pairs = tuple((str(fact), fact_value) for fact, fact_value in (implied or {}).items())
+        options.append(ChoiceOption(value, labels, tuple(str(s) for s in synonyms), pairs))
     return tuple(options)
 
 

@@ -12,6 +12,7 @@ from bot.engine.conditions import AllOf, Check, Condition, Within
 from bot.engine.deadlines import Schedule, calls_by_rule, rule_schedule
 from bot.engine.model import Rule, RuleSet
 from bot.engine.regions import RegionIndex
+from bot.engine.screening import Screens
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -118,6 +119,12 @@ class Matcher:
             self._compiled.append(_CompiledRule(rule, scope, _conjuncts(rule.condition)))
         self._call_deadlines = calls_by_rule(ruleset.calls)
         self.fact_order = {fact: q.order for fact, q in ruleset.catalogue.questions.items()}
+        self.screens = Screens(ruleset.catalogue)
+        # Facts only an amount's estimate uses (a loan's rate): asked when a contact asks for estimates.
+        in_conditions = {fact for rule in ruleset.rules if rule.condition for fact in rule.condition.missing({})}
+        self.estimate_only = frozenset(
+            fact for rule in ruleset.rules for fact in rule.reward.formula_facts() if fact not in in_conditions
+        )
         self._index = {compiled.rule.id: index for index, compiled in enumerate(self._compiled)}
 
     def _chosen(self, rule_ids: Iterable[str]) -> list[_CompiledRule]:
@@ -126,7 +133,8 @@ class Matcher:
 
     def match(self, profile: Mapping[str, Any], today: date, only: Iterable[str] | None = None) -> Match:
         """Sorts every rule (or `only` the rules with these ids, in rule order) into eligible, undetermined, near
-        miss or not eligible for this profile and day."""
+        miss or not eligible for this profile and day. A screening answer counts for the facts it screens."""
+        profile = self.screens.expand(profile)
         result = Match(self, profile, today)
         in_scope = {scope: within.test(profile) for scope, within in self._scopes.items()}
         chosen = self._compiled if only is None else self._chosen(only)

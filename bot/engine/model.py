@@ -37,6 +37,9 @@ class ChoiceOption:
     value: str
     labels: dict[str, str]
     synonyms: tuple[str, ...] = ()
+    # On a screening question: the values other facts take when this option is not chosen ("no idle variety
+    # revived" means its sales are 0), so their questions need not be asked.
+    if_not_chosen: tuple[tuple[str, Any], ...] = ()
 
     def label(self, language: str = DEFAULT_LANGUAGE) -> str:
         return localized(self.labels, language)
@@ -53,6 +56,17 @@ class Question:
     help: dict[str, str]
     options: tuple[ChoiceOption, ...] = ()
     order: int = 0
+    # A screening question offers the options of these multi-choice facts beside its own, and answers them all
+    # at once: one checklist of the year's events instead of a question per kind of event.
+    screens: tuple[str, ...] = ()
+    # A yes/no step the enterprise itself can take (producing in the province, finishing a project on time): a
+    # rule failing on it alone is a near miss worth showing.
+    controllable: bool = False
+
+    @property
+    def screening(self) -> bool:
+        """Asks for other facts at once rather than for a fact rules test."""
+        return bool(self.screens) or any(option.if_not_chosen for option in self.options)
 
     def option(self, value: str) -> ChoiceOption | None:
         return next((o for o in self.options if o.value == value), None)

@@ -20,7 +20,7 @@ from tests.fakes.bot_api import FakeBotApi
 
 ANSWERS = ["/start", "長春", "生物制药", "临床试验许可"]
 # What the contact is asked after each answer above, in order.
-QUESTIONS = ["贵企业注册在哪里", "贵企业属于哪些行业", "本年度新取得", "研发及产业化项目"]
+QUESTIONS = ["贵企业注册在哪里", "贵企业属于哪些行业", "本年度贵企业有以下哪些情况", "本年度营业收入"]
 
 
 async def through_the_terminal(engine: Engine, tmp_path: Path) -> str:

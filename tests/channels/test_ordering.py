@@ -150,7 +150,7 @@ async def test_a_chats_updates_posted_at_once_to_two_processes_are_each_stored_u
     assert expected.answers == {
         "region": "吉林省/长春市",
         "industries": ["biologics"],
-        "approvals": ["clinical_trial_permit"],
+        "events": ["clinical_trial_permit"],
     }
     chats = list(range(FIRST_CHAT, FIRST_CHAT + CHATS))
     first, second = (

@@ -23,7 +23,7 @@ database = e2e.database
 
 REGION_QUESTION = "贵企业注册在哪里"
 INDUSTRY_QUESTION = "贵企业属于哪些行业"
-APPROVAL_QUESTION = "本年度新取得"
+APPROVAL_QUESTION = "本年度贵企业有以下哪些情况"
 APOLOGY = "抱歉"
 
 
@@ -95,4 +95,4 @@ async def test_a_reply_not_deliverable_in_time_is_given_up_and_the_next_message_
         assert len(texts) == 3, texts
     state = await stored_state(database)
     assert state.answers == {"region": "吉林省/长春市", "industries": ["biologics"]}
-    assert state.current == "approvals" and not state.undelivered
+    assert state.current == "events" and not state.undelivered

@@ -184,8 +184,8 @@ async def interview(contact: Contact) -> dict:
     assert (await contact.say("長春"))[0]["text"].startswith("贵企业属于哪些行业")
     toggled = await contact.press("t:industries:biologics")
     assert toggled[0]["method"] == "editMessageText" and "✓ 生物药" in str(toggled[0]["reply_markup"])
-    assert "本年度新取得" in (await contact.press("d:industries"))[0]["text"]
-    assert "研发及产业化项目" in (await contact.say("临床试验许可"))[0]["text"]
+    assert "本年度贵企业有以下哪些情况" in (await contact.press("d:industries"))[0]["text"]
+    assert "本年度营业收入" in (await contact.say("临床试验许可"))[0]["text"]
     for _ in range(30):
         skips = [b for b in buttons(contact.last) if b.startswith("s:")]
         if not skips:
@@ -237,7 +237,7 @@ async def test_an_interview_survives_a_restart_and_continues_with_the_same_quest
         assert contact.last["text"].startswith("贵企业属于哪些行业")
     async with running_bot(api, database):
         reply = await contact.say("生物制药")
-        assert "本年度新取得" in reply[0]["text"]
+        assert "本年度贵企业有以下哪些情况" in reply[0]["text"]
     store = SqlChatStore.from_url(database)
     state = await store.load(chat_key(CHAT))
     await store.close()

@@ -129,6 +129,6 @@ def test_no_is_an_answer_to_a_choose_all_that_apply_question(contact: EnglishCon
     contact.send(command="start")
     contact.send("Changchun, Jilin")
     contact.send("biologics")
-    assert contact.state().current == "approvals"
+    assert contact.state().current == "events"
     contact.send("no")
-    assert contact.state().answers["approvals"] == []
+    assert contact.state().answers["events"] == []

@@ -219,7 +219,7 @@ def test_a_denied_approval_is_re_asked_not_counted(talk) -> None:
     talk("生物制药")
     reply = talk("没有临床试验许可")
     assert "否定" in reply.messages[0].text
-    assert "approvals" not in talk.state.answers and talk.state.current == "approvals"
+    assert "events" not in talk.state.answers and talk.state.current == "events"
 
 
 @pytest.mark.parametrize("answer", ["亿" * 1000, "十二亿" * 1365, "9" * 4300])
