@@ -107,7 +107,9 @@ async def empty_database(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            tables = "chats inbox outbox roles audit notices send_budget rule_state rule_versions rule_uploads"
+            tables = (
+                "chats inbox outbox roles audit notices send_budget rule_state rule_versions rule_uploads reminders"
+            )
             for table in tables.split():
                 await connection.execute(text(f"DELETE FROM {table}"))
     finally:
