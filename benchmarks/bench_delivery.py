@@ -133,7 +133,12 @@ async def main() -> None:
             f"{'PostgreSQL' if args.postgres else 'SQLite'}, one webhook process, {args.contacts} contacts per outage",
             flush=True,
         )
-        env = {"LOG_LEVEL": "WARNING", "REPLY_RETRY_SECONDS": str(REPLY_RETRY_SECONDS), "TELEGRAM_RATE_LIMIT": "0"}
+        env = {
+            "LOG_LEVEL": "WARNING",
+            "REMINDER_DAYS": "off",
+            "REPLY_RETRY_SECONDS": str(REPLY_RETRY_SECONDS),
+            "TELEGRAM_RATE_LIMIT": "0",
+        }
         bot_log = Path(folder) / "bot.log"
         async with FakeBotApi(token=TOKEN) as api:
             bot = BotProcess(api, database, bot_log, env)

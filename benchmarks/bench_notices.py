@@ -268,7 +268,12 @@ async def run_rate(
     await add_recipients(database, chats)
     async with FakeBotApi(token=TOKEN) as api:
         api.limit(per_second=rate, per_chat_per_second=1.0, per_chat_burst=3, group_per_minute=20)
-        env = {"LOG_LEVEL": "WARNING", "TELEGRAM_RATE_LIMIT": f"{rate:g}", "TELEGRAM_WEBHOOK_SECRET": SECRET}
+        env = {
+            "LOG_LEVEL": "WARNING",
+            "REMINDER_DAYS": "off",
+            "TELEGRAM_RATE_LIMIT": f"{rate:g}",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        }
         label = f"{rate:g}"
         serve = BotProcess(api, database, folder / f"serve-N{label}.log", env)
         extra = [WorkerProcess(api, database, folder / f"worker{i}-N{label}.log", env) for i in range(1, workers)]

@@ -181,6 +181,7 @@ async def bench(
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
+            "REMINDER_DAYS": "off",  # only interview replies are measured
             # The update cycle's own speed, not Telegram's 30 messages/s (bench_notices.py measures that).
             "TELEGRAM_RATE_LIMIT": "0",
             **env,

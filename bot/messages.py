@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -85,15 +87,38 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file to send with a message: the name it is saved under, its media type, and its contents."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+    def to_json(self) -> dict[str, str]:
+        # The outbox keeps messages as JSON text, which holds no bytes.
+        return {"name": self.name, "media_type": self.media_type, "data": base64.b64encode(self.data).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Document | None:
+        """The stored document, or None when the stored form cannot be read (the message still goes out)."""
+        try:
+            return cls(str(data["name"]), str(data["media_type"]), base64.b64decode(data["data"], validate=True))
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            return None
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message to show. Text is plain, and channels escape it for their markup, unless `html` says it is
-    Telegram's HTML subset (an official's notice, checked by handlers.markup before it is stored)."""
+    Telegram's HTML subset (an official's notice, checked by handlers.markup before it is stored). A `document`
+    goes with it as a file (the text is then its caption)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
     notice: str | None = None  # a short toast answering a button press
     html: bool = False
+    document: Document | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -105,12 +130,17 @@ class Outgoing:
             data["notice"] = self.notice
         if self.html:
             data["html"] = True
+        if self.document is not None:
+            data["document"] = self.document.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outgoing:
         buttons = tuple(tuple(Button(text, value) for text, value in row) for row in data.get("buttons", ()))
-        return cls(data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"), bool(data.get("html")))
+        document = Document.from_json(data["document"]) if "document" in data else None
+        return cls(
+            data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"), bool(data.get("html")), document
+        )
 
 
 @dataclass(frozen=True)

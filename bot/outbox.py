@@ -9,7 +9,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -91,8 +91,11 @@ class Deliverer:
         senders: dict[str, Sender],
         policy: DeliveryPolicy | None = None,
         rates: dict[str, float] | None = None,
+        confirm: dict[str, Callable[[Delivery], Awaitable[str | None]]] | None = None,
     ):
         self.store, self.senders = store, senders
+        # By kind ("reminder"): asked just before a bulk message is sent; a reason not to send it withdraws it.
+        self.confirm = confirm or {}
         self.policy = policy or DeliveryPolicy()
         # Messages per second each channel allows the bot as a whole (every process together); none: no limit.
         self.rates = rates or {}
@@ -304,6 +307,8 @@ class Deliverer:
             self._sent = None  # recorded with this start (kept for later if the write failed)
         if state != "sending":
             return  # cancelled, taken over, or its contact opted out or blocked the bot meanwhile
+        if await self._withdrawn(delivery):
+            return
         # The row is marked before the slot, so the send follows its slot at once: a database write that took
         # long must not push this message into the next slot's second beside the next process's message.
         channel = delivery.chat.channel
@@ -322,6 +327,24 @@ class Deliverer:
             log.warning("notice message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
         else:
             self._sent = delivery.id  # recorded with the next start, or when the batch ends
+
+    async def _withdrawn(self, delivery: Delivery) -> bool:
+        """Asks whether a message of its kind is still wanted (a reminder whose deadline moved is not); one that is
+        not is recorded cancelled with the reason and never sent."""
+        confirm = self.confirm.get(delivery.kind)
+        if confirm is None:
+            return False
+        try:
+            reason = await confirm(delivery)
+        except Exception:
+            log.exception("could not check %s %s before sending it; trying again later", delivery.kind, delivery.id)
+            await self.store.retry_bulk(delivery.id, self.owner, self.policy.bulk_max_backoff_seconds, "check failed")
+            return True
+        if reason is None:
+            return False
+        await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.CANCELLED, reason[:500])
+        log.info("%s %s to chat %s not sent: %s", delivery.kind, delivery.id, delivery.chat, reason)
+        return True
 
     async def _bulk_not_sent(self, delivery: Delivery, sender: Sender, problem: RetryLater) -> None:
         error = str(problem)[:500]

@@ -34,12 +34,14 @@ from bot.notices import LiveEngine, NoticeDesk
 from bot.outbox import Deliverer, DeliveryPolicy
 from bot.paths import DEFAULT_DATABASE_FILE
 from bot.reloading import Checked, Reloader, rules_at_start
+from bot.reminders import ReminderScheduler
 from bot.settings import Settings, SettingsError
 from bot.store.base import Replies
 from bot.store.sql import SqlChatStore, database_url, migrate
 from handlers.admin import AdminHandler, reload_message
 from handlers.enterprise import EnterpriseConversation
 from handlers.official import NoticeDialogue
+from handlers.reminders import ReminderPlan
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
     if checked_sources is not None:
         await reloader.start(checked_sources, f"start:{os.getpid()}")
+    reminders = reminder_scheduler(settings, store, live, deliverer)
     conversation = EnterpriseConversation(live, date.today)
     dispatcher = Dispatcher(
         store,
@@ -126,6 +129,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                     asyncio.create_task(live.run(stop)),
                     # The rule set another process put in use, and rule files edited under the rules folder.
                     asyncio.create_task(reloader.run(stop)),
+                    asyncio.create_task(reminders.run(stop)),
                 ]
                 if settings.RULES_WATCH:
                     tasks.append(asyncio.create_task(reloader.watch(stop, announce)))
@@ -154,6 +158,16 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await store.close()
 
 
+def reminder_scheduler(
+    settings: Settings, store: SqlChatStore, live: LiveEngine, deliverer: Deliverer
+) -> ReminderScheduler:
+    """Queues due deadline reminders, and has the deliverer check each again just before it is sent."""
+    plan = ReminderPlan.from_settings(settings.REMINDER_DAYS, settings.REMINDER_TIME)
+    scheduler = ReminderScheduler(store, live, plan, queued=deliverer.wake)
+    deliverer.confirm["reminder"] = scheduler.confirm
+    return scheduler
+
+
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
     lease = float(settings.DELIVERY_LEASE_SECONDS)
     return DeliveryPolicy(
@@ -178,15 +192,25 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     if url.startswith("sqlite"):
         await migrate(url)
     store = SqlChatStore.from_url(url, pool_size=4)
+    try:
+        # Reminders are checked against the rules in use just before they are sent, so a worker follows them too.
+        engine, _ = await rules_at_start(store, settings.RULES_DIR, settings.DATA_DIR)
+    except BaseException:
+        await store.close()
+        raise
     policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
     bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL, request=AiohttpRequest(connection_pool_size=8))
     deliverer = Deliverer(store, {CHANNEL: TelegramSender(bot)}, policy, rates)
+    live = LiveEngine(engine, store)
+    reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
+    reminders = reminder_scheduler(settings, store, live, deliverer)
     stop = stop or _stop_on_signals()
     try:
         async with bot:
             log.info("delivery worker %s started", deliverer.owner)
-            await deliverer.run(stop)
+            await live.refresh()
+            await asyncio.gather(deliverer.run(stop), live.run(stop), reloader.run(stop), reminders.run(stop))
     finally:
         await store.close()
 

@@ -146,6 +146,22 @@ def _unknown_driver_options(backend: str, options: Mapping[str, Any]) -> list[st
     return sorted(name for name in options if name not in accepted)
 
 
+def _reminder_days(value: str) -> tuple[int, ...]:
+    if value.strip().lower() in ("off", "none"):
+        return ()
+    parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if not parts or not all(part.isascii() and part.isdigit() and int(part) <= 366 for part in parts):
+        raise ValueError("must be days before a deadline, 0 to 366, separated by commas, e.g. 30,7,1 (off: none)")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
+
+
+def _time_of_day(value: str) -> str:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError("must be a time of day as HH:MM, e.g. 09:30")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
 def _token(value: str) -> str:
     if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", value):
         raise ValueError("does not look like a bot token (123456:ABC-…, from @BotFather)")
@@ -205,6 +221,18 @@ REGISTRY: tuple[Setting, ...] = (
         True,
         "reload the rules when a file under the rules folder changes (off: /reload, SIGHUP)",
         _switch,
+    ),
+    Setting(
+        "REMINDER_DAYS",
+        (30, 7, 1),
+        "days before each deadline a subscribed contact is reminded of it, comma-separated (off: no reminders)",
+        _reminder_days,
+    ),
+    Setting(
+        "REMINDER_TIME",
+        "09:30",
+        "time of day (Beijing time, Asia/Shanghai) reminders go out; none is sent earlier in the day",
+        _time_of_day,
     ),
     Setting("LOG_LEVEL", "INFO", "logging level: DEBUG, INFO, WARNING, ERROR", _level),
     Setting(

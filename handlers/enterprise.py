@@ -14,8 +14,10 @@ from bot.engine.parsing import Invalid, is_skip
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
 from handlers import phrases
+from handlers.calendar import calendar_message
 from handlers.render import (
     ANSWER,
+    CALENDAR,
     DONE,
     EDIT,
     RULE,
@@ -91,6 +93,7 @@ class EnterpriseConversation:
             "help": lambda s: Reply([Outgoing(t("help", lang))]),
             "results": lambda s: Reply([results_message(self._match(s), lang)]),
             "deadlines": lambda s: Reply([deadlines_message(self._match(s), lang)]),
+            "calendar": lambda s: Reply([calendar_message(self._match(s), lang)]),
             "profile": self._profile,
             "lang": self._choose_language,
             "forget": self._confirm_forget,
@@ -202,6 +205,7 @@ class EnterpriseConversation:
             "unsub": lambda s: self._subscription(s, False),
             "sub": lambda s: self._subscription(s, True),
             "res": lambda s: Reply([results_message(self._match(s), s.language)]),
+            CALENDAR: lambda s: Reply([calendar_message(self._match(s), s.language)]),
             "p": self._profile,
         }
         if not rest and kind in simple:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from bot.engine.matching import Match, RuleResult
-from bot.engine.model import Question, Rule, localized
+from bot.engine.model import Deadline, Question, Rule, localized
 from bot.messages import Button, Outgoing
 from handlers import phrases
 from handlers.texts import t
 
 BUTTONS_PER_ROW = 4
 SKIP, ANSWER, TOGGLE, DONE, RULE, EDIT = "s", "a", "t", "d", "r", "e"
+CALENDAR = "cal"  # the button that sends the deadlines as a calendar file
 
 
 def callback(*parts: str) -> str:
@@ -109,6 +113,8 @@ def results_message(match: Match, language: str) -> Outgoing:
     if version:  # which rule set the results come from, so an answer can be traced after the rules change
         lines.append(t("rules_version", language, version=version))
     rows = list(_rows(detail_buttons, BUTTONS_PER_ROW)) + list(_rows(list(answer_buttons.values()), 2))
+    if upcoming_deadlines(match):
+        rows.append((calendar_button(language),))
     rows.append((Button(t("change_answer", language), "p"), Button(t("start_over", language), "restart")))
     return Outgoing("\n".join(lines), tuple(rows))
 
@@ -151,19 +157,65 @@ def rule_details_message(match: Match, result: RuleResult, language: str) -> Out
     return Outgoing("\n".join(lines), buttons)
 
 
+@dataclass(frozen=True)
+class Upcoming:
+    """One date still ahead of a reward the contact may apply for (eligible) or may still qualify for."""
+
+    result: RuleResult
+    deadline: Deadline
+    today: date
+
+    @property
+    def days_left(self) -> int:
+        return (self.deadline.date - self.today).days
+
+
+def upcoming_deadlines(match: Match) -> list[Upcoming]:
+    """Every date still ahead of each eligible or undetermined reward, soonest first; one per reward and day (an
+    application call's, which says where to apply, before a date the document states)."""
+    found: dict[tuple[str, date], Upcoming] = {}
+    for result in [*match.eligible, *match.undetermined]:
+        for deadline in match.schedule(result).upcoming:
+            key = (result.rule.id, deadline.date)
+            if key not in found or (found[key].deadline.call is None and deadline.call is not None):
+                found[key] = Upcoming(result, deadline, match.today)
+    return sorted(found.values(), key=lambda u: (u.deadline.date, u.result.status != "eligible", u.result.rule.id))
+
+
+def where_to_apply(rule: Rule, deadline: Deadline, language: str) -> str:
+    """Where the application goes: the call's office if it names one, else the rule's department."""
+    call = deadline.call
+    if call is not None and call.where:
+        return phrases.source_text(call.where, language)
+    return _department(rule, language)
+
+
+def days_left_phrase(days: int, language: str) -> str:
+    return phrases.phrase("closes_today", language) if days == 0 else phrases.phrase("days_left", language, n=days)
+
+
+def calendar_button(language: str) -> Button:
+    return Button(t("calendar_button", language), CALENDAR)
+
+
 def deadlines_message(match: Match, language: str) -> Outgoing:
-    """The next deadline of every reward the contact may apply for, soonest first."""
-    dated = []
-    for result in match.eligible:
-        schedule = match.schedule(result)
-        if schedule.next is not None:
-            title = phrases.title(result.rule, language)
-            summary = phrases.schedule_summary(schedule, language)
-            dated.append((schedule.next.date, f"{schedule.next.date.isoformat()}  {title}\n   {summary}"))
-    if not dated:
+    """Every date still ahead of the rewards the contact may apply for or may still qualify for, soonest first,
+    with the days left, and a button for the same dates as a calendar file."""
+    coming = upcoming_deadlines(match)
+    if not coming:
         return Outgoing(t("no_deadlines", language))
-    lines = [t("deadlines_title", language)] + [text for _, text in sorted(dated)]
-    return Outgoing("\n".join(lines))
+    lines = [t("deadlines_title", language, day=match.today.isoformat())]
+    for upcoming in coming:
+        rule, deadline = upcoming.result.rule, upcoming.deadline
+        possible = "" if upcoming.result.status == "eligible" else t("deadline_possible", language)
+        lines.append(
+            t("deadline_line", language, date=deadline.date.isoformat(), left=days_left_phrase(upcoming.days_left,
+              language), title=phrases.title(rule, language), possible=possible)
+        )  # fmt: skip
+        lines.append("   " + phrases.deadline_label(deadline, language))
+        lines.append("   " + amount_line(match, upcoming.result, language))
+        lines.append("   " + t("apply_at", language, where=where_to_apply(rule, deadline, language)))
+    return Outgoing("\n".join(lines), ((calendar_button(language),),))
 
 
 def profile_message(questions: list[Question], answers: dict, skipped: list[str], language: str) -> Outgoing:

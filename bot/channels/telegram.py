@@ -19,6 +19,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
@@ -58,6 +59,9 @@ class TelegramSender:
 
     async def send(self, delivery: Delivery) -> None:
         outgoing = delivery.outgoing
+        if outgoing.document is not None:
+            await self._send_document(delivery)
+            return
         if not outgoing.text:
             return  # a toast only: it answered the button press when the update came in
         try:
@@ -73,7 +77,29 @@ class TelegramSender:
         except TelegramError as exc:
             raise _delivery_error(exc) from None
 
+    async def _send_document(self, delivery: Delivery) -> None:
+        """Uploads the file (sendDocument) with the text as its caption, or after the text when that is too long
+        for a caption."""
+        outgoing, chat_id = delivery.outgoing, delivery.chat.id
+        document = outgoing.document
+        caption = _caption(outgoing)
+        try:
+            if caption is None:
+                for piece in split_message(outgoing.text):
+                    await self.bot.send_message(chat_id, html.escape(piece), parse_mode=ParseMode.HTML)
+            await self.bot.send_document(
+                chat_id,
+                InputFile(document.data, filename=document.name),
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                reply_markup=markup(outgoing),
+            )
+        except TelegramError as exc:
+            raise _delivery_error(exc) from None
+
     def messages(self, outgoing: Outgoing) -> int:
+        if outgoing.document is not None:
+            return 1 if _caption(outgoing) is not None or not outgoing.text else 1 + len(split_message(outgoing.text))
         if not outgoing.text:
             return 0  # a toast only
         return 1 if outgoing.html or outgoing.edit else len(split_message(outgoing.text))
@@ -98,6 +124,12 @@ class TelegramSender:
         except BadRequest as exc:
             return "not modified" in str(exc).lower()  # a double press: the message already shows this
         return True
+
+
+def _caption(outgoing: Outgoing) -> str | None:
+    """A document's text as its caption (HTML), or None when it is too long for one and goes as messages first."""
+    caption = outgoing.text if outgoing.html else html.escape(outgoing.text)
+    return caption if len(caption) <= MessageLimit.CAPTION_LENGTH else None
 
 
 def _delivery_error(exc: TelegramError) -> Exception:
@@ -266,6 +298,8 @@ def coalesce(messages: list[Outgoing]) -> list[Outgoing]:
             and not previous.buttons
             and not previous.edit
             and not message.edit
+            and previous.document is None
+            and message.document is None
             and len(html.escape(f"{previous.text}\n\n{message.text}")) <= MessageLimit.MAX_TEXT_LENGTH
         ):
             joined[-1] = Outgoing(

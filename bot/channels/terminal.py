@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher
-from bot.messages import ChatKey, Incoming, Outgoing
+from bot.messages import ChatKey, Document, Incoming, Outgoing
 
 TERMINAL_CHAT = ChatKey("terminal", 0)
 INTRO = "输入回答,或输入方括号里的数字代替按按钮;/help 查看命令,/quit 退出。\n"
 
 
-def render(messages: list[Outgoing], out: TextIO) -> list[str]:
-    """Prints messages with their buttons numbered; returns the button data by number (1-based)."""
+def save_document(document: Document, folder: Path) -> Path:
+    """Writes a file the bot sent into the folder, under its own name (only the name: never a path it carries)."""
+    name = Path(document.name).name or "file"
+    path = folder / name
+    path.write_bytes(document.data)
+    return path
+
+
+def render(messages: list[Outgoing], out: TextIO, folder: Path | None = None) -> list[str]:
+    """Prints messages with their buttons numbered, and writes the files they carry to `folder` (the working
+    directory by default), saying where; returns the button data by number (1-based)."""
     choices: list[str] = []
     for message in messages:
         if message.notice:
             print(f"({message.notice})", file=out)
         if message.text:
             print(message.text, file=out)
+        if message.document is not None:
+            try:
+                path = save_document(message.document, folder or Path.cwd())
+            except OSError as exc:
+                print(f"[无法保存文件 {message.document.name}:{exc.strerror}]", file=out)
+            else:
+                print(f"[文件已保存:{path}]", file=out)
         labels = []
         for row in message.buttons:
             for button in row:

@@ -6,7 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing
@@ -145,6 +145,7 @@ class DeliveryOutcome:
     BLOCKED = "blocked"  # the contact blocked the bot (Telegram 403)
     REJECTED = "rejected"  # the platform refused the message itself (malformed); retrying cannot help
     AMBIGUOUS = "ambiguous"  # a notice whose send was cut short: it may or may not have arrived; never resent
+    CANCELLED = "cancelled"  # not sent: its notice was cancelled, or a reminder was no longer due when its turn came
 
 
 class NoticesUnavailable(Exception):
@@ -330,6 +331,25 @@ class ChatStore(ABC):
     async def release_bulk(self, owner: str) -> None:
         """Gives back the bulk rows this owner claimed and did not start."""
         raise NoticesUnavailable
+
+    # Deadline reminders: a database store keeps them; this one has none to send.
+
+    async def queued_reminders(self, since: date) -> set[Any]:
+        """The reminders.ReminderKey of every reminder queued for a deadline from `since` on."""
+        return set()
+
+    async def queue_reminders(self, reminders: Sequence[Any]) -> int:
+        """Queues each reminders.NewReminder not queued before (its key is written once, with its message in the
+        outbox, in one transaction) for a contact still subscribed and active; returns how many were queued."""
+        raise NoticesUnavailable
+
+    async def reminder_of(self, delivery_id: int) -> Any:
+        """The reminders.ReminderKey of the outbox row that tells it, or None."""
+        return None
+
+    async def prune_reminders(self, before: date) -> None:
+        """Forgets the reminders of deadlines before the day."""
+        return None
 
     _budget: LocalBudget | None = None
 

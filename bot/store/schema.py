@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -227,3 +228,21 @@ class RuleUploadRow(Base):
     text: Mapped[str] = mapped_column(Text)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReminderRow(Base):
+    """A deadline reminder queued for a contact: one reward's deadline on one day, so many days before it. The key
+    makes it once only: however many processes work out that it is due, and after any restart, one row is written
+    and one message queued (its outbox row: `outbox_id`). A deadline that moves is another key, so the reminders of
+    the new date are queued while those of the old one, re-checked when sent, are not sent."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_outbox", "outbox_id"),)
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    rule_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date, primary_key=True)
+    days_before: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime)

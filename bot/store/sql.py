@@ -9,7 +9,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from bot.store.base import (
     Turn,
 )
 from bot.store.notices import Contact, NewNotice, NoticeSql, NoticeStatus
+from bot.store.reminders import NewReminder, ReminderKey, ReminderSql
 from bot.store.rulesets import NewVersion, RuleSetSql, RuleVersion, pack, unpack
 from bot.store.schema import AuditRow, Base, ChatRow, InboxRow, OutboxRow, RoleRow, UtcDateTime
 from bot.store.statements import ChatSql, OutboxSql, lock_key, now
@@ -310,6 +311,7 @@ class SqlChatStore(ChatStore):
         self._outbox = OutboxSql(database.dialect)
         self._notices = NoticeSql(database.dialect)
         self._rules = RuleSetSql(database.dialect)
+        self._reminders = ReminderSql(database.dialect)
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> SqlChatStore:
@@ -478,6 +480,20 @@ class SqlChatStore(ChatStore):
 
     async def release_bulk(self, owner: str) -> None:
         await self._database.write(self._notices.release_rows, owner)
+
+    async def queued_reminders(self, since: date) -> set[ReminderKey]:
+        return await self._database.read(self._reminders.queued, since)
+
+    async def queue_reminders(self, reminders: Sequence[NewReminder]) -> int:
+        if not reminders:
+            return 0
+        return await self._database.transaction(self._reminders.queue, reminders)
+
+    async def reminder_of(self, delivery_id: int) -> ReminderKey | None:
+        return await self._database.read(self._reminders.of_delivery, delivery_id)
+
+    async def prune_reminders(self, before: date) -> None:
+        await self._database.write(self._reminders.prune, before)
 
     async def take_send_slot(self, channel: str, interval: float, bulk: bool) -> tuple[bool, float]:
         if self._sql.sqlite:

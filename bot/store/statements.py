@@ -155,6 +155,7 @@ class ChatSql(_Dialect):
             f"DELETE FROM chats WHERE {chat}",
             f"DELETE FROM inbox WHERE {chat}",
             f"DELETE FROM outbox WHERE {chat}",
+            f"DELETE FROM reminders WHERE {chat}",
         ]
 
     def values(self, state: ChatState) -> tuple[Any, ...]:
@@ -362,7 +363,7 @@ def _postgres_write(applied: int, messages: int, forget: bool) -> str:
     if forget:
         parts += [
             f"forget_{table} AS (DELETE FROM {table} WHERE channel = $1 AND chat_id = $2)"
-            for table in ("chats", "inbox", "outbox")
+            for table in ("chats", "inbox", "outbox", "reminders")
         ]
     else:
         fields = ", ".join(STATE_FIELDS)

@@ -64,6 +64,9 @@ def bot_settings(api: FakeBotApi, database: str, webhook_port: int | None = None
         "TELEGRAM_API_BASE_URL": api.base_url,
         "DATABASE_URL": database,
         "LOG_LEVEL": "WARNING",
+        # Off unless a test turns them on: the example call's dates fall near the real day, so reminders would
+        # otherwise arrive in other tests' chats depending on the day and hour they run.
+        "REMINDER_DAYS": "off",
     }
     if webhook_port is not None:
         env |= {
@@ -107,7 +110,9 @@ async def empty_database(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            tables = "chats inbox outbox roles audit notices send_budget rule_state rule_versions rule_uploads"
+            tables = (
+                "chats inbox outbox roles audit notices send_budget rule_state rule_versions rule_uploads reminders"
+            )
             for table in tables.split():
                 await connection.execute(text(f"DELETE FROM {table}"))
     finally:

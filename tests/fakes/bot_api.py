@@ -77,11 +77,14 @@ _NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 # What an outage fails unless told otherwise: what the bot sends, not how it receives updates or starts up.
-OUTAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"})
+OUTAGE_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
+)
 OUTAGE_KINDS = ("429", "500", "502", "hang", "drop")
 
 # The methods that show a message, which Telegram's send limits (FakeBotApi.limit) count.
-_LIMITED_METHODS = frozenset({"sendmessage", "editmessagetext"})
+_LIMITED_METHODS = frozenset({"sendmessage", "senddocument", "editmessagetext"})
+_MAX_CAPTION = 1024
 
 # What Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style).
 _HTML_TAGS = frozenset(
@@ -494,6 +497,7 @@ class FakeBotApi:
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -621,6 +625,11 @@ class FakeBotApi:
     def messages_to(self, chat_id: int) -> list[JSON]:
         """Recorded sendMessage/editMessageText calls for one chat, oldest first."""
         return list(self._by_chat.get(int(chat_id), ()))
+
+    def documents_to(self, chat_id: int) -> list[JSON]:
+        """Recorded sendDocument calls for one chat, oldest first; each has "document": its file name, media type
+        and contents (bytes) as uploaded, and "text": its caption."""
+        return [entry for entry in self._by_chat.get(int(chat_id), ()) if entry["method"] == "sendDocument"]
 
     def sends_to(self, chat_id: int) -> list[JSON]:
         """Recorded sendMessage calls for one chat, oldest first: each is a message the contact received."""
@@ -879,7 +888,11 @@ class FakeBotApi:
                     raw.update(body)
             else:  # application/x-www-form-urlencoded (what PTB sends) or multipart/form-data (uploads)
                 for name, value in (await request.post()).items():
-                    raw[name] = value if isinstance(value, str) else {"filename": value.filename}
+                    if isinstance(value, str):
+                        raw[name] = value
+                    else:  # an uploaded file: kept whole, so tests can read back what the bot sent
+                        content = value.file.read()
+                        raw[name] = {"filename": value.filename, "content_type": value.content_type, "content": content}
         return {name: _decode(name, value) for name, value in raw.items()}
 
     # ------------------------------------------------------------------------------------ bookkeeping
@@ -962,6 +975,8 @@ class FakeBotApi:
             "time": received,
             "params": params,
         }
+        if method == "sendDocument":
+            entry["document"] = params["document"]
         self.sent.append(entry)
         self._by_chat.setdefault(chat_id, []).append(entry)
         condition = self._chat_conditions.get(chat_id)
@@ -1113,6 +1128,52 @@ class FakeBotApi:
             message["reply_markup"] = markup
         self._messages[(chat_id, message_id)] = message
         await self._record("sendMessage", chat_id, params, markup, message_id, received)
+        return message
+
+    async def _send_document(self, token: str, params: JSON, received: float) -> JSON:
+        """An uploaded file (multipart/form-data), or one sent before by its file_id; the caption is checked like a
+        message's text, within Telegram's 1024 characters."""
+        chat_id = self._chat_id(params)
+        self._check_not_blocked(chat_id)
+        upload = params.get("document")
+        if isinstance(upload, dict) and isinstance(upload.get("content"), bytes):
+            name, data = upload.get("filename") or "document", upload["content"]
+            media_type = upload.get("content_type") or "application/octet-stream"
+        elif isinstance(upload, str) and upload in self.files:
+            path, data = self.files[upload]
+            name, media_type = path.rsplit("/", 1)[-1], "application/octet-stream"
+        else:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        caption = params.get("caption")
+        if caption is not None:
+            parse_mode = params.get("parse_mode")
+            shown = _html_text(caption) if parse_mode and str(parse_mode).lower() == "html" else caption
+            if len(shown) > _MAX_CAPTION:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        markup = self._markup(params)
+        message_id = self._new_message_id(chat_id)
+        file_id = f"BQAC-{chat_id}-{message_id}-{len(self.files)}"
+        self.files[file_id] = (f"documents/{file_id}/{name}", data)
+        message: JSON = {
+            "message_id": message_id,
+            "from": self._bot_user(token),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id[-8:],
+                "file_name": name,
+                "mime_type": media_type,
+                "file_size": len(data),
+            },
+        }
+        if caption is not None:
+            message["caption"] = caption
+        if markup is not None and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self._messages[(chat_id, message_id)] = message
+        recorded = {**params, "text": caption, "document": {"name": name, "media_type": media_type, "content": data}}
+        await self._record("sendDocument", chat_id, recorded, markup, message_id, received)
         return message
 
     async def _edit_message_text(self, token: str, params: JSON, received: float) -> JSON | bool:

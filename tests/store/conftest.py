@@ -90,7 +90,7 @@ async def database(backend: str, shared_postgres_url: str | None, tmp_path: Path
     engine = open_engine(url)
     try:
         async with engine.begin() as connection:
-            tables = "chats, inbox, outbox, roles, audit, rule_state, rule_versions, rule_uploads"
+            tables = "chats, inbox, outbox, roles, audit, rule_state, rule_versions, rule_uploads, reminders"
             await connection.execute(text(f"TRUNCATE {tables}"))
     finally:
         await engine.dispose()
