@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,7 @@ from handlers.render import (
     RULE,
     SKIP,
     TOGGLE,
+    callback,
     deadlines_message,
     profile_message,
     question_message,
@@ -32,6 +34,8 @@ from handlers.render import (
 from handlers.texts import LANGUAGE_NAMES, LANGUAGES, language_for, t
 
 DONE_WORDS = {"完成", "好了", "选好了", "done", "ok"}
+# Answers after which a question also offers the results so far.
+PEEK_AFTER = 3
 
 
 @dataclass
@@ -145,7 +149,7 @@ class EnterpriseConversation:
             return self._store_answer(question, self._ordered(question, state.pending_choices), state)
         result = parse_answer(question, text, self.engine.regions)
         if isinstance(result, Invalid):
-            again = question_message(question, state.language, state.pending_choices)
+            again = self._question(question, state)
             reason, hint = phrases.problem(result, question, state.language)
             return Reply([Outgoing(t("not_understood", state.language, reason=reason, hint=hint)), again])
         return self._store_answer(question, result.value, state)
@@ -154,7 +158,19 @@ class EnterpriseConversation:
         state.answers[question.fact] = value
         if question.fact in state.skipped:
             state.skipped.remove(question.fact)
-        return self._after_answer(state)
+        reply = self._after_answer(state)
+        # Read back at once, so a misreading is seen and fixed with one tap (the button under what follows).
+        value_text = phrases.fact_value(question, value, state.language)
+        heard = Outgoing(t("read_back", state.language, fact=question.short_label(state.language), value=value_text))
+        change = Button(t("change_answer", state.language, fact=question.short_label(state.language)),
+                        callback(EDIT, question.fact))  # fmt: skip
+        following = [*reply.messages]
+        for index in range(len(following) - 1, -1, -1):
+            message = following[index]
+            if message.buttons:
+                following[index] = dataclasses.replace(message, buttons=(*message.buttons, (change,)))
+                break
+        return Reply([heard, *following], reply.forget)
 
     def _skip(self, question: Question, state: ChatState) -> Reply:
         state.answers.pop(question.fact, None)
@@ -177,12 +193,12 @@ class EnterpriseConversation:
         state.pending_choices = []
         if question is None:
             return [Outgoing(t("all_done", state.language)), results_message(self._match(state), state.language)]
-        return [question_message(question, state.language)]
+        return [self._question(question, state)]
 
     def _ask_current_or_next(self, state: ChatState) -> list[Outgoing]:
         catalogue = self.engine.ruleset.catalogue
         if state.current in catalogue:
-            return [question_message(catalogue[state.current], state.language, state.pending_choices)]
+            return [self._question(catalogue[state.current], state)]
         return self._ask_next(state)
 
     def _ask(self, question: Question, state: ChatState) -> list[Outgoing]:
@@ -190,7 +206,15 @@ class EnterpriseConversation:
         state.current, state.editing = question.fact, True
         previous = state.answers.get(question.fact)
         state.pending_choices = list(previous) if question.type == "multi_choice" and previous else []
-        return [question_message(question, state.language, state.pending_choices)]
+        return [self._question(question, state)]
+
+    def _question(self, question: Question, state: ChatState) -> Outgoing:
+        """A question with its buttons; after a few answers, also one to see the results so far and go on."""
+        message = question_message(question, state.language, state.pending_choices)
+        if len(state.answers) < PEEK_AFTER:
+            return message
+        peek = Button(t("results_so_far", state.language), "peek")
+        return dataclasses.replace(message, buttons=(*message.buttons, (peek,)))
 
     def _match(self, state: ChatState) -> Match:
         return self.engine.match(state.answers, self._today())
@@ -205,6 +229,7 @@ class EnterpriseConversation:
             "unsub": lambda s: self._subscription(s, False),
             "sub": lambda s: self._subscription(s, True),
             "res": lambda s: Reply([results_message(self._match(s), s.language)]),
+            "peek": lambda s: Reply([results_message(self._match(s), s.language), *self._ask_current_or_next(s)]),
             CALENDAR: lambda s: Reply([calendar_message(self._match(s), s.language)]),
             "p": self._profile,
         }
@@ -258,7 +283,7 @@ class EnterpriseConversation:
                 state.pending_choices.remove(value)
             else:
                 state.pending_choices.append(value)
-            toggled = question_message(question, state.language, state.pending_choices)
+            toggled = self._question(question, state)
             return Reply([Outgoing(toggled.text, toggled.buttons, edit=True)])
         if kind == ANSWER and question.type == "bool" and value in ("1", "0"):
             return self._store_answer(question, value == "1", state)

@@ -15,6 +15,7 @@ from bot.engine.parsing import (
     Option,
     ParseResult,
     excerpt,
+    is_none,
     parse_bool,
     parse_choice,
     parse_fraction,
@@ -48,6 +49,8 @@ def parse_answer(question: Question, value: Any, regions: RegionIndex) -> ParseR
 def _parse_text(question: Question, text: str, regions: RegionIndex) -> ParseResult:
     kind = question.type
     if kind == "money":
+        if question.none_is_zero and is_none(text):
+            return Ok(0)
         return parse_money(text)
     if kind == "number":
         return parse_number(text)

@@ -81,7 +81,7 @@ REWARD_KEYS = {"kind", "cap", "min", "per_variety", "formula", "note", "note_en"
 DEADLINE_KEYS = {"date", "label", "label_en", "opens"}
 DOCUMENT_KEYS = {"id", "title", "file", "region", "issuer", "published", "note"}
 CALL_KEYS = {"id", "title", "rules", "opens", "closes", "where", "contact", "note"}
-QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options", "screens", "controllable"}
+QUESTION_KEYS = {"fact", "type", "label", "text", "help", "options", "screens", "controllable", "none_is_zero"}
 OPTION_KEYS = {"value", "labels", "synonyms", "if_not_chosen"}
 COMPARISON_OPS = tuple(c.COMPARISONS)
 FIRST_OPS = {f"first_{op}": op for op in COMPARISON_OPS}
@@ -297,7 +297,8 @@ def load_catalogue(source: SourceFile) -> Catalogue:
             help=_texts(col, item, "help", f"question '{fact}'"),
             options=options,
             order=index,
-            controllable=_controllable(col, item, kind),
+            controllable=_flag(col, item, kind, "controllable", "bool"),
+            none_is_zero=_flag(col, item, kind, "none_is_zero", "money"),
         )
         items_by_fact[fact] = item
     for fact, item in items_by_fact.items():
@@ -308,13 +309,14 @@ def load_catalogue(source: SourceFile) -> Catalogue:
     return Catalogue(questions)
 
 
-def _controllable(col: _Collector, item: Mapping, kind: str) -> bool:
-    value = item.get("controllable", False)
+def _flag(col: _Collector, item: Mapping, kind: str, key: str, only: str) -> bool:
+    """A true/false setting of a question that only questions of one type take."""
+    value = item.get(key, False)
     if not isinstance(value, bool):
-        col.error(item.value_at("controllable"), "'controllable' is true or false")
+        col.error(item.value_at(key), f"'{key}' is true or false")
         return False
-    if value and kind != "bool":
-        col.error(item.value_at("controllable"), "only a yes/no question can be 'controllable'")
+    if value and kind != only:
+        col.error(item.value_at(key), f"only a {TYPE_WORDS.get(only, only)} question can be '{key}'")
         return False
     return value
 

@@ -62,6 +62,8 @@ class Question:
     # A yes/no step the enterprise itself can take (producing in the province, finishing a project on time): a
     # rule failing on it alone is a near miss worth showing.
     controllable: bool = False
+    # A money question whose text invites "没有" (none) for 0: "没有请回答0".
+    none_is_zero: bool = False
 
     @property
     def screening(self) -> bool:

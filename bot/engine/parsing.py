@@ -24,6 +24,7 @@ __all__ = [
     "Option",
     "ParseResult",
     "excerpt",
+    "is_none",
     "is_skip",
     "parse_bool",
     "parse_choice",
@@ -151,7 +152,11 @@ _ARABIC_WITH_UNIT = re.compile(rf"({_ARABIC.pattern})([千百十])?")
 _RANGE = re.compile(r"[0-9零〇一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟.]\s*(?:-|~|—|–|至|到)")
 _NEGATIVE = re.compile(r"^(?:-|−|负)")
 _HAS_NUMERAL = re.compile(r"[0-9零〇一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟]")
-_APPROXIMATE = ("大约", "大概", "约", "左右", "差不多")
+_APPROXIMATE = ("大约", "大概", "约", "左右", "差不多", "上下", "估计", "应该是", "应该", "可能")
+# Said at the end of a spoken answer ("大概三个亿吧"); they change nothing.
+_PARTICLES = "吧啊呀哦呢嘛啦哈"
+# "三个亿", "1.2个亿": 个 between a number and its unit.
+_COUNTER = re.compile(r"(?<=[0-9零〇一二三四五六七八九十百千两.])个(?=[千百万亿])")
 _INEXACT = ("多", "余", "以上", "以下", "以内", "超过", "不到", "不足", "不满", "近")
 
 
@@ -185,33 +190,45 @@ def _section_value(text: str) -> Decimal:
 
 
 def _tail_is_clear(tail: str, unit: str) -> bool:
-    # "2万5千" and "一万零五" are clear; "2万5" and "两万五" are said for 25000 but read 20005, so they are
-    # refused rather than guessed.  Digits filling the whole group ("2万5000") can only mean one thing.
+    # "2万5千" and "一万零五" are clear, and digits filling the whole group ("2万5000") can only mean one thing.
+    # One digit alone ("两万五", "两亿五") is handled by the caller: said that way it is the next place down.
     if any(u in tail for u in _PLACE_UNITS) or tail.startswith(("零", "〇")):
         return True
     return re.fullmatch(rf"[0-9]{{{4 if unit == '万' else 8}}}", tail) is not None
 
 
-def _grouped_value(text: str, level: int) -> Decimal:
-    """Value of text written with the group units from _GROUPS[level] down: "1亿5000万", "三千万"."""
+# One digit after 万 or 亿, with no unit of its own, is said for the next place down: 两万五 is 25,000 and 两亿五
+# is 250,000,000 (10,005 is said 一万零五), as 三千五 is 3,500.
+_LONE_DIGIT = re.compile(r"[1-9一二三四五六七八九两]")
+
+
+def _grouped_value(text: str, level: int, last: bool = True) -> Decimal:
+    """Value of text written with the group units from _GROUPS[level] down: "1亿5000万", "三千万". `last`: the
+    text ends the whole number, where a lone digit after the unit is the next place down ("两亿五")."""
     if level == len(_GROUPS):
         return _section_value(text)
     unit, scale = _GROUPS[level]
     if unit not in text:
-        return _grouped_value(text, level + 1)
+        return _grouped_value(text, level + 1, last)
     head, _, tail = text.rpartition(unit)
     if not head:
         raise _NotANumber  # "万" alone
     # 亿 may count in 万 ("九百三十四万亿"); 万 may not count in 万.
-    value = _grouped_value(head, level if unit == "亿" else level + 1) * scale
+    value = _grouped_value(head, level if unit == "亿" else level + 1, last=False) * scale
     if tail:
+        if last and _LONE_DIGIT.fullmatch(tail):
+            return value + _chinese_or_arabic_digit(tail) * scale / 10
         if not _tail_is_clear(tail, unit):
             raise _NotANumber
-        rest = _grouped_value(tail.lstrip("零〇") or "0", level + 1)
+        rest = _grouped_value(tail.lstrip("零〇") or "0", level + 1, last)
         if rest >= scale:
             raise _NotANumber
         value += rest
     return value
+
+
+def _chinese_or_arabic_digit(digit: str) -> Decimal:
+    return Decimal(digit) if digit.isdigit() and digit.isascii() else _chinese_number(digit)
 
 
 def _number_value(text: str) -> Decimal:
@@ -261,7 +278,7 @@ def parse_money(text: str) -> ParseResult:
         return Invalid("too_long", excerpt(s))
     if any(currency in s for currency in _OTHER_CURRENCIES):
         return Invalid("other_currency")
-    s = _strip_words(s, _YUAN_MARKERS).rstrip(_TRAILING_PUNCTUATION)
+    s = _spoken(_strip_words(s, _YUAN_MARKERS))
     problem = _inexact_problem(s)
     if problem is not None:
         return problem
@@ -277,6 +294,16 @@ def parse_money(text: str) -> ParseResult:
     if value > MAX_AMOUNT:
         return Invalid("too_large")
     return Ok(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def _spoken(s: str) -> str:
+    """The amount without what speech adds around it: closing particles and punctuation, 个 before the unit."""
+    while True:
+        trimmed = s.rstrip(_TRAILING_PUNCTUATION).rstrip(_PARTICLES)
+        if trimmed == s:
+            break
+        s = trimmed
+    return _COUNTER.sub("", s)
 
 
 def _english_amount(s: str) -> Decimal | None:
@@ -471,9 +498,15 @@ def parse_choice(text: str, options: Sequence[Option]) -> ParseResult:
 
 _NEGATION = re.compile(r"没|无|未|不|非|别|否")
 _NONE_ANSWERS = frozenset(
-    ["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "none", "nothing", "no", "none of them",
-     "none of these", "n/a"]
+    ["都没有", "都不是", "没有", "无", "都无", "暂无", "没", "均无", "没有的", "还没有", "一个也没有", "0", "零",
+     "none", "nothing", "no", "none of them", "none of these", "n/a", "zero", "nil"]
 )  # fmt: skip
+
+
+def is_none(text: object) -> bool:
+    """True if the answer says "none" (没有, 无, 暂无, none, 0 …): to a question that invites it, that is 0 or an
+    empty choice."""
+    return _answer_key(text) in _NONE_ANSWERS
 _LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
 _WORD_SEPARATORS = re.compile(r"以及|和|及|与|跟|还有")
 
@@ -498,8 +531,43 @@ def parse_multi_choice(text: str, options: Sequence[Option]) -> ParseResult:
     return Ok([o.value for o in options if o.value in chosen])
 
 
+# Words around the options a sentence names ("我们在做生物制品研发及产业化", "今年拿到了临床批件"): nothing else.
+_FILLER = re.compile(
+    r"我们|我司|本公司|公司|企业|单位|我|今年|本年度|本年|目前|现在|已经|正在|主要|还|也|都|在做|在|做|从事|进行|"
+    r"开展|拿到|取得|获得|通过|完成|有|是|的|了|等|项目|方面|业务|产品|一些|一个|以及|和|及|与|跟|还有|并且|并|"
+    r"we|are|is|have|has|got|doing|do|our|a|an|the|and|in|on|of|some|also"
+)
+
+
+def _sentence_values(part: str, options: Sequence[Option]) -> list[str] | None:
+    """The options a sentence names when everything else in it is filler; None when something else is said."""
+    spans: list[tuple[int, int, int]] = []
+    for number, option in enumerate(options):
+        for label in _normalised_labels(option):
+            if len(label) >= 2:
+                spans.extend((m.start(), m.end(), number) for m in re.finditer(re.escape(label), part))
+    if not spans:
+        return None
+    kept = [
+        (start, end, number)
+        for start, end, number in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+    ]
+    rest = list(part)
+    for start, end, _ in kept:
+        rest[start:end] = [" "] * (end - start)
+    remainder = "".join(rest)
+    if _NEGATION.search(remainder) or _FILLER.sub("", _LIST_SEPARATORS.sub("", remainder)):
+        return None
+    chosen = {options[number].value for _, _, number in kept}
+    return [o.value for o in options if o.value in chosen]
+
+
 def _part_values(part: str, options: Sequence[Option]) -> list[str] | Invalid:
     """The values named in one comma-separated part; 和/及/与 split it only if it is not an option itself."""
+    in_sentence = _sentence_values(part, options)
+    if in_sentence:
+        return in_sentence
     pieces = [p for p in _WORD_SEPARATORS.split(part) if p]
     exact = any(part == o.value.casefold() or part in _normalised_labels(o) for o in options)
     if len(pieces) == 1 or exact:

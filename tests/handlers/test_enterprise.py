@@ -142,8 +142,33 @@ def test_changing_an_answer_mid_interview_shows_results_then_the_next_question(t
     talk("吉林省长春市")
     talk(button="e:region")
     reply = talk("东昌区")
-    assert "结果(按" in reply.messages[0].text
+    assert reply.messages[0].text == "收到:所在地区 吉林省通化市东昌区"
+    assert "结果(按" in reply.messages[1].text
     assert "贵企业属于哪些行业" in reply.messages[-1].text
+
+
+def test_every_answer_is_read_back_with_a_button_to_change_it(talk) -> None:
+    talk(command="start")
+    talk("吉林省长春市")
+    talk("生物制药")
+    reply = talk("大概三个亿吧")  # an amount is no answer to the checklist: asked again
+    assert talk.state.current == "events" and "没看懂" in reply.messages[0].text
+    reply = talk("没有")
+    assert reply.messages[0].text == "收到:本年度情况 无"
+    reply = talk("大概三个亿吧")
+    assert reply.messages[0].text == "收到:本年度营业收入 3亿元"
+    assert "e:revenue" in [b.data for row in reply.messages[-1].buttons for b in row]
+
+
+def test_after_a_few_answers_the_results_so_far_are_one_tap_away_and_the_question_stays(talk) -> None:
+    talk(command="start")
+    talk("吉林省长春市")
+    talk("生物制药")
+    question = talk("临床试验许可").messages[-1]
+    assert "peek" in [b.data for row in question.buttons for b in row]
+    reply = talk(button="peek")
+    assert "结果(按" in reply.messages[0].text and "可以申请" in reply.messages[0].text
+    assert reply.messages[-1].text == question.text and talk.state.current == "revenue"
 
 
 def test_an_old_button_gets_a_polite_notice_and_changes_nothing(talk) -> None:
