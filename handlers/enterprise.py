@@ -10,7 +10,7 @@ from bot.engine.answers import parse_answer
 from bot.engine.engine import Engine
 from bot.engine.matching import Match
 from bot.engine.model import Question
-from bot.engine.parsing import Invalid, is_skip
+from bot.engine.parsing import Invalid, is_skip, parse_region
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
 from handlers import phrases
@@ -18,10 +18,15 @@ from handlers.render import (
     ANSWER,
     DONE,
     EDIT,
+    KEEP,
+    REGION,
     RULE,
     SKIP,
     TOGGLE,
     deadlines_message,
+    district_message,
+    out_of_scope_message,
+    places_message,
     profile_message,
     question_message,
     results_message,
@@ -140,7 +145,12 @@ class EnterpriseConversation:
             return self._skip(question, state)
         if question.type == "multi_choice" and text.strip().casefold() in DONE_WORDS:
             return self._store_answer(question, self._ordered(question, state.pending_choices), state)
-        result = parse_answer(question, text, self.engine.regions)
+        if question.type == "region":
+            result = parse_region(text, self.engine.regions, near=self._refining(state))
+        else:
+            result = parse_answer(question, text, self.engine.regions)
+        if isinstance(result, Invalid) and question.type == "region" and result.candidates:
+            return Reply([places_message(question, result, self.engine.regions, state.language)])
         if isinstance(result, Invalid):
             again = question_message(question, state.language, state.pending_choices)
             reason, hint = phrases.problem(result, question, state.language)
@@ -151,7 +161,16 @@ class EnterpriseConversation:
         state.answers[question.fact] = value
         if question.fact in state.skipped:
             state.skipped.remove(question.fact)
+        if question.type == "region" and isinstance(value, str) and self._match(state).narrower_scopes():
+            # A rule of one district of the answered city is open: only the district can decide it.
+            return Reply([district_message(value, self.engine.regions, state.language)])
         return self._after_answer(state)
+
+    @staticmethod
+    def _refining(state: ChatState) -> str | None:
+        """The answered region whose district is being asked (a name inside it is meant before its namesakes)."""
+        region = state.answers.get(REGION)
+        return region if state.current == REGION and isinstance(region, str) and not state.editing else None
 
     def _skip(self, question: Question, state: ChatState) -> Reply:
         state.answers.pop(question.fact, None)
@@ -173,6 +192,10 @@ class EnterpriseConversation:
         state.current = question.fact if question else None
         state.pending_choices = []
         if question is None:
+            region = state.answers.get(REGION)
+            if isinstance(region, str) and not self.engine.matcher.covers(region):
+                # No rule applies there: say so at once, rather than a list of rewards that are all out of reach.
+                return [out_of_scope_message(region, self.engine.matcher.covered_regions, state.language)]
             return [Outgoing(t("all_done", state.language)), results_message(self._match(state), state.language)]
         return [question_message(question, state.language)]
 
@@ -210,6 +233,8 @@ class EnterpriseConversation:
             return self._question_button(kind, rest, state)
         if kind == RULE:
             return self._rule_details(rest, state)
+        if kind == KEEP and rest == REGION and state.current == REGION and REGION in state.answers:
+            return self._after_answer(state)  # the district is not among those listed, or not known
         if kind == EDIT and rest in self.engine.ruleset.catalogue:
             return Reply(self._ask(self.engine.ruleset.catalogue[rest], state))
         if kind == "l" and rest in LANGUAGES:
@@ -260,6 +285,8 @@ class EnterpriseConversation:
             return self._store_answer(question, value == "1", state)
         if kind == ANSWER and question.type == "choice" and question.option(value):
             return self._store_answer(question, value, state)
+        if kind == ANSWER and question.type == "region" and (path := self.engine.regions.path_of(value)):
+            return self._store_answer(question, path, state)
         return self._notice("bad_button", state)
 
     @staticmethod

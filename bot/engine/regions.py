@@ -373,6 +373,10 @@ class RegionIndex:
             return False
         return path == scope or path.startswith(scope.rstrip(SEPARATOR) + SEPARATOR)
 
+    def in_order(self, paths: Iterable[str]) -> list[str]:
+        """Known paths in the order of the source (provinces by code, each followed by its places)."""
+        return sorted((path for path in paths if path in self._order), key=self._order.__getitem__)
+
     def code(self, path: str) -> str | None:
         """The statistical code of a known path (short enough for a button), or None."""
         number = self._order.get(path)
@@ -411,7 +415,8 @@ class RegionIndex:
         return sorted((self._regions[number].path for number in found), key=self._order.__getitem__)
 
     def suggestions(self, text: str, limit: int = SUGGESTIONS) -> list[str]:
-        """The known places whose names are nearest to text, nearest first: for a name that is not found."""
+        """The known places whose names are nearest to text, nearest first (larger places first among equals):
+        for a name that is not found, so that a typing mistake (广洲, Changchu) is one tap from its place."""
         if not isinstance(text, str):
             return []
         if _CJK.search(text) is None:
@@ -420,10 +425,14 @@ class RegionIndex:
             query, choices = _NOISE.sub("", to_simplified(text)), self._chinese_choices
         if not query:
             return []
-        found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=_SUGGESTION_CUTOFF)
-        # The same place may be near by its name and by its path: each once, at its best.
-        paths = dict.fromkeys(self._regions[number].path for _, _, number in found)
-        return list(paths)[:limit]
+        # A place is near by its whole path (吉林省长春市东昌区) or by its own name, full or short (广洲 → 广州).
+        best: dict[int, float] = {}
+        for names, scorer in ((choices[0], fuzz.WRatio), (choices[1], fuzz.ratio), (choices[2], fuzz.ratio)):
+            for _, score, number in process.extract(query, names, scorer=scorer, limit=limit * 4,
+                                                    score_cutoff=_SUGGESTION_CUTOFF):  # fmt: skip
+                best[number] = max(score, best.get(number, 0))
+        ranked = sorted(best, key=lambda n: (-best[n], len(self._regions[n].parts), n))
+        return [self._regions[number].path for number in ranked[:limit]]
 
     # Chinese names
 
@@ -494,8 +503,13 @@ class RegionIndex:
         return []
 
     @functools.cached_property
-    def _chinese_choices(self) -> dict[int, str]:
-        return {number: "".join(region.parts) for number, region in enumerate(self._regions)}
+    def _chinese_choices(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+        """Each place's whole path, its own full name and its own short name, by number: what suggestions compare."""
+        regions = enumerate(self._regions)
+        paths = {number: "".join(region.parts) for number, region in regions}
+        own = {number: region.parts[-1] for number, region in enumerate(self._regions)}
+        short = {number: _short_name(name) or name for number, name in own.items()}
+        return paths, own, short
 
     # Latin letters
 
@@ -521,14 +535,16 @@ class RegionIndex:
         return spelt, max(map(len, spelt), default=0)
 
     @functools.cached_property
-    def _latin_choices(self) -> dict[int, str]:
-        """Each place's path in the usual pinyin of its short names, for suggestions: "jilinchangchun"."""
+    def _latin_choices(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+        """As _chinese_choices, in the usual pinyin of the short names: "jilinchangchun", "changchun"."""
         usual: dict[str, str] = {}
         for region in self._regions:
             for part in region.parts:
                 if part not in usual:
                     usual[part] = _latin_forms(part)[0][0]
-        return {number: "".join(usual[part] for part in region.parts) for number, region in enumerate(self._regions)}
+        paths = {number: "".join(usual[part] for part in region.parts) for number, region in enumerate(self._regions)}
+        own = {number: usual[region.parts[-1]] for number, region in enumerate(self._regions)}
+        return paths, own, own
 
     def _lookup_latin(self, text: str) -> list[str]:
         spelt, longest = self._latin
