@@ -88,6 +88,9 @@ PROBLEMS = (
     "wrong_type",  # a profile file value of the wrong type
     "unexpected",  # the parser failed; the answer is asked again
 )
+# The longest place written out in full (province, prefecture, county, with their suffixes) is under 40 characters;
+# a longer answer is not a place, and reading it (and finding names near it) would only cost time.
+MAX_PLACE_CHARS = 64
 # An ambiguous place is asked back with at most this many candidates (a button each).
 MAX_PLACES = 8
 # Past this many characters an answer cannot be a number, however it is written (一千二百三十四万五千六百七十八亿…).
@@ -535,6 +538,8 @@ def parse_region(text: str, index: RegionIndex, near: str | None = None) -> Pars
     s = _prepare(text)
     if not s:
         return Invalid("empty")
+    if len(s) > MAX_PLACE_CHARS:
+        return Invalid("too_long", excerpt(s))
     candidates = index.lookup(s)
     if near:
         inside = [path for path in candidates if index.within(path, near)] or [

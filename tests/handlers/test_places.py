@@ -174,3 +174,10 @@ def test_no_district_is_asked_where_no_open_rule_depends_on_it(talk, answer: str
     talk(command="start")
     reply = talk(answer)
     assert talk.state.current != "region" and "区县" not in texts(reply)
+
+
+def test_an_answer_far_too_long_for_a_place_is_refused_with_a_hint(talk) -> None:  # noqa: F811
+    talk(command="start")
+    reply = talk("长" * 4000)
+    assert "太长了,不像一个地名" in reply.messages[0].text and "吉林省长春市" in reply.messages[0].text
+    assert "region" not in talk.state.answers and talk.state.current == "region"
