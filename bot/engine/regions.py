@@ -354,11 +354,6 @@ class RegionIndex:
             ancestors.append(frozenset() if parent is None else ancestors[parent] | {parent})
         self._ancestors = tuple(ancestors)
 
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> RegionIndex:
-        """Build the index from (code, name, parent code, other names separated by |) rows, parents first."""
-        return cls(_regions_from_rows(rows))
-
     @property
     def paths(self) -> tuple[str, ...]:
         """Every known path, provinces first within each branch, in the order of the source."""
@@ -505,8 +500,7 @@ class RegionIndex:
     @functools.cached_property
     def _chinese_choices(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
         """Each place's whole path, its own full name and its own short name, by number: what suggestions compare."""
-        regions = enumerate(self._regions)
-        paths = {number: "".join(region.parts) for number, region in regions}
+        paths = {number: "".join(region.parts) for number, region in enumerate(self._regions)}
         own = {number: region.parts[-1] for number, region in enumerate(self._regions)}
         short = {number: _short_name(name) or name for number, name in own.items()}
         return paths, own, short
@@ -599,12 +593,6 @@ class RegionIndex:
                     endings.append((last, unusual + (not usual)))
         seen[start, above] = endings
         return endings
-
-
-def _regions_from_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[_Region]:
-    paths: dict[str, tuple[str, ...]] = {}
-    for row in rows:
-        yield _region_from_row(row, paths)
 
 
 def _region_from_row(row: Sequence[str], paths: dict[str, tuple[str, ...]]) -> _Region:
