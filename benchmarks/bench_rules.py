@@ -63,7 +63,7 @@ from bot.engine import conditions as c  # noqa: E402
 from bot.engine import loader, yamlsource  # noqa: E402
 from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.loader import POLICY_DIR, TESTS_DIR  # noqa: E402
-from bot.engine.regions import region_index_from_yaml  # noqa: E402
+from bot.engine.regions import region_index_from_csv  # noqa: E402
 from bot.engine.ruletests import as_written  # noqa: E402
 from bot.loading import load_engine, read_sources, settle_heap  # noqa: E402
 from bot.messages import ChatKey, Delivery, Incoming, Outgoing  # noqa: E402
@@ -375,7 +375,7 @@ def forget_parsed() -> None:
     next check reads everything as the first one after start does."""
     yamlsource._kept_reads.clear()
     loader._compiled_files.clear()
-    region_index_from_yaml.cache_clear()
+    region_index_from_csv.cache_clear()
     loader._cleaned.cache_clear()
 
 

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="incentive-bot", description="Tells enterprises which government incentives they may apply for."
     )
     parser.add_argument(
-        "--data", type=Path, default=None, help="folder with policies/ and regions.yaml (default: the shipped data)"
+        "--data", type=Path, default=None, help="folder with policies/ and regions.csv (default: the shipped data)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

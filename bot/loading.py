@@ -13,11 +13,11 @@ from typing import Any
 
 from bot.engine.engine import Engine
 from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
-from bot.engine.regions import RegionIndex, region_index_from_yaml
+from bot.engine.regions import RegionIndex, region_index_from_csv
 from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
 from bot.paths import shipped_data_dir, shipped_rules_dir
 
-REGIONS_FILE = "regions.yaml"
+REGIONS_FILE = "regions.csv"
 DOCUMENTS_DIR = "policies"
 # Rule files are a few kilobytes and source documents tens of kilobytes; a file far beyond that is a mistake
 # (or an attack) and is refused before it is read into memory.
@@ -105,7 +105,7 @@ def read_sources(
     reader = _Reader()
     catalogue_path = rules_dir / CATALOGUE_FILE
     catalogue = reader.read(catalogue_path) if catalogue_path.is_file() else None
-    regions = reader.read(data_dir / REGIONS_FILE) or SourceFile(display_path(data_dir / REGIONS_FILE), "{}")
+    regions = reader.read(data_dir / REGIONS_FILE) or SourceFile(display_path(data_dir / REGIONS_FILE), "")
     documents_dir = data_dir / DOCUMENTS_DIR
     texts = reader.read_all(documents_dir, "*.txt", MAX_DOCUMENT_BYTES)
     uploaded = uploads or {}
@@ -169,14 +169,14 @@ def read_profile(path: Path) -> Any:
 
 
 def load_region_index(path: Path | None = None) -> RegionIndex:
-    """The region hierarchy from a regions file; the shipped data/regions.yaml is read once and kept."""
+    """The region hierarchy from a regions file; the shipped data/regions.csv is read once and kept."""
     if path is None:
         return _shipped_region_index()
     reader = _Reader()
     source = reader.read(Path(path))
     if source is None:
         raise SourceErrors(reader.unreadable)
-    return region_index_from_yaml(source)
+    return region_index_from_csv(source)
 
 
 @functools.lru_cache(maxsize=1)

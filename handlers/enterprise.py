@@ -11,7 +11,7 @@ from bot.engine.answers import parse_answer
 from bot.engine.engine import Engine
 from bot.engine.matching import Match
 from bot.engine.model import Question
-from bot.engine.parsing import Invalid, is_skip
+from bot.engine.parsing import Invalid, is_skip, parse_region
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
 from handlers import phrases
@@ -21,11 +21,16 @@ from handlers.render import (
     CALENDAR,
     DONE,
     EDIT,
+    KEEP,
+    REGION,
     RULE,
     SKIP,
     TOGGLE,
     callback,
     deadlines_message,
+    district_message,
+    out_of_scope_message,
+    places_message,
     profile_message,
     question_message,
     results_message,
@@ -147,7 +152,12 @@ class EnterpriseConversation:
             return self._skip(question, state)
         if question.type == "multi_choice" and text.strip().casefold() in DONE_WORDS:
             return self._store_answer(question, self._ordered(question, state.pending_choices), state)
-        result = parse_answer(question, text, self.engine.regions)
+        if question.type == "region":
+            result = parse_region(text, self.engine.regions, near=self._refining(state))
+        else:
+            result = parse_answer(question, text, self.engine.regions)
+        if isinstance(result, Invalid) and question.type == "region" and result.candidates:
+            return Reply([places_message(question, result, self.engine.regions, state.language)])
         if isinstance(result, Invalid):
             again = self._question(question, state)
             reason, hint = phrases.problem(result, question, state.language)
@@ -158,7 +168,11 @@ class EnterpriseConversation:
         state.answers[question.fact] = value
         if question.fact in state.skipped:
             state.skipped.remove(question.fact)
-        reply = self._after_answer(state)
+        if question.type == "region" and isinstance(value, str) and self._match(state).narrower_scopes():
+            # A rule of one district of the answered city is open: only the district can decide it.
+            reply = Reply([district_message(value, self.engine.regions, state.language)])
+        else:
+            reply = self._after_answer(state)
         # Read back at once, so a misreading is seen and fixed with one tap (the button under what follows).
         value_text = phrases.fact_value(question, value, state.language)
         heard = Outgoing(t("read_back", state.language, fact=question.short_label(state.language), value=value_text))
@@ -168,9 +182,16 @@ class EnterpriseConversation:
         for index in range(len(following) - 1, -1, -1):
             message = following[index]
             if message.buttons:
-                following[index] = dataclasses.replace(message, buttons=(*message.buttons, (change,)))
+                if change.data not in {button.data for row in message.buttons for button in row}:
+                    following[index] = dataclasses.replace(message, buttons=(*message.buttons, (change,)))
                 break
         return Reply([heard, *following], reply.forget)
+
+    @staticmethod
+    def _refining(state: ChatState) -> str | None:
+        """The answered region whose district is being asked (a name inside it is meant before its namesakes)."""
+        region = state.answers.get(REGION)
+        return region if state.current == REGION and isinstance(region, str) and not state.editing else None
 
     def _skip(self, question: Question, state: ChatState) -> Reply:
         state.answers.pop(question.fact, None)
@@ -192,6 +213,10 @@ class EnterpriseConversation:
         state.current = question.fact if question else None
         state.pending_choices = []
         if question is None:
+            region = state.answers.get(REGION)
+            if isinstance(region, str) and not self.engine.matcher.covers(region):
+                # No rule applies there: say so at once, rather than a list of rewards that are all out of reach.
+                return [out_of_scope_message(region, self.engine.matcher.covered_regions, state.language)]
             return [Outgoing(t("all_done", state.language)), results_message(self._match(state), state.language)]
         return [self._question(question, state)]
 
@@ -239,6 +264,8 @@ class EnterpriseConversation:
             return self._question_button(kind, rest, state)
         if kind == RULE:
             return self._rule_details(rest, state)
+        if kind == KEEP and rest == REGION and state.current == REGION and REGION in state.answers:
+            return self._after_answer(state)  # the district is not among those listed, or not known
         if kind == EDIT and rest in self.engine.ruleset.catalogue:
             return Reply(self._ask(self.engine.ruleset.catalogue[rest], state))
         if kind == "l" and rest in LANGUAGES:
@@ -289,6 +316,8 @@ class EnterpriseConversation:
             return self._store_answer(question, value == "1", state)
         if kind == ANSWER and question.type == "choice" and question.option(value):
             return self._store_answer(question, value, state)
+        if kind == ANSWER and question.type == "region" and (path := self.engine.regions.path_of(value)):
+            return self._store_answer(question, path, state)
         return self._notice("bad_button", state)
 
     @staticmethod

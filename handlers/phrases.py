@@ -348,6 +348,8 @@ def _reason(invalid: Invalid, question: Question, language: str) -> str:
         kind = _READABLE_KINDS[question.type]
     elif kind == "unknown_option" and question.type == "multi_choice":
         kind = "unknown_option_in_list"
+    elif kind == "too_long" and question.type == "region":
+        kind = "too_long_place"
     if kind not in PHRASES:
         kind = "unexpected"
     return phrase(kind, language, excerpt=source_text(invalid.excerpt, language))

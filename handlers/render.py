@@ -7,12 +7,15 @@ from datetime import date
 
 from bot.engine.matching import Match, RuleResult
 from bot.engine.model import Deadline, Question, Rule, localized
+from bot.engine.parsing import Invalid
+from bot.engine.regions import SEPARATOR, RegionIndex
 from bot.messages import Button, Outgoing
 from handlers import phrases
 from handlers.texts import t
 
 BUTTONS_PER_ROW = 4
-SKIP, ANSWER, TOGGLE, DONE, RULE, EDIT = "s", "a", "t", "d", "r", "e"
+SKIP, ANSWER, TOGGLE, DONE, RULE, EDIT, KEEP = "s", "a", "t", "d", "r", "e", "k"
+REGION = "region"
 CALENDAR = "cal"  # the button that sends the deadlines as a calendar file
 
 
@@ -54,6 +57,46 @@ def question_message(question: Question, language: str, chosen: list[str] | None
         last.insert(0, Button(t("done", language), callback(DONE, question.fact)))
     rows.append(tuple(last))
     return Outgoing("\n".join(lines), tuple(rows))
+
+
+def places_message(question: Question, invalid: Invalid, regions: RegionIndex, language: str) -> Outgoing:
+    """An ambiguous or unknown place asked back: one button per place it may be (by its code: a path may be
+    longer than Telegram's 64 bytes of button data), and the question's skip button."""
+    key = "which_place" if invalid.problem == "ambiguous_place" else "did_you_mean"
+    text = t(key, language, name=phrases.source_text(invalid.excerpt, language))
+    buttons = [
+        Button(phrases.place(path, language), callback(ANSWER, question.fact, code))
+        for path in invalid.candidates
+        if (code := regions.code(path)) is not None
+    ]
+    rows = [*_rows(buttons, 1), (Button(t("skip", language), callback(SKIP, question.fact)),)]
+    return Outgoing(text, tuple(rows))
+
+
+def district_message(place: str, regions: RegionIndex, language: str) -> Outgoing:
+    """Asks which district of the answered place, with a button for each and one to keep the answer as it is."""
+    buttons = [
+        Button(phrases.source_text(path.rsplit(SEPARATOR, 1)[-1], language), callback(ANSWER, REGION, code))
+        for path in regions.children(place)
+        if (code := regions.code(path)) is not None
+    ]
+    rows = [*_rows(buttons, 3), (Button(t("keep_region", language), callback(KEEP, REGION)),)]
+    return Outgoing(t("which_district", language, place=phrases.place(place, language)), tuple(rows))
+
+
+def out_of_scope_message(place: str, covered: list[str], language: str) -> Outgoing:
+    """Says no known policy applies in the place and which regions they cover; the interview ends there."""
+    separator = phrases.phrase("list_separator", language)
+    text = t(
+        "out_of_scope",
+        language,
+        place=phrases.place(place, language),
+        covered=separator.join(phrases.place(scope, language) for scope in covered),
+    )
+    buttons = (
+        (Button(t("change_region", language), callback(EDIT, REGION)), Button(t("start_over", language), "restart")),
+    )
+    return Outgoing(text, buttons)
 
 
 def _department(rule: Rule, language: str) -> str:

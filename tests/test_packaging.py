@@ -105,7 +105,7 @@ def test_shipped_rules_dir_holds_the_question_catalogue() -> None:
 
 
 def test_shipped_data_dir_holds_the_regions() -> None:
-    assert (shipped_data_dir() / "regions.yaml").is_file()
+    assert (shipped_data_dir() / "regions.csv").is_file()
 
 
 def test_the_copy_inside_the_package_comes_before_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from bot.engine.matching import Match, Matcher
 from bot.engine.model import ApplicationCall, Question, RuleSet
 from bot.engine.profile import parse_profile
 from bot.engine.questions import next_question_for
-from bot.engine.regions import RegionIndex, region_index_from_yaml
+from bot.engine.regions import RegionIndex, region_index_from_csv
 
 
 def sources_version(sources: RuleSources) -> str:
@@ -46,7 +46,7 @@ class Engine:
     @classmethod
     def build(cls, sources: RuleSources) -> Engine:
         """Compiles and checks everything; raises SourceErrors (file:line) instead of returning broken rules."""
-        regions = region_index_from_yaml(sources.regions)
+        regions = region_index_from_csv(sources.regions)
         ruleset = dataclasses.replace(load_ruleset(sources, regions), version=sources_version(sources))
         return cls(ruleset, regions, Matcher(ruleset, regions))
 

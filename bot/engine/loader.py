@@ -101,7 +101,7 @@ HOW_TO_WRITE = {
     "number": "write a number, e.g. 3",
     "rate": "write e.g. 4.35% or 0.0435",
     "bool": "write true or false",
-    "region": "name a region of data/regions.yaml, e.g. 吉林省长春市",
+    "region": "name a region of data/regions.csv, e.g. 吉林省长春市",
 }
 
 

@@ -93,6 +93,16 @@ class Match:
         )
         return Shortfall(result.failed.requirement(), tuple(failing))
 
+    def narrower_scopes(self) -> list[str]:
+        """The region scopes of open rules that lie inside the answered region (a district rule for a city answer):
+        only a more precise answer can decide them."""
+        region = self.profile.get("region")
+        if not isinstance(region, str):
+            return []
+        within = self.matcher.regions.within
+        scopes = {r.rule.region for r in self.undetermined if r.rule.region != region and within(r.rule.region, region)}
+        return sorted(scopes)
+
     def results(self) -> list[RuleResult]:
         """Every rule's result: eligible, undetermined, near misses, then the rest."""
         return [*self.eligible, *self.undetermined, *self.near_misses, *self.not_eligible]
@@ -126,6 +136,18 @@ class Matcher:
             fact for rule in ruleset.rules for fact in rule.reward.formula_facts() if fact not in in_conditions
         )
         self._index = {compiled.rule.id: index for index, compiled in enumerate(self._compiled)}
+
+    def covers(self, region: str) -> bool:
+        """True if some rule's region scope contains the region or lies inside it (it may apply there)."""
+        within = self.regions.within
+        return any(within(region, scope) or within(scope, region) for scope in self._scopes)
+
+    @property
+    def covered_regions(self) -> list[str]:
+        """The regions the rules cover: each scope not inside another, in the order of the national list."""
+        scopes = list(self._scopes)
+        within = self.regions.within
+        return self.regions.in_order([s for s in scopes if not any(o != s and within(s, o) for o in scopes)])
 
     def _chosen(self, rule_ids: Iterable[str]) -> list[_CompiledRule]:
         indexes = sorted({self._index[rule_id] for rule_id in rule_ids if rule_id in self._index})

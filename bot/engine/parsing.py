@@ -12,7 +12,7 @@ from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
 import cn2an
 from rapidfuzz import fuzz, process
 
-from bot.engine.regions import RegionIndex
+from bot.engine.regions import SEPARATOR, RegionIndex
 from bot.engine.textnorm import to_simplified
 
 __all__ = [
@@ -59,7 +59,8 @@ class Invalid:
     """An answer that could not be used: the kind of problem and what it concerns; handlers word it.
 
     `problem` is one of PROBLEMS; `excerpt` is the short part of the answer it is about (never the whole of a
-    long answer); `candidates` are what the answer may mean (region paths) when it is ambiguous.
+    long answer); `candidates` are what the answer may mean (region paths) when it is ambiguous, or the nearest
+    known places when it names none.
     """
 
     problem: str
@@ -83,11 +84,16 @@ PROBLEMS = (
     "several_options",  # names several options where only one may be chosen
     "negated",  # names an option only to deny it ("没有临床试验许可")
     "unknown_option",  # excerpt: the part that names no option
-    "unknown_place",  # excerpt: the name
+    "unknown_place",  # excerpt: the name; candidates: the known places nearest to it
     "ambiguous_place",  # excerpt: the name; candidates: the places it may be
     "wrong_type",  # a profile file value of the wrong type
     "unexpected",  # the parser failed; the answer is asked again
 )
+# The longest place written out in full (province, prefecture, county, with their suffixes) is under 40 characters;
+# a longer answer is not a place, and reading it (and finding names near it) would only cost time.
+MAX_PLACE_CHARS = 64
+# An ambiguous place is asked back with at most this many candidates (a button each).
+MAX_PLACES = 8
 # Past this many characters an answer cannot be a number, however it is written (一千二百三十四万五千六百七十八亿…).
 MAX_NUMBER_CHARS = 64
 
@@ -590,17 +596,29 @@ def _part_values(part: str, options: Sequence[Option]) -> list[str] | Invalid:
 
 
 @_never_raises
-def parse_region(text: str, index: RegionIndex) -> ParseResult:
-    """Parse a region into its path: "东昌区" → Ok("吉林省/通化市/东昌区"); never guesses between places."""
+def parse_region(text: str, index: RegionIndex, near: str | None = None) -> ParseResult:
+    """Parse a region into its path: "东昌区" → Ok("吉林省/通化市/东昌区"); never guesses between places.
+
+    An ambiguous name comes back with the places it may be, an unknown one with the nearest known names (both as
+    `candidates`). `near`: the place the answer refines (a city when its district is asked): a name inside it is
+    meant before its namesakes elsewhere, and may be written without it (朝阳区 is 长春's when 长春市 is refined).
+    """
     s = _prepare(text)
     if not s:
         return Invalid("empty")
+    if len(s) > MAX_PLACE_CHARS:
+        return Invalid("too_long", excerpt(s))
     candidates = index.lookup(s)
+    if near:
+        inside = [path for path in candidates if index.within(path, near)] or [
+            path for path in index.lookup(near + SEPARATOR + s) if index.within(path, near)
+        ]
+        candidates = inside or candidates
     if len(candidates) == 1:
         return Ok(candidates[0])
     if not candidates:
-        return Invalid("unknown_place", excerpt(s))
-    return Invalid("ambiguous_place", excerpt(s), tuple(candidates[:8]))
+        return Invalid("unknown_place", excerpt(s), tuple(index.suggestions(s)))
+    return Invalid("ambiguous_place", excerpt(s), tuple(candidates[:MAX_PLACES]))
 
 
 _SKIP_ANSWERS = frozenset(

@@ -2,82 +2,123 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import NamedTuple
 
 from pypinyin import Style, pinyin
+from rapidfuzz import fuzz, process
 
 from bot.engine.textnorm import to_simplified
-from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile
 
-__all__ = ["SEPARATOR", "RegionIndex", "region_index_from_yaml"]
+__all__ = ["SEPARATOR", "RegionIndex", "region_index_from_csv"]
 
 SEPARATOR = "/"
 
-_T = TypeVar("_T")
-
-# Longest first, so that "自治区" is taken off before "区".
-_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "省", "市", "区", "县", "州", "盟", "旗")
-# Autonomous areas are called by their place name alone: 延边朝鲜族自治州 is 延边.
-_NATIONALITIES = ("维吾尔", "朝鲜族", "蒙古族", "满族", "壮族", "回族", "藏族", "苗族", "彝族", "土家族")
+# Longest first, so that "自治区" is taken off before "区" and "地区" (喀什地区 is 喀什) before "区".
+_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区", "新区", "矿区", "省", "市",
+             "区", "县", "州", "盟", "旗")  # fmt: skip
+# Autonomous areas are called by their place name alone: 延边朝鲜族自治州 is 延边, 保亭黎族苗族自治县 is 保亭.
+# The peoples they are named after (the 55 recognised minorities): those of one character always with 族.
+_PEOPLES = re.compile(
+    "(?:(?:蒙古|维吾尔|哈萨克|柯尔克孜|锡伯|塔吉克|达斡尔|鄂温克|鄂伦春|布依|朝鲜|土家|哈尼|傈僳|拉祜|东乡|纳西|景颇|仫佬|布朗"
+    "|撒拉|毛南|仡佬|阿昌|普米|乌孜别克|俄罗斯|德昂|保安|裕固|塔塔尔|独龙|赫哲|门巴|珞巴|基诺|高山)族?"
+    "|(?:回|藏|苗|彝|壮|满|侗|瑶|白|傣|黎|佤|畲|水|土|羌|怒|京)族|各族)+$"
+)
 # What people put between the parts of a region or around it; none of it is part of a name.
-_NOISE = re.compile(r"[\s/\\|,、>\-—。.]+")
+_NOISE = re.compile(r"[\s/\\|,，、>\-—。.]+")
+_COUNTRY = ("中华人民共和国", "中国")
+
+# Development zones are named after their host: 长春经济技术开发区.  Under its city, people write the kind of zone
+# alone or abbreviated (长春 经开区); with a name of its own, that name and the kind (净月高新区).
+_ZONE_KINDS = {
+    "经济技术开发区": "经开区",
+    "经济开发区": "经开区",
+    "高新技术产业开发区": "高新区",
+    "高新技术产业园区": "高新区",
+    "高新技术开发区": "高新区",
+    "新技术产业开发区": "高新区",
+    "综合保税区": "综保区",
+}
+# A zone named after a place that has no unit of that name is taken to be in that place: 成都高新区 is in 成都市.
+_ZONE_WORDS = tuple(
+    sorted({*_ZONE_KINDS, *_ZONE_KINDS.values(), "开发区", "工业园区", "产业园区", "产业园", "园区", "新区"}, key=len,
+           reverse=True)
+)  # fmt: skip
+
+
+# The suffixes by their last character, to try only those a name may end with.
+_SUFFIXES_BY_LAST = {last: tuple(s for s in _SUFFIXES if s[-1] == last) for last in {s[-1] for s in _SUFFIXES}}
 
 
 def _short_name(name: str) -> str | None:
     """The name without its suffix ("东昌区" → "东昌"), or None if that would leave under two characters."""
-    for suffix in _SUFFIXES:
+    for suffix in _SUFFIXES_BY_LAST.get(name[-1:], ()):
         if name.endswith(suffix) and len(name) > len(suffix):
             stem = name[: -len(suffix)]
-            if suffix.startswith("自治"):
-                for nationality in _NATIONALITIES:
-                    if stem.endswith(nationality) and len(stem) > len(nationality):
-                        stem = stem[: -len(nationality)]
-                        break
-            return stem if len(stem) >= 2 else None
+            if "族" in stem or suffix.startswith("自治"):  # 管城回族区 is 管城, 巴音郭楞蒙古自治州 巴音郭楞
+                bare = _PEOPLES.sub("", stem)
+                stem = bare if len(bare) >= 2 else stem
+            # 清新区 is 清新, not a 新区 called 清; 北林区 is 北林, but 神农架林区 is 神农架.
+            if len(stem) >= (3 if suffix == "林区" else 2):
+                return stem
     return None
 
 
 @dataclass(frozen=True)
 class _Region:
+    code: str
     parts: tuple[str, ...]  # names from the province down, each with its suffix
-    aliases: tuple[str, ...]  # other full names of the last part
+    aliases: tuple[str, ...] = ()  # other names: places it hosts that are not divisions of their own
 
     @property
     def path(self) -> str:
         return SEPARATOR.join(self.parts)
 
 
-def _spellings(region: _Region) -> Iterator[tuple[str, bool]]:
-    """Every way of writing a region, each flagged True if it uses only full names.
-
-    A spelling names the region itself and, before it, any of its ancestors in order, each by its full
-    name or its short name: 东昌区, 通化东昌, 吉林省东昌区, 吉林省通化市东昌区 ...
-    """
-    forms: list[list[tuple[str, bool]]] = []
-    for depth, part in enumerate(region.parts):
-        names = [(part, True)]
-        if depth == len(region.parts) - 1:
-            names += [(alias, True) for alias in region.aliases]
-        short = _short_name(part)
-        if short is not None:
-            names.append((short, False))
-        forms.append(names)
-    for combination in _combinations(forms):
-        yield "".join(name for name, _ in combination), all(full for _, full in combination)
+# How a name stands for its region: its full name (or another name of the same standing), a short name,
+# or a name that means nothing without a place before it (经开区 alone is no place; 长春经开区 is).
+_FULL, _SHORT, _BOUND = 0, 1, 2
 
 
-def _combinations(forms: Sequence[Sequence[_T]]) -> Iterator[tuple[_T, ...]]:
-    """One form of the last part and, before it, one of each of any of the parts above it, in order."""
-    last = len(forms) - 1
-    for count in range(len(forms)):
-        for chosen in itertools.combinations(range(last), count):
-            yield from itertools.product(*(forms[i] for i in (*chosen, last)))
+def _names(region: _Region, ancestors: Callable[[], Sequence[_Region]]) -> Iterator[tuple[str, int]]:
+    """The names of a region's own part, each with how it stands for the region."""
+    name = region.parts[-1]
+    yield name, _FULL
+    for alias in region.aliases:
+        yield alias, _FULL
+    short = _short_name(name)
+    if short is not None:
+        yield short, _SHORT
+    if name.endswith("区"):
+        yield from _zone_names(name, ancestors())
+
+
+def _zone_names(name: str, ancestors: Sequence[_Region]) -> Iterator[tuple[str, int]]:
+    kind = next((kind for kind in _ZONE_KINDS if name.endswith(kind)), None)
+    if kind is None:
+        return
+    own = name[: -len(kind)]
+    # 吉林松原经济开发区 is named after its province and city: what is left after them is its own name.
+    for ancestor in ancestors:
+        for host in (ancestor.parts[-1], _short_name(ancestor.parts[-1])):
+            if host and own.startswith(host):
+                own = own[len(host) :]
+                break
+    abbreviation = _ZONE_KINDS[kind]
+    yield name[: -len(kind)] + abbreviation, _FULL
+    if own:
+        yield own + kind, _FULL
+        yield own + abbreviation, _FULL
+    else:
+        yield kind, _BOUND
+        yield abbreviation, _BOUND
 
 
 # --- Latin spellings -----------------------------------------------------------------------------------
@@ -104,9 +145,9 @@ _LATIN_SUFFIXES: dict[str, frozenset[str]] = {
     for words, suffixes in (
         (("province", "sheng"), ("省",)),
         (("city", "municipality", "shi"), ("市",)),
-        (("district", "area", "zone", "qu"), ("区",)),
+        (("district", "area", "zone", "qu"), ("区", "新区", "林区", "特区", "矿区")),
         (("county", "xian"), ("县", "自治县")),
-        (("prefecture", "zhou"), ("州", "自治州")),
+        (("prefecture", "zhou"), ("州", "自治州", "地区")),
         (("region",), ("自治区", "特别行政区")),
         (("sar",), ("特别行政区",)),
         (("banner", "qi"), ("旗", "自治旗")),
@@ -138,9 +179,10 @@ _LATIN_NAMES = {
     "澳门": ("macau", "macao"),
 }
 
-# A Latin form of a part: its letters, the suffix of its name ("" if none), and whether that suffix must
-# be typed: 辉县 has no short name, so it is "Huixian" or "Hui County" but never plain "Hui".
-_LatinForm = tuple[str, str, bool]
+# A Latin form of a part: its letters, the suffix of its name ("" if none), whether that suffix must be
+# typed (辉县 has no short name, so it is "Huixian" or "Hui County" but never plain "Hui"), and whether it is
+# the usual reading (横州 may be read "Guangzhou", but a place that usually reads so is meant first).
+_LatinForm = tuple[str, str, bool, bool]
 # Where, in the key of what was typed, a 省/市/区 word follows a name, with the suffixes it may mean.
 _Constraints = tuple[tuple[int, frozenset[str]], ...]
 
@@ -195,32 +237,11 @@ def _latin_forms(name: str) -> list[_LatinForm]:
     suffix = _suffix(name)
     short = _short_name(name)
     if short is not None:
-        return [(reading, suffix, False) for reading in _readings(short)]
-    forms = [(reading, suffix, False) for reading in _readings(name)]
+        return [(reading, suffix, False, n == 0) for n, reading in enumerate(_readings(short))]
+    forms = [(reading, suffix, False, n == 0) for n, reading in enumerate(_readings(name))]
     if suffix:
-        forms += [(reading, suffix, True) for reading in _readings(name[: -len(suffix)])]
+        forms += [(reading, suffix, True, n == 0) for n, reading in enumerate(_readings(name[: -len(suffix)]))]
     return forms
-
-
-def _latin_spellings(
-    region: _Region, known: dict[str, list[_LatinForm]]
-) -> Iterator[tuple[str, tuple[_LatinForm, ...]]]:
-    """Every Latin key of a region, in the combinations of _spellings, with the forms it is made of.
-
-    The forms of each name are kept in known, so that those of a province are worked out once, not once for
-    every place in it.
-    """
-    forms: list[list[_LatinForm]] = []
-    for depth, part in enumerate(region.parts):
-        names = [part, *region.aliases] if depth == len(region.parts) - 1 else [part]
-        part_forms: dict[_LatinForm, None] = {}
-        for name in names:
-            if name not in known:
-                known[name] = _latin_forms(name)
-            part_forms.update(dict.fromkeys(known[name]))
-        forms.append(list(part_forms))
-    for combination in _combinations(forms):
-        yield "".join([form[0] for form in combination]), combination
 
 
 def _latin_text(text: str) -> str:
@@ -285,18 +306,6 @@ def _latin_queries(text: str) -> list[tuple[str, _Constraints]]:
     return [query for query in queries if query[0]]
 
 
-def _fits(forms: tuple[_LatinForm, ...], constraints: _Constraints) -> bool:
-    """True if every 省/市/区 word typed follows a part with such a suffix, and every suffix required is typed."""
-    typed = dict(constraints)
-    end = 0
-    for letters, suffix, required in forms:
-        end += len(letters)
-        allowed = typed.pop(end, None)
-        if (required and allowed is None) or (allowed is not None and suffix not in allowed):
-            return False
-    return not typed
-
-
 def _prefer_the_larger(paths: list[str]) -> list[str]:
     """Drop a place below a city or county that the same name also means.
 
@@ -310,32 +319,40 @@ def _prefer_the_larger(paths: list[str]) -> list[str]:
     ]
 
 
+class _Named(NamedTuple):
+    region: int  # its number in the index
+    standing: int  # _FULL, _SHORT or _BOUND
+
+
+class _Spelt(NamedTuple):
+    region: int
+    form: _LatinForm
+
+
+# Suggestions for a name not found: at most this many, each at least this similar (rapidfuzz's 0-100 scale).
+SUGGESTIONS = 5
+_SUGGESTION_CUTOFF = 50
+
+
 class RegionIndex:
-    """All known regions, with every spelling of each mapped to its path for a fast lookup."""
+    """All known regions, with every name of each mapped to it for a fast lookup.
+
+    A text names a place by a chain of names, each of a place inside the one before: 吉林省吉林市船营区,
+    吉林省船营区, 吉林船营 ...  The names are indexed one by one (in Chinese when the index is first asked, in
+    pinyin when it is first asked in Latin letters) and the chain is found by trying every way to cut the text,
+    so building the index costs little more than reading the list.
+    """
 
     def __init__(self, regions: Iterable[_Region]) -> None:
         self._regions = tuple(regions)
         self._order = {region.path: number for number, region in enumerate(self._regions)}
-        self._full: dict[str, list[str]] = {}
-        self._short: dict[str, list[str]] = {}
-        # Latin key → the regions it spells, each with the forms of its parts the key is made of.
-        self._latin: dict[str, list[tuple[str, tuple[_LatinForm, ...]]]] = {}
-        known_forms: dict[str, list[_LatinForm]] = {}
+        self._by_code = {region.code: number for number, region in enumerate(self._regions)}
+        # The numbers of the regions each region lies in (those of its parent, listed before it, and the parent).
+        ancestors: list[frozenset[int]] = []
         for region in self._regions:
-            path = region.path
-            for spelling, full in _spellings(region):
-                # Keys go through the same conversion as what people type: OpenCC turns 乾安县 into 干安县.
-                key = _NOISE.sub("", to_simplified(spelling))
-                paths = (self._full if full else self._short).setdefault(key, [])
-                if path not in paths:
-                    paths.append(path)
-            for key, forms in _latin_spellings(region, known_forms):
-                self._latin.setdefault(key, []).append((path, forms))
-
-    @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any]) -> RegionIndex:
-        """Build the index from province → city → list of districts (see data/regions.yaml)."""
-        return cls(_regions_from_mapping(mapping))
+            parent = self._order.get(region.path.rpartition(SEPARATOR)[0]) if len(region.parts) > 1 else None
+            ancestors.append(frozenset() if parent is None else ancestors[parent] | {parent})
+        self._ancestors = tuple(ancestors)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -350,6 +367,26 @@ class RegionIndex:
         if not path or not scope:
             return False
         return path == scope or path.startswith(scope.rstrip(SEPARATOR) + SEPARATOR)
+
+    def in_order(self, paths: Iterable[str]) -> list[str]:
+        """Known paths in the order of the source (provinces by code, each followed by its places)."""
+        return sorted((path for path in paths if path in self._order), key=self._order.__getitem__)
+
+    def code(self, path: str) -> str | None:
+        """The statistical code of a known path (short enough for a button), or None."""
+        number = self._order.get(path)
+        return None if number is None else self._regions[number].code
+
+    def path_of(self, code: str) -> str | None:
+        """The path of a code given by `code`, or None for a code not in the list."""
+        number = self._by_code.get(code)
+        return None if number is None else self._regions[number].path
+
+    def children(self, path: str) -> list[str]:
+        """The places directly below a path, in the order of the source: a city's districts and counties."""
+        depth = path.count(SEPARATOR) + 1
+        prefix = path + SEPARATOR
+        return [p for p in self.paths if p.startswith(prefix) and p.count(SEPARATOR) == depth]
 
     def lookup(self, text: str) -> list[str]:
         """The paths text may mean: one if it is clear, several if it names more than one place, or none.
@@ -366,70 +403,239 @@ class RegionIndex:
         key = _NOISE.sub("", to_simplified(text))
         if not key:
             return []
-        paths = self._lookup_key(key)
-        if not paths and key.startswith("中国"):
-            paths = self._lookup_key(key[2:])
-        return sorted(paths, key=self._order.__getitem__)
+        found = self._lookup_key(key) or self._lookup_zone(key)
+        country = next((c for c in _COUNTRY if key.startswith(c) and len(key) > len(c)), None)
+        if not found and country:  # 中国吉林省; but 中国医药城 is a name
+            found = self._lookup_key(key[len(country) :]) or self._lookup_zone(key[len(country) :])
+        return sorted((self._regions[number].path for number in found), key=self._order.__getitem__)
 
-    def _lookup_key(self, key: str) -> list[str]:
-        if key in self._full:
-            return list(self._full[key])
-        return _prefer_the_larger(self._short.get(key, []))
+    def suggestions(self, text: str, limit: int = SUGGESTIONS) -> list[str]:
+        """The known places whose names are nearest to text, nearest first (larger places first among equals):
+        for a name that is not found, so that a typing mistake (广洲, Changchu) is one tap from its place."""
+        if not isinstance(text, str):
+            return []
+        if _CJK.search(text) is None:
+            query, choices = _letters(_latin_text(text)), self._latin_choices
+        else:
+            query, choices = _NOISE.sub("", to_simplified(text)), self._chinese_choices
+        if not query:
+            return []
+        # A place is near by its whole path (吉林省长春市东昌区) or by its own name, full or short (广洲 → 广州).
+        best: dict[int, float] = {}
+        for names, scorer in ((choices[0], fuzz.WRatio), (choices[1], fuzz.ratio), (choices[2], fuzz.ratio)):
+            for _, score, number in process.extract(query, names, scorer=scorer, limit=limit * 4,
+                                                    score_cutoff=_SUGGESTION_CUTOFF):  # fmt: skip
+                best[number] = max(score, best.get(number, 0))
+        ranked = sorted(best, key=lambda n: (-best[n], len(self._regions[n].parts), n))
+        return [self._regions[number].path for number in ranked[:limit]]
+
+    # Chinese names
+
+    @functools.cached_property
+    def _chinese(self) -> tuple[dict[str, list[_Named]], int]:
+        """Every name (as the text people type is converted: OpenCC turns 乾安县 into 干安县) → the regions it
+        names; and the length of the longest."""
+        entries = [
+            (name, _Named(number, standing))
+            for number, region in enumerate(self._regions)
+            for name, standing in _names(region, functools.partial(self._ancestors_of, number))
+        ]
+        # One conversion of all names at once is ten times as fast as one a name.
+        converted = to_simplified("\n".join(name for name, _ in entries)).split("\n")
+        names: dict[str, list[_Named]] = {}
+        for key, (_, named) in zip(converted, entries, strict=True):
+            key = _NOISE.sub("", key)
+            found = names.setdefault(key, [])
+            if named not in found:
+                found.append(named)
+        return names, max(map(len, names), default=0)
+
+    def _ancestors_of(self, number: int) -> list[_Region]:
+        return [self._regions[a] for a in sorted(self._ancestors[number])]
+
+    def _lookup_key(self, key: str) -> list[int]:
+        """The regions key names as a chain of names: those named by full names alone if any, else the others."""
+        names, longest = self._chinese
+        endings = self._chains(key, 0, None, names, longest, {})
+        full = [number for number, all_full in endings if all_full]
+        if full:
+            return list(dict.fromkeys(full))
+        short = list(dict.fromkeys(number for number, _ in endings))
+        paths = _prefer_the_larger([self._regions[number].path for number in short])
+        return [self._order[path] for path in paths]
+
+    def _chains(
+        self,
+        key: str,
+        start: int,
+        above: int | None,
+        names: dict[str, list[_Named]],
+        longest: int,
+        seen: dict[tuple[int, int | None], list[tuple[int, bool]]],
+    ) -> list[tuple[int, bool]]:
+        """The regions key[start:] names as a chain below `above`, each with whether only full names were used."""
+        if (start, above) in seen:
+            return seen[start, above]
+        endings: list[tuple[int, bool]] = []
+        for end in range(start + 1, min(len(key), start + longest) + 1):
+            for number, standing in names.get(key[start:end], ()):
+                if standing == _BOUND if above is None else above not in self._ancestors[number]:
+                    continue
+                full = standing != _SHORT
+                if end == len(key):
+                    endings.append((number, full))
+                    continue
+                for last, rest in self._chains(key, end, number, names, longest, seen):
+                    endings.append((last, full and rest))
+        seen[start, above] = endings
+        return endings
+
+    def _lookup_zone(self, key: str) -> list[int]:
+        """A development zone or new area that is no unit of its own, in the place it is named after."""
+        for word in _ZONE_WORDS:
+            if key.endswith(word) and len(key) > len(word):
+                return [n for n in self._lookup_key(key[: -len(word)]) if self._ancestors[n]]
+        return []
+
+    @functools.cached_property
+    def _chinese_choices(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+        """Each place's whole path, its own full name and its own short name, by number: what suggestions compare."""
+        paths = {number: "".join(region.parts) for number, region in enumerate(self._regions)}
+        own = {number: region.parts[-1] for number, region in enumerate(self._regions)}
+        short = {number: _short_name(name) or name for number, name in own.items()}
+        return paths, own, short
+
+    # Latin letters
+
+    @functools.cached_property
+    def _latin(self) -> tuple[dict[str, list[_Spelt]], int]:
+        """Every Latin form of every name → the regions it names; and the length of the longest."""
+        known: dict[str, list[_LatinForm]] = {}
+        spelt: dict[str, list[_Spelt]] = {}
+        for number, region in enumerate(self._regions):
+            for name in (region.parts[-1], *region.aliases):
+                if name not in known:
+                    # A hosted place is spelt whole: "Changchun Xinqu" is 长春新区, but "Changchun District" is none.
+                    hosted = name in region.aliases
+                    known[name] = (
+                        _latin_forms(name)
+                        if not hosted
+                        else [(reading, "", False, n == 0) for n, reading in enumerate(_readings(name))]
+                    )
+                for form in known[name]:
+                    entries = spelt.setdefault(form[0], [])
+                    if _Spelt(number, form) not in entries:
+                        entries.append(_Spelt(number, form))
+        return spelt, max(map(len, spelt), default=0)
+
+    @functools.cached_property
+    def _latin_choices(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+        """As _chinese_choices, in the usual pinyin of the short names: "jilinchangchun", "changchun"."""
+        usual: dict[str, str] = {}
+        for region in self._regions:
+            for part in region.parts:
+                if part not in usual:
+                    usual[part] = _latin_forms(part)[0][0]
+        paths = {number: "".join(usual[part] for part in region.parts) for number, region in enumerate(self._regions)}
+        own = {number: usual[region.parts[-1]] for number, region in enumerate(self._regions)}
+        return paths, own, own
 
     def _lookup_latin(self, text: str) -> list[str]:
+        spelt, longest = self._latin
         for key, constraints in _latin_queries(text):
-            found = [path for path, forms in self._latin.get(key, ()) if _fits(forms, constraints)]
+            endings = self._latin_chains(key, 0, None, dict(constraints), spelt, longest, {})
+            found = [self._regions[n].path for n in self._usually_read(endings)]
             paths = _prefer_the_larger(list(dict.fromkeys(found)))
             if paths:
                 return sorted(paths, key=self._order.__getitem__)
         return []
 
+    def _usually_read(self, endings: list[tuple[int, int]]) -> list[int]:
+        """The regions found, without those read unusually when places as large or larger read so usually:
+        "Guangzhou" is 广州市, though 横州市 may be read so too; but "Chaoyang" is 朝阳区 as much as 潮阳区."""
+        fewest = min((unusual for _, unusual in endings), default=0)
+        usual = [number for number, unusual in endings if unusual == fewest]
+        others = [number for number, unusual in endings if unusual != fewest]
+        largest_other = min((len(self._regions[n].parts) for n in others), default=0)
+        if others and all(len(self._regions[n].parts) < largest_other for n in usual):
+            return usual
+        return [number for number, _ in endings]
 
-def _regions_from_mapping(mapping: Mapping[str, Any]) -> Iterator[_Region]:
-    if not isinstance(mapping, Mapping):
-        raise ValueError("regions: expected a mapping of provinces at the top level")
-    for province, cities in mapping.items():
-        yield _Region((_name(province, "province"),), ())
-        if cities is None:
-            continue
-        if isinstance(cities, list):  # a municipality that holds its districts directly
-            yield from _districts((province,), cities)
-        elif isinstance(cities, Mapping):
-            for city, districts in cities.items():
-                yield _Region((province, _name(city, f"city in {province}")), ())
-                if districts is not None:
-                    yield from _districts((province, city), districts)
-        else:
-            raise ValueError(f"regions: {province}: expected cities (a mapping) or districts (a list)")
+    def _latin_chains(
+        self,
+        key: str,
+        start: int,
+        above: int | None,
+        typed: dict[int, frozenset[str]],
+        spelt: dict[str, list[_Spelt]],
+        longest: int,
+        seen: dict[tuple[int, int | None], list[tuple[int, int]]],
+    ) -> list[tuple[int, int]]:
+        """Like _chains, in letters, each region with how many names of the chain were read unusually: a 省/市/区
+        word typed must follow a name with such a suffix, and a name that needs its suffix typed (辉县 is "Hui
+        County", never "Hui") must have it."""
+        if (start, above) in seen:
+            return seen[start, above]
+        endings: list[tuple[int, int]] = []
+        for end in range(start + 1, min(len(key), start + longest) + 1):
+            if end - 1 in typed and end - 1 > start:  # a 省/市/区 word typed inside this name
+                break
+            allowed = typed.get(end)
+            for number, (_, suffix, required, usual) in spelt.get(key[start:end], ()):
+                if above is not None and above not in self._ancestors[number]:
+                    continue
+                if (required and allowed is None) or (allowed is not None and suffix not in allowed):
+                    continue
+                if end == len(key):
+                    endings.append((number, not usual))
+                    continue
+                for last, unusual in self._latin_chains(key, end, number, typed, spelt, longest, seen):
+                    endings.append((last, unusual + (not usual)))
+        seen[start, above] = endings
+        return endings
 
 
-def _districts(parent: tuple[str, ...], districts: Any) -> Iterator[_Region]:
-    where = SEPARATOR.join(parent)
-    if not isinstance(districts, list):
-        raise ValueError(f"regions: {where}: expected a list of districts")
-    for entry in districts:
-        if isinstance(entry, Mapping) and len(entry) == 1:
-            ((name, aliases),) = entry.items()
-            if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
-                raise ValueError(f"regions: {where}/{name}: aliases must be a list of names")
-            yield _Region((*parent, _name(name, f"district in {where}")), tuple(aliases))
-        else:
-            yield _Region((*parent, _name(entry, f"district in {where}")), ())
+def _region_from_row(row: Sequence[str], paths: dict[str, tuple[str, ...]]) -> _Region:
+    """The region of one row, given the paths of the codes before it (to which it adds its own)."""
+    if len(row) != len(_COLUMNS):
+        raise ValueError(f"a row of {len(row)} fields; each has {len(_COLUMNS)}: {','.join(_COLUMNS)}")
+    code, name, parent, also = row
+    problem = ""
+    if not code:
+        problem = "the code is missing"
+    elif code in paths:
+        problem = "the code is used twice"
+    elif not name or SEPARATOR in name or name != name.strip():
+        problem = f"{name!r} is not a region name"
+    elif parent and parent not in paths:
+        problem = f"its parent {parent} is not listed before it"
+    if problem:
+        raise ValueError(f"{code} {name}: {problem}")
+    paths[code] = (*paths[parent], name) if parent else (name,)
+    return _Region(code, paths[code], tuple(alias for alias in also.split("|") if alias))
 
 
-def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or SEPARATOR in value:
-        raise ValueError(f"regions: {what}: {value!r} is not a region name")
-    return value
+_COLUMNS = ["code", "name", "parent", "also"]
 
 
 @functools.lru_cache(maxsize=4)
-def region_index_from_yaml(source: SourceFile) -> RegionIndex:
-    """The region hierarchy from the text of a regions file (province → city → list of districts); kept for the
-    same text, as every reload reads the same regions file and building the index (every spelling of every
-    place) is most of what a reload of unchanged rules costs."""
-    mapping = parse_yaml(source)
-    try:
-        return RegionIndex.from_mapping(mapping)
-    except ValueError as error:
-        raise SourceErrors([SourceError(source.path, 0, str(error))]) from None
+def region_index_from_csv(source: SourceFile) -> RegionIndex:
+    """The region hierarchy from the text of a regions file (see data/regions.csv: lines starting with # are
+    comments, then a header and code,name,parent,also rows); kept for the same text, as every reload reads the
+    same regions file and a check must not build the index again."""
+    numbered = [(n, line) for n, line in enumerate(source.text.splitlines(), 1) if line.strip() and line[0] != "#"]
+    if not numbered:
+        return RegionIndex(())
+    rows = [(number, row) for (number, _), row in zip(numbered, csv.reader(line for _, line in numbered), strict=True)]
+    (header_line, header), body = rows[0], rows[1:]
+    if header != _COLUMNS:
+        message = f"the header must be {','.join(_COLUMNS)}, not {','.join(header)}"
+        raise SourceErrors([SourceError(source.path, header_line, message)])
+    regions: list[_Region] = []
+    paths: dict[str, tuple[str, ...]] = {}
+    for number, row in body:
+        try:
+            regions.append(_region_from_row(row, paths))
+        except ValueError as error:
+            raise SourceErrors([SourceError(source.path, number, f"regions: {error}")]) from None
+    return RegionIndex(regions)

@@ -223,6 +223,19 @@ async def test_a_full_interview_on_the_webhook(api: FakeBotApi, database: str) -
         assert "✅ 可以申请" in (await interview(contact))["text"]
 
 
+async def test_an_ambiguous_place_is_picked_by_button_and_a_place_no_policy_covers_ends_the_interview(
+    api: FakeBotApi, database: str
+) -> None:
+    async with started(api, database) as contact:
+        (asked,) = await contact.say("朝阳区")
+        assert "可能是以下几个地方" in asked["text"] and "a:region:110105" in buttons(asked)
+        (told,) = await contact.press("a:region:110105")  # 北京市朝阳区: no shipped policy covers it
+        assert "目前收录的政策都不适用于这个地区" in told["text"] and "吉林省" in told["text"]
+        assert buttons(told) == ["e:region", "restart"]
+        (after,) = await contact.say("生物药")
+        assert "没有需要回答的问题" in after["text"]
+
+
 async def test_a_webhook_post_without_the_secret_is_refused_and_not_processed(api: FakeBotApi, database: str) -> None:
     port = free_port()
     async with running_bot(api, database, webhook_port=port):
@@ -261,7 +274,8 @@ async def test_profile_edit_updates_the_results_at_once(api: FakeBotApi, databas
         assert "所在地区" in profile[0]["text"] and "e:region" in buttons(profile[0])
         await contact.press("e:region")
         replies = await contact.say("广东省")
-        assert "暂未找到确定可以申请的奖励" in replies[-1]["text"]
+        # No shipped policy covers 广东省: said at once, instead of results that are all out of reach.
+        assert "目前收录的政策都不适用于这个地区" in replies[-1]["text"]
 
 
 async def test_forget_deletes_everything_after_confirmation(api: FakeBotApi, database: str) -> None:

@@ -379,6 +379,26 @@ def test_parse_region_refuses_an_unknown_place_with_an_example(regions: RegionIn
     assert "东昌区" in result.hint
 
 
+@pytest.mark.parametrize(
+    ("text", "nearest"),
+    [("广洲", "广东省/广州市"), ("东昌去", "吉林省/通化市/东昌区"), ("杭洲市余杭区", "浙江省/杭州市/余杭区"),
+     ("Changchu", "吉林省/长春市"), ("Guangzho", "广东省/广州市")],
+)  # fmt: skip
+def test_parse_region_offers_the_nearest_places_for_an_unknown_name(
+    regions: RegionIndex, text: str, nearest: str
+) -> None:
+    result = parse_region(text, regions)
+    assert isinstance(result, Invalid) and result.problem == "unknown_place"
+    assert nearest in result.candidates[:2] and len(result.candidates) <= 5
+
+
+def test_parse_region_reads_a_name_inside_the_place_it_refines(regions: RegionIndex) -> None:
+    assert parse_region("朝阳区", regions, near="吉林省/长春市") == Ok("吉林省/长春市/朝阳区")
+    # A place elsewhere is still found; an ambiguous one elsewhere is still asked.
+    assert parse_region("广州", regions, near="吉林省/长春市") == Ok("广东省/广州市")
+    assert isinstance(parse_region("朝阳区", regions, near="江苏省"), Invalid)
+
+
 # --- skipping ------------------------------------------------------------------------------------------
 
 
