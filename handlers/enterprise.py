@@ -176,7 +176,7 @@ class EnterpriseConversation:
         # Read back at once, so a misreading is seen and fixed with one tap (the button under what follows).
         value_text = phrases.fact_value(question, value, state.language)
         heard = Outgoing(t("read_back", state.language, fact=question.short_label(state.language), value=value_text))
-        change = Button(t("change_answer", state.language, fact=question.short_label(state.language)),
+        change = Button(t("change_previous", state.language, fact=question.short_label(state.language)),
                         callback(EDIT, question.fact))  # fmt: skip
         following = [*reply.messages]
         for index in range(len(following) - 1, -1, -1):

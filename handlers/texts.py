@@ -6,14 +6,17 @@ from functools import lru_cache
 from importlib import resources
 
 import opencc
-import yaml
+
+from bot.engine.yamlsource import SourceFile, parse_yaml
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
 
 def load_texts(name: str) -> dict[str, dict[str, str]]:
-    """A table of texts shipped beside this module (texts.yaml, phrases.yaml): key → language → text."""
-    return yaml.safe_load(resources.files("handlers").joinpath(name).read_text(encoding="utf-8"))
+    """A table of texts shipped beside this module (texts.yaml, phrases.yaml): key → language → text. Read
+    strictly: a key written twice is an error naming its line, not a text silently replaced by another."""
+    text = resources.files("handlers").joinpath(name).read_text(encoding="utf-8")
+    return parse_yaml(SourceFile(f"handlers/{name}", text))
 
 
 _TABLES = load_texts("texts.yaml")

@@ -8,7 +8,17 @@ from datetime import date
 from typing import Any
 
 from bot.engine.amounts import Amount, reward_amount
-from bot.engine.conditions import AllOf, Check, Condition, Within
+from bot.engine.conditions import (
+    COMPARISONS,
+    AllOf,
+    AnyOf,
+    Check,
+    Compare,
+    Condition,
+    Equals,
+    FirstCrossing,
+    Within,
+)
 from bot.engine.deadlines import Schedule, calls_by_rule, rule_schedule
 from bot.engine.model import Rule, RuleSet
 from bot.engine.regions import RegionIndex
@@ -193,8 +203,9 @@ class Matcher:
             elif value is None:
                 unknown.append(part)
         if failed is not None:
-            # A near miss fails on exactly one requirement and meets every other one already.
-            return RuleResult(rule, NOT_ELIGIBLE, failed, not unknown)
+            # A near miss fails on exactly one requirement, meets every other one already, and could plausibly
+            # meet that one too: a figure close to its threshold, or a step the enterprise controls.
+            return RuleResult(rule, NOT_ELIGIBLE, failed, not unknown and within_reach(failed, profile))
         if unknown:
             return RuleResult(rule, UNDETERMINED, unknown=tuple(unknown), profile=profile, fact_order=self.fact_order)
         return compiled.eligible
@@ -236,6 +247,39 @@ class _CompiledRule:
         self.outside_validity = RuleResult(rule, NOT_ELIGIBLE, outside_validity=True)
         self.not_eligible = RuleResult(rule, NOT_ELIGIBLE)
         self.eligible = RuleResult(rule, ELIGIBLE)
+
+
+# How close a figure must be to its threshold for the requirement to count as within reach: 20% short of it.
+NEAR_MARGIN = 0.2
+
+
+def within_reach(condition: Condition, profile: Mapping[str, Any]) -> bool:
+    """Whether an enterprise failing `condition` could plausibly meet it: every failing part a figure within
+    NEAR_MARGIN of its threshold or a yes/no step it controls (for an any-of, one such part). A requirement for a
+    different achievement (an approval, a project, an industry, a place) is not within reach."""
+    if isinstance(condition, Compare):
+        return _close(profile.get(condition.fact), condition.op, condition.threshold)
+    if isinstance(condition, FirstCrossing):
+        now = profile.get(condition.current.fact)
+        # Already over the threshold last year: no "first time" left to reach.
+        return condition.test(profile) is False and _close(now, condition.op, condition.threshold)
+    if isinstance(condition, Equals):
+        return condition.question.controllable and condition.value is True
+    if isinstance(condition, AllOf):
+        return all(within_reach(part, profile) for part in condition.parts if part.test(profile) is False)
+    if isinstance(condition, AnyOf):
+        return any(within_reach(part, profile) for part in condition.parts if part.test(profile) is False)
+    return False
+
+
+def _close(value: Any, op: str, threshold: Any) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(threshold, int | float):
+        return False
+    if COMPARISONS[op](value, threshold):
+        return False  # met: not what fails
+    if op in ("at_least", "more_than"):
+        return value >= threshold * (1 - NEAR_MARGIN)
+    return value <= threshold * (1 + NEAR_MARGIN)
 
 
 def _conjuncts(condition: Condition | None) -> tuple[Condition, ...]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.engine.engine import Engine
 from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED
 from handlers import phrases
@@ -83,14 +85,15 @@ def test_chaoguo_excludes_the_number_itself(engine: Engine) -> None:
 def test_first_time_needs_last_year_below_the_threshold(engine: Engine) -> None:
     base = {"region": "吉林省", "industries": ["biologics"], "revenue": 12 * YI}
     assert verdicts(engine, {**base, "revenue_last_year": 10 * YI})["jilin-12-revenue-milestone"] == ELIGIBLE
-    assert verdicts(engine, {**base, "revenue_last_year": 11 * YI})["jilin-12-revenue-milestone"] == "near_miss"
+    # Over 10亿 already last year: no first time left to reach, so not a near miss either.
+    assert verdicts(engine, {**base, "revenue_last_year": 11 * YI})["jilin-12-revenue-milestone"] == NOT_ELIGIBLE
     match, result = result_for(engine, base, "jilin-12-revenue-milestone")
     assert result.status == UNDETERMINED and result.missing == ("revenue_last_year",)
 
 
 def test_last_years_revenue_is_not_wanted_when_this_year_is_below_every_threshold(engine: Engine) -> None:
     profile = {"region": "吉林省", "industries": ["biologics"], "revenue": 5 * YI}
-    assert verdicts(engine, profile)["jilin-12-revenue-milestone"] == "near_miss"
+    assert verdicts(engine, profile)["jilin-12-revenue-milestone"] == NOT_ELIGIBLE  # half the lowest threshold
     match = engine.match(profile, TODAY)
     assert "revenue_last_year" not in match.missing_facts()
 
@@ -216,3 +219,39 @@ def test_a_rule_without_any_date_says_dates_are_not_published(engine: Engine) ->
     schedule = match.schedule(result)
     assert schedule.next is None and schedule.last_expired is None
     assert phrases.schedule_summary(schedule, "zh-Hans") == "申报时间尚未公布"
+
+
+# A near miss fails on one requirement the enterprise could plausibly meet: a figure within 20% of its threshold,
+# or a step it controls. A rule that wants a different achievement is not a near miss.
+
+
+@pytest.mark.parametrize(("revenue", "verdict"), [(8 * YI, "near_miss"), (9.5 * YI, "near_miss"), (7.9 * YI, NOT_ELIGIBLE)])
+def test_a_figure_within_a_fifth_of_its_threshold_is_a_near_miss(engine: Engine, revenue: float, verdict: str) -> None:
+    profile = {"region": "吉林省", "industries": ["biologics"], "revenue": revenue}
+    assert verdicts(engine, profile)["jilin-12-revenue-milestone"] == verdict
+
+
+def test_a_step_the_enterprise_controls_is_a_near_miss(engine: Engine) -> None:
+    profile = {"region": "吉林省", "industries": ["biologics"], "approvals": ["new_drug_certificate"],
+               "produced_in_province": False}  # fmt: skip
+    assert verdicts(engine, profile)["jilin-2-new-drug-certificate"] == "near_miss"
+    match, result = result_for(engine, profile, "jilin-2-new-drug-certificate")
+    assert result.near_miss and match.shortfall(result).requirement.fact == "produced_in_province"
+
+
+def test_a_rule_that_wants_a_different_achievement_is_not_a_near_miss(engine: Engine) -> None:
+    # A biologics firm with a clinical-trial permit: no pharmacopoeia drafting, cosmetics project or listing.
+    profile = {"region": "吉林省/长春市", "industries": ["biologics"], "approvals": ["clinical_trial_permit"],
+               "projects": ["biologics_rnd"], "public_platform": False, "attracted_investment": False}  # fmt: skip
+    match = engine.match(profile, TODAY)
+    missed = {r.rule.id for r in match.near_misses}
+    for rule in ("jilin-4-pharmacopoeia", "jilin-8-cosmetics-rnd", "jilin-23-main-board-listing",
+                 "jilin-16-public-platform", "jilin-11-high-tech"):  # fmt: skip
+        assert rule not in missed
+    assert verdicts(engine, profile)["jilin-4-pharmacopoeia"] == NOT_ELIGIBLE
+
+
+def test_two_failing_requirements_are_no_near_miss_even_if_both_are_close(engine: Engine) -> None:
+    profile = {"region": "吉林省", "industries": ["chemical_drugs"], "project_investment": 5 * YI,
+               "project_on_schedule": False, "loan_amount": 0}  # fmt: skip
+    assert verdicts(engine, profile)["jilin-14-project-interest"] == NOT_ELIGIBLE
