@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "serve",
-        help="run the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set)",
+        help="run the web chat on HOST:PORT (127.0.0.1:8080), and the Telegram bot when TELEGRAM_BOT_TOKEN is set",
         description="Settings come from environment variables:\n" + describe_settings(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

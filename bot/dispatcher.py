@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from collections.abc import Callable
 from typing import Protocol
 
+from bot import metrics
 from bot.loading import MAX_RULE_FILE_BYTES
 from bot.messages import ChatKey, Delivery, Fetch, FileTooLarge, Incoming, Outgoing
 from bot.notices import NoticeDesk
@@ -76,6 +78,18 @@ class Dispatcher:
         Replies not returned are in the outbox for the delivery worker: they wait behind an earlier message of
         the chat that is still undelivered. `fetch` reads a file sent in the chat (an admin's rule file).
         """
+        channel = incoming.chat.channel
+        metrics.UPDATES.labels(channel).inc()
+        started = time.perf_counter()
+        try:
+            deliveries = await self._receive(incoming, fetch)
+        except Exception:
+            metrics.ERRORS.labels("update").inc()
+            raise
+        metrics.REPLY_SECONDS.labels(channel).observe(time.perf_counter() - started)
+        return deliveries
+
+    async def _receive(self, incoming: Incoming, fetch: Fetch | None) -> list[Delivery]:
         if self._admin is not None and is_admin_request(incoming) and not incoming.in_group:
             return await self._privileged(incoming, fetch)
         if self._desk is not None and official.is_status_request(incoming):

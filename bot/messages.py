@@ -108,6 +108,37 @@ class Document:
 
 
 @dataclass(frozen=True)
+class AskedQuestion:
+    """The question a message asks, for front ends that draw their own controls (the web chat, the JSON API).
+
+    `id` is the fact it asks for, `type` its kind (choice, multi_choice, bool, money, rate, number, region),
+    `options` the (value, label) pairs a choice offers, `chosen` the multi-choice options toggled so far, and
+    `progress` (this question's number, the estimated number of questions in all).
+    """
+
+    id: str
+    type: str
+    options: tuple[tuple[str, str], ...] = ()
+    progress: tuple[int, int] = (1, 1)
+    chosen: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "options": [{"value": value, "label": label} for value, label in self.options],
+            "progress": list(self.progress),
+            "chosen": list(self.chosen),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AskedQuestion:
+        options = tuple((o["value"], o["label"]) for o in data.get("options", ()))
+        number, total = data.get("progress", (1, 1))
+        return cls(data["id"], data["type"], options, (number, total), tuple(data.get("chosen", ())))
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message to show. Text is plain, and channels escape it for their markup, unless `html` says it is
     Telegram's HTML subset (an official's notice, checked by handlers.markup before it is stored). A `document`
@@ -119,6 +150,7 @@ class Outgoing:
     notice: str | None = None  # a short toast answering a button press
     html: bool = False
     document: Document | None = None
+    question: AskedQuestion | None = None  # the question this message asks, if it asks one
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -132,14 +164,25 @@ class Outgoing:
             data["html"] = True
         if self.document is not None:
             data["document"] = self.document.to_json()
+        if self.question is not None:
+            data["question"] = self.question.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        """The message as the outbox stored it; rows written before a field existed load without it."""
         buttons = tuple(tuple(Button(text, value) for text, value in row) for row in data.get("buttons", ()))
         document = Document.from_json(data["document"]) if "document" in data else None
+        asked = data.get("question")
+        question = AskedQuestion.from_json(asked) if isinstance(asked, dict) else None
         return cls(
-            data.get("text", ""), buttons, bool(data.get("edit")), data.get("notice"), bool(data.get("html")), document
+            data.get("text", ""),
+            buttons,
+            bool(data.get("edit")),
+            data.get("notice"),
+            bool(data.get("html")),
+            document,
+            question,
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot import metrics
 from bot.messages import Delivery, Outgoing
 from bot.store.base import ChatStore, DeliveryOutcome
 
@@ -172,20 +173,25 @@ class Deliverer:
         # A reply too long for one message goes as several, each taking a slot; a toast alone takes none.
         for _ in range(sender.messages(delivery.outgoing)):
             await self._wait_for_slot(delivery.chat.channel, bulk=False)
+        channel = delivery.chat.channel
         try:
             await sender.send(delivery)
         except RetryLater as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, "retry").inc()
             await self._retry(delivery, exc)
             return False
         except Blocked as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, DeliveryOutcome.BLOCKED).inc()
             await self.store.finish_deliveries([delivery.id], DeliveryOutcome.BLOCKED, str(exc)[:500])
             await self.store.set_active(delivery.chat, False)
             log.info("chat %s blocked the bot; marked inactive", delivery.chat)
             return True
         except Rejected as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, DeliveryOutcome.REJECTED).inc()
             await self.store.finish_deliveries([delivery.id], DeliveryOutcome.REJECTED, str(exc)[:500])
             log.warning("message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
             return True
+        metrics.MESSAGES_SENT.labels(channel, delivery.kind).inc()
         sent.append(delivery.id)
         return True
 
@@ -211,6 +217,7 @@ class Deliverer:
                 claimed = await self._deliver_due()
                 await self._prune_now_and_then()
             except Exception:
+                metrics.ERRORS.labels("delivery").inc()
                 log.exception("the delivery worker failed; trying again shortly")
                 claimed = 0
             # Each claim takes one message per chat, so a chat with several waiting goes round again at once;
@@ -241,6 +248,7 @@ class Deliverer:
                     slot = await self._next_bulk_slot(delivery.chat.channel, more=index < len(claimed))
                     await self._send_bulk(delivery, slot)
             except Exception:
+                metrics.ERRORS.labels("delivery").inc()
                 log.exception("the notice worker failed; trying again shortly")
                 await self._drop(claiming)
                 claiming = None
@@ -319,13 +327,17 @@ class Deliverer:
         try:
             await sender.send(delivery)
         except RetryLater as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, "ambiguous" if exc.maybe_sent else "retry").inc()
             await self._bulk_not_sent(delivery, sender, exc)
         except Blocked as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, DeliveryOutcome.BLOCKED).inc()
             await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.BLOCKED, str(exc)[:500])
         except Rejected as exc:
+            metrics.DELIVERY_PROBLEMS.labels(channel, DeliveryOutcome.REJECTED).inc()
             await self.store.finish_bulk(delivery.id, self.owner, DeliveryOutcome.REJECTED, str(exc)[:500])
             log.warning("notice message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
         else:
+            metrics.MESSAGES_SENT.labels(channel, delivery.kind).inc()
             self._sent = delivery.id  # recorded with the next start, or when the batch ends
 
     async def _withdrawn(self, delivery: Delivery) -> bool:
@@ -392,6 +404,7 @@ class Deliverer:
         fresh = []
         for delivery in deliveries:
             if delivery.kind == "reply" and delivery.age_seconds > self.policy.give_up_after_seconds:
+                metrics.DELIVERY_PROBLEMS.labels(delivery.chat.channel, DeliveryOutcome.FAILED).inc()
                 reason = f"not delivered within {self.policy.give_up_after_seconds:.0f} s"
                 await self.store.finish_deliveries([delivery.id], DeliveryOutcome.FAILED, reason)
             else:

@@ -1,11 +1,13 @@
-"""Runs the Telegram bot: loads rules, opens the store, and serves by polling or on a webhook."""
+"""Runs the bot: loads rules, opens the store, serves the web chat, and Telegram by polling or on a webhook."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from datetime import date
@@ -16,6 +18,7 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.ext import Application
 
+from bot import metrics
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.telegram import (
     CHANNEL,
@@ -25,7 +28,9 @@ from bot.channels.telegram import (
     coalesce,
     register_commands,
 )
-from bot.channels.webhook import webhook_app
+from bot.channels.web import CHANNEL as WEB
+from bot.channels.web import Arrivals, WebChannel, WebSender, json_errors
+from bot.channels.webhook import HEALTH_PATH, MAX_UPDATE_BYTES, add_webhook_route
 from bot.dispatcher import Dispatcher
 from bot.loading import load_engine, settle_heap
 from bot.logsafety import RedactingFormatter
@@ -64,11 +69,11 @@ def configure_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | 
         logging.getLogger(name).setLevel(quiet_level)
 
 
-async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Serves until `stop` is set (or SIGINT/SIGTERM); webhook mode when a webhook URL is set, else polling."""
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None, out: TextIO | None = None) -> None:
+    """Serves until `stop` is set (or SIGINT/SIGTERM): the web chat, its API, health and metrics on HOST:PORT, and
+    with a token the Telegram bot too (its webhook on the same server when a webhook URL is set, else polling).
+    The web chat's address is printed to `out` (stdout) once the server listens."""
     token = settings.TELEGRAM_BOT_TOKEN
-    if not token:
-        raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it to run the bot.")
     load_engine(settings.RULES_DIR, settings.DATA_DIR)  # a broken rules folder stops the bot before anything else
     try:
         url = database_url(settings.DATABASE_URL, DEFAULT_DATABASE)
@@ -86,7 +91,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     settle_heap()
     policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
-    deliverer = Deliverer(store, {}, policy, rates)
+    arrivals = Arrivals()
+    deliverer = Deliverer(store, {WEB: WebSender(arrivals)}, policy, rates)
     # The rules plus the application calls notices carry, kept current for every process on the database.
     live = LiveEngine(engine, store)
     await live.refresh()
@@ -107,47 +113,53 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         desk=NoticeDesk(store, live, date.today, live.refresh),
         reloader=reloader,
     )
-    channel = TelegramChannel(dispatcher, deliverer)
-    webhook_url = settings.TELEGRAM_WEBHOOK_URL
-    application = build_application(
-        token, channel, settings.TELEGRAM_API_BASE_URL, bool(webhook_url), settings.MAX_CONCURRENT_UPDATES
-    )
-    deliverer.senders[CHANNEL] = TelegramSender(application.bot)
+    application: Application | None = None
+    if token:
+        application = build_application(
+            token,
+            TelegramChannel(dispatcher, deliverer),
+            settings.TELEGRAM_API_BASE_URL,
+            bool(settings.TELEGRAM_WEBHOOK_URL),
+            settings.MAX_CONCURRENT_UPDATES,
+        )
+        deliverer.senders[CHANNEL] = TelegramSender(application.bot)
+    app = server_app(WebChannel(dispatcher, deliverer, arrivals, settings.WEB_RATE_LIMIT), live, application)
+    if application is not None and settings.TELEGRAM_WEBHOOK_URL:
+        path = urlparse(settings.TELEGRAM_WEBHOOK_URL).path or "/"
+        add_webhook_route(app, application, path, settings.TELEGRAM_WEBHOOK_SECRET)
     stop = stop or _stop_on_signals()
     announce = _announcer(dispatcher, deliverer)
     _reload_on_hangup(reloader, announce)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task] = []
     try:
-        async with application:
-            await register_commands(application, await dispatcher.role_holders())
-            await application.start()
-            try:
-                tasks = [
-                    # Replies left undelivered by an outage (or by a process that stopped) go out from here.
-                    asyncio.create_task(deliverer.run(stop)),
-                    asyncio.create_task(live.run(stop)),
-                    # The rule set another process put in use, and rule files edited under the rules folder.
-                    asyncio.create_task(reloader.run(stop)),
-                    asyncio.create_task(reminders.run(stop)),
-                ]
-                if settings.RULES_WATCH:
-                    tasks.append(asyncio.create_task(reloader.watch(stop, announce)))
-                runner = await _receive_updates(application, settings)
-                await stop.wait()
-                if runner is not None:
-                    # Stop taking posts first, so nothing is acknowledged that will not be handled.
-                    await runner.cleanup()
-                    runner = None
-            finally:
-                # Also when start-up failed half way (a port in use): the application must be stopped before it
-                # is shut down, or PTB's complaint about that would hide the real error.
-                if application.updater is not None and application.updater.running:
-                    await application.updater.stop()
-                await application.stop()
-            stop.set()
-            await asyncio.gather(*tasks)
-            tasks = []
+        async with contextlib.AsyncExitStack() as telegram:
+            if application is not None:
+                # Checks the token with Telegram before anything listens.
+                await telegram.enter_async_context(application)
+                await register_commands(application, await dispatcher.role_holders())
+                await application.start()
+                telegram.push_async_callback(_stop_application, application)
+            tasks = [
+                # Replies left undelivered by an outage (or by a process that stopped) go out from here.
+                asyncio.create_task(deliverer.run(stop)),
+                asyncio.create_task(live.run(stop)),
+                # The rule set another process put in use, and rule files edited under the rules folder.
+                asyncio.create_task(reloader.run(stop)),
+                asyncio.create_task(reminders.run(stop)),
+            ]
+            if settings.RULES_WATCH:
+                tasks.append(asyncio.create_task(reloader.watch(stop, announce)))
+            runner = await _listen(app, settings, out)
+            if application is not None:
+                await _receive_updates(application, settings)
+            await stop.wait()
+            # Stop taking requests first, so nothing is acknowledged that will not be handled.
+            await runner.cleanup()
+            runner = None
+        stop.set()
+        await asyncio.gather(*tasks)
+        tasks = []
     finally:
         with suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
@@ -166,6 +178,50 @@ def reminder_scheduler(
     scheduler = ReminderScheduler(store, live, plan, queued=deliverer.wake)
     deliverer.confirm["reminder"] = scheduler.confirm
     return scheduler
+
+
+async def _stop_application(application: Application) -> None:
+    # Also when start-up failed half way (a port in use): the application must be stopped before it is shut
+    # down, or PTB's complaint about that would hide the real error.
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    await application.stop()
+
+
+def server_app(channel: WebChannel, live: LiveEngine, application: Application | None = None) -> web.Application:
+    """The one web server: the web chat and its API, /healthz and /metrics (the webhook route is added to it)."""
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[json_errors])
+    channel.add_routes(app)
+
+    async def health(request: web.Request) -> web.Response:
+        telegram = None if application is None else application.running
+        return web.json_response({"status": "ok", "running": True, "telegram": telegram})
+
+    async def exposition(request: web.Request) -> web.Response:
+        body = await metrics.exposition(channel.dispatcher.store, live().version)
+        return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
+    app.router.add_get(HEALTH_PATH, health)
+    app.router.add_get("/metrics", exposition)
+    return app
+
+
+async def _listen(app: web.Application, settings: Settings, out: TextIO | None) -> web.AppRunner:
+    """Starts the web server on HOST:PORT and prints where the web chat is."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.HOST, settings.PORT)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    port = runner.addresses[0][1] if runner.addresses else settings.PORT
+    host = "127.0.0.1" if settings.HOST in ("0.0.0.0", "", "::") else settings.HOST
+    host = f"[{host}]" if ":" in host else host
+    print(f"The web chat is at http://{host}:{port}/ (Ctrl+C stops the bot)", file=out or sys.stdout, flush=True)
+    log.info("serving the web chat, API, /healthz and /metrics on %s:%s", settings.HOST, port)
+    return runner
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -201,7 +257,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     policy = delivery_policy(settings)
     rates = {CHANNEL: settings.TELEGRAM_RATE_LIMIT} if settings.TELEGRAM_RATE_LIMIT else {}
     bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL, request=AiohttpRequest(connection_pool_size=8))
-    deliverer = Deliverer(store, {CHANNEL: TelegramSender(bot)}, policy, rates)
+    # Web chats' messages left over are marked delivered here too, for their browsers to read.
+    deliverer = Deliverer(store, {CHANNEL: TelegramSender(bot), WEB: WebSender(Arrivals())}, policy, rates)
     live = LiveEngine(engine, store)
     reloader = Reloader(live, store, settings.RULES_DIR, settings.DATA_DIR)
     reminders = reminder_scheduler(settings, store, live, deliverer)
@@ -215,26 +272,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await store.close()
 
 
-async def _receive_updates(application: Application, settings: Settings) -> web.AppRunner | None:
-    """Starts the webhook server (returning its runner) or long polling, as the settings say."""
+async def _receive_updates(application: Application, settings: Settings) -> None:
+    """Tells Telegram where the webhook is, or starts long polling, as the settings say."""
     webhook_url = settings.TELEGRAM_WEBHOOK_URL
     if not webhook_url:
         await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
         log.info("polling for updates")
-        return None
-    path = urlparse(webhook_url).path or "/"
-    runner = web.AppRunner(webhook_app(application, path, settings.TELEGRAM_WEBHOOK_SECRET))
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.HOST, settings.PORT).start()
-        await application.bot.set_webhook(
-            webhook_url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=Update.ALL_TYPES
-        )
-    except BaseException:
-        await runner.cleanup()
-        raise
-    log.info("serving webhook on %s:%s%s", settings.HOST, settings.PORT, path)
-    return runner
+        return
+    await application.bot.set_webhook(
+        webhook_url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=Update.ALL_TYPES
+    )
+    log.info("serving the Telegram webhook at %s", urlparse(webhook_url).path or "/")
 
 
 def _announcer(dispatcher: Dispatcher, deliverer: Deliverer) -> Callable[[Checked], Awaitable[None]]:

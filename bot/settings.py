@@ -38,8 +38,8 @@ def _whole(value: str) -> int:
 
 def _port(value: str) -> int:
     port = _whole(value)
-    if not 0 < port < 65536:
-        raise ValueError("must be a port number between 1 and 65535")
+    if not 0 <= port < 65536:
+        raise ValueError("must be a port number between 1 and 65535 (or 0 for any free port)")
     return port
 
 
@@ -193,8 +193,18 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", "Bot API base URL (a self-hosted server)", _url),
     Setting("DATABASE_URL", None, "database URL; default: a SQLite file incentive-bot.sqlite3", _database_url, True),
     Setting("DATABASE_POOL_SIZE", 20, "PostgreSQL connections each bot process keeps open", _positive),
-    Setting("HOST", "0.0.0.0", "address the webhook server listens on"),
-    Setting("PORT", 8080, "port the webhook server listens on", _port),
+    Setting(
+        "HOST",
+        "127.0.0.1",
+        "address the web server (web chat, API, metrics, Telegram webhook) listens on; 0.0.0.0 for every interface",
+    ),
+    Setting("PORT", 8080, "port the web server listens on; 0 for any free port (the URL printed says which)", _port),
+    Setting(
+        "WEB_RATE_LIMIT",
+        5.0,
+        "requests per second each web chat session may make, in bursts of up to four times that (0: no limit)",
+        _rate,
+    ),
     Setting("MAX_CONCURRENT_UPDATES", 256, "updates handled at once (one at a time per chat)", _positive),
     Setting(
         "REPLY_RETRY_SECONDS",

@@ -12,6 +12,7 @@ from bot.engine.engine import Engine
 from bot.engine.matching import Match
 from bot.engine.model import Question
 from bot.engine.parsing import Invalid, is_skip, parse_region
+from bot.engine.questions import facts_left, next_question_for
 from bot.messages import Button, Incoming, Outgoing
 from bot.store.base import ChatState
 from handlers import phrases
@@ -209,7 +210,8 @@ class EnterpriseConversation:
         return Reply(following)  # with nothing left to ask, this already ends with the results
 
     def _ask_next(self, state: ChatState) -> list[Outgoing]:
-        question = self.engine.next_question(state.answers, self._today(), set(state.skipped))
+        match = self._match(state)
+        question = next_question_for(match, state.skipped)
         state.current = question.fact if question else None
         state.pending_choices = []
         if question is None:
@@ -217,8 +219,8 @@ class EnterpriseConversation:
             if isinstance(region, str) and not self.engine.matcher.covers(region):
                 # No rule applies there: say so at once, rather than a list of rewards that are all out of reach.
                 return [out_of_scope_message(region, self.engine.matcher.covered_regions, state.language)]
-            return [Outgoing(t("all_done", state.language)), results_message(self._match(state), state.language)]
-        return [self._question(question, state)]
+            return [Outgoing(t("all_done", state.language)), results_message(match, state.language)]
+        return [self._question(question, state, match)]
 
     def _ask_current_or_next(self, state: ChatState) -> list[Outgoing]:
         catalogue = self.engine.ruleset.catalogue
@@ -226,20 +228,31 @@ class EnterpriseConversation:
             return [self._question(catalogue[state.current], state)]
         return self._ask_next(state)
 
+    def _question(self, question: Question, state: ChatState, match: Match | None = None) -> Outgoing:
+        """The question with the toggles chosen so far and how far the interview is; after a few answers, also a
+        button to see the results so far and go on."""
+        progress = self._progress(question, state, match)
+        message = question_message(question, state.language, state.pending_choices, progress)
+        if len(state.answers) < PEEK_AFTER:
+            return message
+        peek = Button(t("results_so_far", state.language), "peek")
+        return dataclasses.replace(message, buttons=(*message.buttons, (peek,)))
+
+    def _progress(self, question: Question, state: ChatState, match: Match | None = None) -> tuple[int, int]:
+        """This question's number (the answers given and skipped, then this one) and the estimated number in all
+        (that and every question that may still follow, which shrinks as answers settle results)."""
+        match = match if match is not None else self._match(state)
+        done = (state.answers.keys() | set(state.skipped)) - {question.fact}
+        following = facts_left(match, state.skipped) - done - {question.fact}
+        number = len(done) + 1
+        return number, number + len(following)
+
     def _ask(self, question: Question, state: ChatState) -> list[Outgoing]:
         """Asks a particular question (to change or complete an answer)."""
         state.current, state.editing = question.fact, True
         previous = state.answers.get(question.fact)
         state.pending_choices = list(previous) if question.type == "multi_choice" and previous else []
         return [self._question(question, state)]
-
-    def _question(self, question: Question, state: ChatState) -> Outgoing:
-        """A question with its buttons; after a few answers, also one to see the results so far and go on."""
-        message = question_message(question, state.language, state.pending_choices)
-        if len(state.answers) < PEEK_AFTER:
-            return message
-        peek = Button(t("results_so_far", state.language), "peek")
-        return dataclasses.replace(message, buttons=(*message.buttons, (peek,)))
 
     def _match(self, state: ChatState) -> Match:
         return self.engine.match(state.answers, self._today())
@@ -310,8 +323,7 @@ class EnterpriseConversation:
                 state.pending_choices.remove(value)
             else:
                 state.pending_choices.append(value)
-            toggled = self._question(question, state)
-            return Reply([Outgoing(toggled.text, toggled.buttons, edit=True)])
+            return Reply([dataclasses.replace(self._question(question, state), edit=True)])
         if kind == ANSWER and question.type == "bool" and value in ("1", "0"):
             return self._store_answer(question, value == "1", state)
         if kind == ANSWER and question.type == "choice" and question.option(value):

@@ -9,7 +9,7 @@ from bot.engine.matching import Match, RuleResult
 from bot.engine.model import Deadline, Question, Rule, localized
 from bot.engine.parsing import Invalid
 from bot.engine.regions import SEPARATOR, RegionIndex
-from bot.messages import Button, Outgoing
+from bot.messages import AskedQuestion, Button, Outgoing
 from handlers import phrases
 from handlers.texts import t
 
@@ -31,9 +31,14 @@ def _rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 
-def question_message(question: Question, language: str, chosen: list[str] | None = None) -> Outgoing:
-    """One question with its answer buttons; multi-choice options toggle with ✓ and end with 完成."""
-    lines = [localized(question.text, language)]
+def question_message(
+    question: Question, language: str, chosen: list[str] | None = None, progress: tuple[int, int] = (1, 1)
+) -> Outgoing:
+    """One question with its answer buttons and how far the interview is ("问题 3 / 约 6"); multi-choice options
+    toggle with ✓ and end with 完成. The message also carries the question as a value for front ends that draw
+    their own controls."""
+    number, total = progress
+    lines = [t("progress", language, n=number, total=total), localized(question.text, language)]
     buttons: list[Button] = []
     if question.type == "bool":
         buttons = [
@@ -56,7 +61,17 @@ def question_message(question: Question, language: str, chosen: list[str] | None
     if question.type == "multi_choice":
         last.insert(0, Button(t("done", language), callback(DONE, question.fact)))
     rows.append(tuple(last))
-    return Outgoing("\n".join(lines), tuple(rows))
+    return Outgoing("\n".join(lines), tuple(rows), question=asked(question, language, chosen, progress))
+
+
+def asked(question: Question, language: str, chosen: list[str] | None, progress: tuple[int, int]) -> AskedQuestion:
+    """The question as a value: its fact, type, options with their labels in the language, and progress."""
+    if question.type == "bool":
+        options = (("1", t("yes", language)), ("0", t("no", language)))
+    else:
+        options = tuple((o.value, o.label(language)) for o in question.options)
+    picked = tuple(o.value for o in question.options if o.value in (chosen or ()))
+    return AskedQuestion(question.fact, question.type, options, progress, picked)
 
 
 def places_message(question: Question, invalid: Invalid, regions: RegionIndex, language: str) -> Outgoing:

@@ -208,7 +208,7 @@ async def test_python_telegram_bots_own_debug_lines_show_no_secret_or_answer(api
 async def serve(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
     """`incentive-bot serve` as an operator starts it, with only these settings."""
     base = {key: value for key, value in os.environ.items() if not key.startswith(("TELEGRAM_", "DATABASE_"))}
-    base |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "PYTHONPATH": str(ROOT)}
+    base |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "PYTHONPATH": str(ROOT), "PORT": "0"}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -100,6 +100,13 @@ def test_the_wheel_carries_every_module_and_the_migrations(wheel: zipfile.ZipFil
         assert f"bot/store/migrations/versions/{revision.name}" in shipped
 
 
+def test_the_wheel_carries_the_web_chat_page(wheel: zipfile.ZipFile) -> None:
+    page = CHECKOUT / "bot" / "webpage"
+    expected = {f"bot/webpage/{relative.as_posix()}" for relative in _shippable_files(page)}
+    assert {"bot/webpage/index.html", "bot/webpage/chat.js", "bot/webpage/openapi.json"} <= expected
+    assert expected <= set(wheel.namelist())
+
+
 def test_shipped_rules_dir_holds_the_question_catalogue() -> None:
     assert (shipped_rules_dir() / "questions.yaml").is_file()
 

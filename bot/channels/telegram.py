@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import html
 import logging
@@ -302,8 +303,8 @@ def coalesce(messages: list[Outgoing]) -> list[Outgoing]:
             and message.document is None
             and len(html.escape(f"{previous.text}\n\n{message.text}")) <= MessageLimit.MAX_TEXT_LENGTH
         ):
-            joined[-1] = Outgoing(
-                f"{previous.text}\n\n{message.text}", message.buttons, notice=previous.notice or message.notice
+            joined[-1] = dataclasses.replace(
+                message, text=f"{previous.text}\n\n{message.text}", notice=previous.notice or message.notice
             )
         else:
             joined.append(message)

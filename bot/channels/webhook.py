@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from bot.channels.http import BadBody, read_json, refuse
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,6 @@ HEALTH_PATH = "/healthz"
 MAX_UPDATE_BYTES = 1 << 20
 # Telegram's ids are 64-bit at most; anything larger would fail wherever it is stored.
 _MAX_UPDATE_ID = 2**63 - 1
-
-
-def _refuse(status: int, error: str) -> web.Response:
-    return web.json_response({"ok": False, "error": error}, status=status)
 
 
 def _shape_problem(data: Any) -> str | None:
@@ -45,7 +42,19 @@ def _shape_problem(data: Any) -> str | None:
 
 
 def webhook_app(application: Application, path: str, secret: str) -> web.Application:
-    """An aiohttp app that feeds posted updates to the Application; a post without the secret gets 403.
+    """An aiohttp app with the webhook route (add_webhook_route) and a health route."""
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "running": application.running})
+
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    add_webhook_route(app, application, path, secret)
+    app.router.add_get(HEALTH_PATH, health)
+    return app
+
+
+def add_webhook_route(app: web.Application, application: Application, path: str, secret: str) -> None:
+    """A route that feeds posted updates to the Application; a post without the secret gets 403.
 
     A body that is not a Telegram update gets 400 and one over MAX_UPDATE_BYTES gets 413, each with a small
     JSON error; nothing a client sends makes it answer 500.
@@ -56,22 +65,14 @@ def webhook_app(application: Application, path: str, secret: str) -> web.Applica
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, secret.encode()):
             log.warning("refused a webhook post without the right secret from %s", request.remote)
-            return _refuse(403, "forbidden")
+            return refuse(403, "forbidden")
         if not application.running:
             # Stopping: an update queued now would never be handled; Telegram resends after a 503.
-            return _refuse(503, "shutting down")
-        if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
-            return _too_large(request)
+            return refuse(503, "shutting down")
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:  # no Content-Length, but the body ran past client_max_size
-            return _too_large(request)
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except (ValueError, RecursionError):
-            # Not UTF-8, not JSON, an integer of over 4,300 digits (which Python refuses to read), or nested
-            # deeper than the decoder goes.
-            return _not_an_update(request, "the body is not UTF-8 JSON that can be read")
+            data = await read_json(request, MAX_UPDATE_BYTES)
+        except BadBody as exc:
+            return _too_large(request) if exc.status == 413 else _not_an_update(request, exc.error)
         problem = _shape_problem(data)
         if problem is not None:
             return _not_an_update(request, problem)
@@ -84,21 +85,15 @@ def webhook_app(application: Application, path: str, secret: str) -> web.Applica
         await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "running": application.running})
-
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_post(path, receive)
-    app.router.add_get(HEALTH_PATH, health)
-    return app
 
 
 def _too_large(request: web.Request) -> web.Response:
     log.warning("refused a webhook post of more than %s bytes from %s", f"{MAX_UPDATE_BYTES:,}", request.remote)
-    return _refuse(413, f"the body is larger than {MAX_UPDATE_BYTES} bytes")
+    return refuse(413, f"the body is larger than {MAX_UPDATE_BYTES} bytes")
 
 
 def _not_an_update(request: web.Request, problem: str) -> web.Response:
     # The body is not logged: it may hold what a contact wrote.
     log.warning("refused a webhook post from %s: %s", request.remote, problem)
-    return _refuse(400, "not a Telegram update")
+    return refuse(400, "not a Telegram update")

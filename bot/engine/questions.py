@@ -39,6 +39,13 @@ def estimate_questions(match: Match, skipped: Iterable[str] = ()) -> Counter[str
     return scores
 
 
+def facts_left(match: Match, skipped: Iterable[str] = ()) -> set[str]:
+    """Every fact the interview may still ask for: those that could decide an open result, and those that sharpen
+    an estimate. Answers usually settle results before all of them are asked, so this is an upper bound that only
+    shrinks as the interview goes on."""
+    return (match.missing_facts() | set(estimate_questions(match, skipped))) - set(skipped)
+
+
 def next_question_for(match: Match, skipped: Iterable[str] = ()) -> Question | None:
     """Like next_question, for a match already computed.
 

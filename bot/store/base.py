@@ -233,6 +233,11 @@ class ChatStore(ABC):
         """How many messages the outbox holds in each state (pending, sent, failed, blocked, rejected)."""
 
     @abstractmethod
+    async def delivered(self, key: ChatKey, after: int = 0, limit: int = 100) -> list[Delivery]:
+        """The chat's delivered messages with ids above `after`, oldest first, as long as the outbox keeps them:
+        what a channel that fetches its messages (the web chat) shows, again after a reload."""
+
+    @abstractmethod
     async def prune(self, older_than_seconds: float) -> None:
         """Deletes applied updates and finished deliveries older than the given age."""
 

@@ -158,6 +158,14 @@ class MemoryChatStore(ChatStore):
             counts[queued.state] = counts.get(queued.state, 0) + 1
         return counts
 
+    async def delivered(self, key: ChatKey, after: int = 0, limit: int = 100) -> list[Delivery]:
+        found = [
+            q.delivery
+            for number, q in sorted(self._outbox.items())
+            if number > after and q.state == base.DeliveryOutcome.SENT and q.delivery.chat == key
+        ]
+        return found[:limit]
+
     async def prune(self, older_than_seconds: float) -> None:
         cutoff = time.monotonic() - older_than_seconds
         for updates in self._updates.values():

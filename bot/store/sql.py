@@ -390,6 +390,9 @@ class SqlChatStore(ChatStore):
     async def delivery_counts(self) -> dict[str, int]:
         return await self._database.read(self._outbox.count_rows)
 
+    async def delivered(self, key: ChatKey, after: int = 0, limit: int = 100) -> list[Delivery]:
+        return await self._database.read(self._outbox.delivered_rows, key, after, limit)
+
     async def prune(self, older_than_seconds: float) -> None:
         await self._database.write(self._outbox.prune_rows, older_than_seconds)
 

@@ -430,6 +430,10 @@ class OutboxSql(_Dialect):
             f"attempts = attempts + 1, last_error = {mark(2)} WHERE id = {mark(3)}"
         )
         self.counts = "SELECT state, count(*) FROM outbox GROUP BY state"
+        self.delivered = (
+            f"SELECT id, kind, payload, replaces FROM outbox WHERE channel = {mark(1)} AND chat_id = {mark(2)} "
+            f"AND id > {mark(3)} AND state = 'sent' ORDER BY id LIMIT {mark(4)}"
+        )
         self.prune_inbox = f"DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < {mark(1)}"
         # A notice's rows stay: its status counts them.
         self.prune_outbox = (
@@ -466,6 +470,13 @@ class OutboxSql(_Dialect):
     def retry_row(self, connection: Connection, row_id: int, delay_seconds: float, error: str) -> None:
         when = self.timestamp(now() + timedelta(seconds=delay_seconds))
         connection.exec_driver_sql(self.retry, (when, error, row_id))
+
+    def delivered_rows(self, connection: Connection, key: ChatKey, after: int, limit: int) -> list[Delivery]:
+        rows = connection.exec_driver_sql(self.delivered, (key.channel, key.id, after, limit)).all()
+        return [
+            Delivery(row_id, key, Outgoing.from_json(json.loads(payload)), kind, replaces)
+            for row_id, kind, payload, replaces in rows
+        ]
 
     def count_rows(self, connection: Connection) -> dict[str, int]:
         return {state: count for state, count in connection.exec_driver_sql(self.counts).all()}

@@ -67,6 +67,8 @@ def bot_settings(api: FakeBotApi, database: str, webhook_port: int | None = None
         # Off unless a test turns them on: the example call's dates fall near the real day, so reminders would
         # otherwise arrive in other tests' chats depending on the day and hour they run.
         "REMINDER_DAYS": "off",
+        # The web chat runs beside Telegram: on a port of its own, never one another test or program holds.
+        "PORT": "0",
     }
     if webhook_port is not None:
         env |= {

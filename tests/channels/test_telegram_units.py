@@ -97,3 +97,21 @@ def test_an_update_kept_by_a_newer_process_is_still_read() -> None:
     incoming = Incoming.from_json(ChatKey("telegram", 1), data)
     assert incoming.text == "3亿" and incoming.attachment == Attachment("a.yaml", 1, "x")
     assert Incoming.from_json(ChatKey("telegram", 1), incoming.to_json()) == incoming
+
+
+def test_an_outgoing_with_its_question_round_trips_through_the_outboxs_json() -> None:
+    import json
+
+    from bot.messages import AskedQuestion, Button, Outgoing
+
+    asked = AskedQuestion("industries", "multi_choice", (("tcm", "中药"), ("biologics", "生物药")), (2, 7), ("tcm",))
+    message = Outgoing("问题 2 / 约 7\n行业?", ((Button("中药", "t:industries:tcm"),),), edit=True, question=asked)
+    assert Outgoing.from_json(json.loads(json.dumps(message.to_json()))) == message
+
+
+def test_an_outbox_row_written_before_questions_were_carried_still_loads() -> None:
+    from bot.messages import Outgoing
+
+    old = {"text": "贵企业注册在哪里?", "buttons": [[["不清楚", "s:region"]]]}
+    loaded = Outgoing.from_json(old)
+    assert loaded.question is None and loaded.buttons[0][0].data == "s:region"

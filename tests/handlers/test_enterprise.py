@@ -273,3 +273,45 @@ def test_an_answer_to_a_question_the_reloaded_rules_dropped_keeps_the_interview_
     reply = talk("是的")
     assert talk.state.answers["region"] == "吉林省/长春市", "earlier answers are kept"
     assert "贵企业属于哪些行业" in texts(reply) and talk.state.current == "industries"
+
+
+def test_each_question_says_how_far_the_interview_is_and_carries_its_options(talk) -> None:
+    first = talk(command="start").messages[-1]
+    assert first.question is not None and first.question.id == "region" and first.question.type == "region"
+    number, total = first.question.progress
+    assert number == 1 and total > 1
+    assert first.text.startswith(f"问题 1 / 约 {total}")
+    second = talk("长春").messages[-1]
+    assert second.question.id == "industries" and second.question.type == "multi_choice"
+    assert ("biologics", "生物药") in second.question.options
+    assert second.question.progress[0] == 2 and second.question.progress[1] <= total
+    toggled = talk(button="t:industries:biologics").messages[-1]
+    assert toggled.edit and toggled.question.chosen == ("biologics",)
+    assert toggled.question.progress == second.question.progress  # a toggle is not an answer
+    third = talk(button="d:industries").messages[-1]
+    assert third.question.progress[0] == 3
+    assert third.text.startswith(f"问题 3 / 约 {third.question.progress[1]}")
+
+
+def test_a_skipped_question_counts_and_the_progress_reads_in_every_language(talk) -> None:
+    talk(command="start", language="en")
+    skipped = talk("不清楚").messages[-1]
+    assert skipped.question.progress[0] == 2
+    assert skipped.text.startswith(f"Question 2 of about {skipped.question.progress[1]}")
+    talk(button="l:zh-Hant")
+    again = talk(command="start").messages[-1]
+    assert again.text.startswith(f"問題 2 / 約 {again.question.progress[1]}")
+
+
+def test_a_yes_no_question_offers_yes_and_no_as_options(engine) -> None:
+    from handlers.render import question_message
+
+    question = next(q for q in engine.ruleset.catalogue.questions.values() if q.type == "bool")
+    asked = question_message(question, "en", progress=(4, 9)).question
+    assert asked.options == (("1", "Yes"), ("0", "No")) and asked.progress == (4, 9)
+
+
+def test_results_and_other_messages_ask_no_question(talk) -> None:
+    talk(command="start")
+    assert talk(command="help").messages[0].question is None
+    assert talk(command="results").messages[0].question is None

@@ -1,0 +1,131 @@
+"""The web chat in a real headless Chromium (the system's /usr/bin/chromium, driven by Playwright): an interview with
+buttons, the keyboard and free text, a changed answer, and the same results after a reload.
+
+Without a browser the test is skipped, unless REQUIRE_BROWSER is set (.ci/run sets it): then it fails, so CI never
+passes without having run it. Nothing here downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.channels.test_web_api import web_bot
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+LAST_BOT = "#log > li.bot >> nth=-1"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail(f"REQUIRE_BROWSER is set but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture()
+async def browser() -> AsyncIterator[object]:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def bot_messages(page) -> int:
+    return await page.locator("#log > li.bot").count()
+
+
+async def until_more_messages(page, than: int) -> None:
+    await page.wait_for_function("n => document.querySelectorAll('#log > li.bot').length > n", arg=than)
+
+
+async def results_text(page) -> str:
+    return await page.locator("#log > li.bot", has_text="规则版本").last.inner_text()
+
+
+async def test_an_interview_in_the_browser_keeps_its_results_across_a_reload(browser, tmp_path: Path) -> None:
+    async with web_bot(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}") as base:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(f"{base}/")
+
+        # The first question asks for a typed answer, so the text box has the keyboard: type and press Enter.
+        await page.locator(LAST_BOT, has_text="问题 1 / 约").wait_for()
+        assert await page.evaluate("document.activeElement.id") == "text"
+        seen = await bot_messages(page)
+        await page.keyboard.type("长春")
+        await page.keyboard.press("Enter")
+        await until_more_messages(page, seen)
+        industries = page.locator(LAST_BOT)
+        await industries.get_by_text("问题 2 / 约").wait_for()
+
+        # Multi-choice: the first option has the keyboard; Enter toggles it in place, and a click toggles another.
+        focused = page.locator(":focus")
+        assert await focused.get_attribute("aria-pressed") == "false"
+        await page.keyboard.press("Enter")
+        pressed = industries.locator("button[aria-pressed='true']")
+        await pressed.first.wait_for()
+        await industries.get_by_role("button", name="生物药", exact=True).click()
+        await pressed.nth(1).wait_for()
+        seen = await bot_messages(page)
+        await industries.get_by_role("button", name="完成").click()
+        await until_more_messages(page, seen)
+
+        # The approvals in free text, then 不清楚 (a button) to every other question until the results.
+        seen = await bot_messages(page)
+        await page.fill("#text", "临床试验许可")
+        await page.get_by_role("button", name="发送").click()
+        await until_more_messages(page, seen)
+        for _ in range(40):
+            last = page.locator(LAST_BOT)
+            if "规则版本" in await last.inner_text():
+                break
+            seen = await bot_messages(page)
+            await last.get_by_role("button", name="不清楚").click()
+            await until_more_messages(page, seen)
+        else:
+            raise AssertionError("the interview never reached its results")
+        first_results = await results_text(page)
+
+        # Change one answer: the region, from the answers list; the results are shown again at once.
+        seen = await bot_messages(page)
+        await page.get_by_role("navigation").get_by_role("button", name="修改回答").click()
+        await until_more_messages(page, seen)
+        seen = await bot_messages(page)
+        await page.locator(LAST_BOT).get_by_role("button", name="所在地区", exact=True).click()
+        await until_more_messages(page, seen)
+        seen = await bot_messages(page)
+        await page.fill("#text", "武汉市")
+        await page.keyboard.press("Enter")
+        await until_more_messages(page, seen)
+        await page.locator("#log > li.bot", has_text="规则版本").nth(1).wait_for()
+        changed_results = await results_text(page)
+        # Jilin's rewards do not reach an enterprise in Wuhan.
+        assert "✅ 可以申请" in first_results and "✅ 可以申请" not in changed_results
+
+        # A reload shows the same conversation, the changed results included.
+        await page.reload()
+        await page.locator("#log > li.bot", has_text="规则版本").nth(1).wait_for()
+        assert await results_text(page) == changed_results
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.locator("#log > li.bot", has_text="规则版本").last.scroll_into_view_if_needed()
+        await page.screenshot(path=str(ARTIFACTS / "web-chat-results.png"))
+        assert all(url.startswith(base) for url in requested), [u for u in requested if not u.startswith(base)]
+        await context.close()
