@@ -16,7 +16,7 @@ from bot.engine.matching import Shortfall
 from bot.engine.model import Catalogue, Deadline, Question, Rule, Texts
 from bot.engine.parsing import Invalid
 from bot.engine.regions import SEPARATOR
-from handlers.texts import load_texts, pick, traditional
+from handlers.texts import load_texts, pick, simplified, traditional
 
 WAN = 10_000
 YI = 100_000_000
@@ -34,8 +34,10 @@ def phrase(key: str, language: str, **values: object) -> str:
 
 
 def source_text(text: str, language: str) -> str:
-    """Chinese text from a source or a rule file (titles, quotes, place names) in the reader's script."""
-    return traditional(text) if language == "zh-Hant" else text
+    """Chinese text from a source or a rule file (titles, quotes, place names) in the reader's script: a
+    Traditional source reads in Simplified characters for zh-Hans (and English readers get the Simplified too),
+    a Simplified one in Traditional for zh-Hant."""
+    return traditional(text) if language == "zh-Hant" else simplified(text)
 
 
 def written(texts: Texts | None, language: str) -> str | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.engine.matching import Match, RuleResult
-from bot.engine.model import Deadline, Question, Rule, localized
+from bot.engine.model import AMOUNTLESS_KINDS, Deadline, Question, Rule, localized
 from bot.engine.parsing import Invalid
 from bot.engine.regions import SEPARATOR, RegionIndex
 from bot.messages import AskedQuestion, Button, Outgoing
@@ -122,58 +122,130 @@ def amount_line(match: Match, result: RuleResult, language: str) -> str:
     return phrases.amount_line(match.amount(result), match.matcher.ruleset.catalogue, language)
 
 
+# Near misses shown under the results; the rest are one button away.
+NEAR_SHOWN = 5
+NEAR = "near"  # the button that lists every near miss
+
+
+def stake(match: Match, result: RuleResult) -> int:
+    """The amount at stake in a reward, for ranking: its estimate, else its cap, else its floor (0 when none)."""
+    amount = match.amount(result)
+    return amount.estimate_yuan or amount.max_yuan or amount.min_yuan or 0
+
+
+def applied_for_here(result: RuleResult) -> bool:
+    """A reward an enterprise applies for; tax measures, financial services, lists and pools are applied
+    elsewhere (or not at all), and are listed apart as related policies."""
+    return result.rule.reward.kind not in AMOUNTLESS_KINDS
+
+
+def _ranked(match: Match, results: list[RuleResult]) -> list[RuleResult]:
+    return sorted(results, key=lambda result: -stake(match, result))
+
+
+def past_horizon(match: Match, result: RuleResult, language: str) -> str | None:
+    """The flag of a result whose policy is past the period it states for itself, else None."""
+    horizon = result.rule.horizon
+    if horizon is None or match.today <= horizon.until:
+        return None
+    until = f"{horizon.until.year}" if (horizon.until.month, horizon.until.day) == (12, 31) else None
+    key = "past_horizon_year" if until else "past_horizon_day"
+    return t(key, language, year=until, day=horizon.until.isoformat())
+
+
 def results_message(match: Match, language: str) -> Outgoing:
-    """The grouped results: eligible with amount, clause, department and next deadline; open; near misses."""
+    """The grouped results: rewards it may apply for (largest first, with their total), then those still open,
+    the near misses (the closest few), and the related policies nobody applies for here."""
     catalogue = match.matcher.ruleset.catalogue
     lines = [t("results_title", language, day=match.today.isoformat()), ""]
     detail_buttons: list[Button] = []
     answer_buttons: dict[str, Button] = {}
     number = 0
 
-    def numbered(result: RuleResult) -> str:
+    def numbered(result: RuleResult) -> None:
         nonlocal number
         number += 1
         detail_buttons.append(Button(t("details", language, n=number), callback(RULE, result.rule.id)))
         title = phrases.title(result.rule, language)
-        return t("numbered", language, n=number, title=title, amount=amount_line(match, result, language))
+        lines.append(t("numbered", language, n=number, title=title, amount=amount_line(match, result, language)))
+        flag = past_horizon(match, result, language)
+        if flag:
+            lines.append("   " + flag)
 
-    if match.eligible:
-        lines.append(t("eligible", language, n=len(match.eligible)))
-        for result in match.eligible:
+    def still_unknown(result: RuleResult) -> None:
+        facts = [catalogue[f] for f in result.missing]
+        names = phrases.phrase("list_separator", language).join(q.short_label(language) for q in facts)
+        lines.append("   " + t("still_unknown", language, facts=names))
+        for question in facts:
+            button = Button(t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact))
+            answer_buttons.setdefault(question.fact, button)
+
+    rewards = _ranked(match, [r for r in match.eligible if applied_for_here(r)])
+    if rewards:
+        total = sum(stake(match, result) for result in rewards)
+        if total:
+            lines.append(t("eligible_total", language, n=len(rewards), total=phrases.money(total, language)))
+        else:
+            lines.append(t("eligible", language, n=len(rewards)))
+        for result in rewards:
             rule = result.rule
-            lines.append(numbered(result))
+            numbered(result)
             lines.append("   " + t("basis", language, citation=phrases.citation(rule, language)))
             lines.append("   " + t("department", language, department=_department(rule, language)))
             lines.append("   " + t("when", language, when=phrases.schedule_summary(match.schedule(result), language)))
     else:
         lines.append(t("none_eligible", language))
-    if match.undetermined:
-        lines += ["", t("possible", language, n=len(match.undetermined))]
-        for result in match.undetermined:
-            lines.append(numbered(result))
-            facts = [catalogue[f] for f in result.missing]
-            names = phrases.phrase("list_separator", language).join(q.short_label(language) for q in facts)
-            lines.append("   " + t("still_unknown", language, facts=names))
-            for question in facts:
-                answer_buttons.setdefault(
-                    question.fact,
-                    Button(
-                        t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact)
-                    ),
-                )
-    if match.near_misses:
-        lines += ["", t("near", language, n=len(match.near_misses))]
-        for result in match.near_misses:
-            lines.append(numbered(result))
+    open_rewards = _ranked(match, [r for r in match.undetermined if applied_for_here(r)])
+    if open_rewards:
+        lines += ["", t("possible", language, n=len(open_rewards))]
+        for result in open_rewards:
+            numbered(result)
+            still_unknown(result)
+    near = _ranked(match, [r for r in match.near_misses if applied_for_here(r)])
+    if near:
+        lines += ["", t("near", language, n=len(near))]
+        for result in near[:NEAR_SHOWN]:
+            numbered(result)
             lines.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
+        if len(near) > NEAR_SHOWN:
+            lines.append("   " + t("more_near", language, n=len(near) - NEAR_SHOWN))
+    related = [r for r in (*match.eligible, *match.undetermined) if not applied_for_here(r)]
+    if related:
+        lines += ["", t("related", language, n=len(related))]
+        for result in related:
+            numbered(result)
+            if result.missing:  # may apply: say on what, without asking for it
+                names = phrases.phrase("list_separator", language).join(
+                    catalogue[f].short_label(language) for f in result.missing
+                )
+                lines.append("   " + t("depends_on", language, facts=names))
     lines += ["", t("disclaimer", language)]
     version = match.matcher.ruleset.version
     if version:  # which rule set the results come from, so an answer can be traced after the rules change
         lines.append(t("rules_version", language, version=version))
     rows = list(_rows(detail_buttons, BUTTONS_PER_ROW)) + list(_rows(list(answer_buttons.values()), 2))
+    if len(near) > NEAR_SHOWN:
+        rows.append((Button(t("all_near", language, n=len(near)), NEAR),))
     if upcoming_deadlines(match):
         rows.append((calendar_button(language),))
     rows.append((Button(t("change_answer", language), "p"), Button(t("start_over", language), "restart")))
+    return Outgoing("\n".join(lines), tuple(rows))
+
+
+def near_misses_message(match: Match, language: str) -> Outgoing:
+    """Every near miss, closest reward first, each with what it misses and a details button."""
+    catalogue = match.matcher.ruleset.catalogue
+    near = _ranked(match, [r for r in match.near_misses if applied_for_here(r)])
+    if not near:
+        return Outgoing(t("no_near", language), ((Button(t("show_results", language), "res"),),))
+    lines = [t("near", language, n=len(near))]
+    buttons = []
+    for number, result in enumerate(near, 1):
+        title = phrases.title(result.rule, language)
+        lines.append(t("numbered", language, n=number, title=title, amount=amount_line(match, result, language)))
+        lines.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
+        buttons.append(Button(t("details", language, n=number), callback(RULE, result.rule.id)))
+    rows = [*_rows(buttons, BUTTONS_PER_ROW), (Button(t("show_results", language), "res"),)]
     return Outgoing("\n".join(lines), tuple(rows))
 
 
@@ -182,9 +254,11 @@ def rule_details_message(match: Match, result: RuleResult, language: str) -> Out
     rule = result.rule
     catalogue = match.matcher.ruleset.catalogue
     marks = {True: "✓", False: "✗", None: "?"}
+    flag = past_horizon(match, result, language)
     lines = [
         phrases.title(rule, language),
         amount_line(match, result, language),
+        *([flag] if flag else []),
         t("basis", language, citation=phrases.citation(rule, language)),
         t("rule_quote", language, quote=phrases.source_text(rule.quote, language)),
         "",
@@ -203,11 +277,19 @@ def rule_details_message(match: Match, result: RuleResult, language: str) -> Out
         t("rule_dates", language),
     ]
     schedule = match.schedule(result)
-    # The summary stands for the next date (or the last closed one), so that date is not listed twice.
+    # The summary stands for the next date (or the last closed one), so that date is not listed twice; a day a
+    # call and the document both name is listed once (the call's, which says where to apply).
+    shown = {schedule.next.date} if schedule.next is not None else set()
     if schedule.next is not None:
-        lines += [f"  {phrases.dated_line(d, language)}" for d in schedule.expired]
+        for deadline in schedule.expired:
+            if deadline.date not in shown:
+                shown.add(deadline.date)
+                lines.append(f"  {phrases.dated_line(deadline, language)}")
     lines.append(f"  {phrases.schedule_summary(schedule, language)}")
-    lines += [f"  {phrases.dated_line(d, language)}" for d in schedule.upcoming[1:]]
+    for deadline in schedule.upcoming[1:]:
+        if deadline.date not in shown:
+            shown.add(deadline.date)
+            lines.append(f"  {phrases.dated_line(deadline, language)}")
     if rule.valid_from or rule.valid_until:
         lines.append(t("validity", language, start=rule.valid_from or "—", end=rule.valid_until or "—"))
     lines += [t("rule_note", language, note=note) for note in phrases.notes(rule, language)]

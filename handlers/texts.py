@@ -33,6 +33,17 @@ def _s2t() -> opencc.OpenCC:
     return opencc.OpenCC("s2t")
 
 
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=8192)
+def simplified(text: str) -> str:
+    """Traditional → Simplified, for zh-Hans users of a Traditional source (titles, quotes, place names)."""
+    return _t2s().convert(text)
+
+
 @lru_cache(maxsize=8192)
 def traditional(text: str) -> str:
     """Simplified → Traditional, for zh-Hant users (rule texts and interface texts alike)."""

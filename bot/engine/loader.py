@@ -27,6 +27,7 @@ from bot.engine.model import (
     ChoiceOption,
     Deadline,
     Document,
+    Horizon,
     Question,
     Reward,
     Rule,
@@ -776,13 +777,14 @@ def load_policy_file(
     data, col = _read(source)
     if not col.require_mapping(data, START, "a rule file"):
         col.done()
-    col.check_keys(data, {"document", "rules"}, "a rule file")
+    col.check_keys(data, {"document", "rules", "horizon"}, "a rule file")
     doc_id = data.get("document")
     document = documents.get(doc_id) if isinstance(doc_id, str) else None
     if document is None:
         hint = _did_you_mean(doc_id, documents) if isinstance(doc_id, str) else ""
         known = ", ".join(sorted(documents))
         col.error(data.value_at("document"), f"unknown document '{_short(doc_id)}'{hint} (known: {known})")
+    horizon = _horizon(col, data, document)
     items = data.get("rules")
     if not isinstance(items, Sequence):
         col.error(data.value_at("rules"), "a rule file needs a 'rules:' list")
@@ -792,9 +794,29 @@ def load_policy_file(
     for index, item in enumerate(items):
         rule = _compile_rule(compiler, item, items.at(index), document, source.path)
         if rule is not None:
-            rules.append(rule)
+            rules.append(dataclasses.replace(rule, horizon=horizon) if horizon else rule)
     col.done()
     return rules
+
+
+def _horizon(col: _Collector, data: Mapping, document: Document | None) -> Horizon | None:
+    """The policy's stated end: `horizon: {until: 2025-12-31, quote: 到2025年}`, the quote found in the source."""
+    raw = data.get("horizon")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        col.error(data.value_at("horizon"), "'horizon' is {until: YYYY-MM-DD, quote: the source's words, e.g. 到2025年}")
+        return None
+    col.check_keys(raw, {"until", "quote"}, "a horizon")
+    until = col.date(raw, "until")
+    quote = col.text(raw, "quote", "a horizon")
+    if until is None and "until" not in raw:
+        col.error(raw.position, "a horizon needs 'until': the last day the policy says it runs for (YYYY-MM-DD)")
+    if quote and document is not None and not quote_occurs(quote, document):
+        col.error(raw.value_at("quote"), f"the horizon's quote does not occur verbatim in {document.file}: copy "
+                  f"the words that state it{_closest_passage(quote, document)}")  # fmt: skip
+        return None
+    return Horizon(until, quote) if until and quote else None
 
 
 def _compile_rule(

@@ -152,6 +152,16 @@ class Rule:
     path: str = ""
     line: int = 0
     column: int = 0
+    horizon: Horizon | None = None  # the policy's own stated end ("到2025年"), from its rule file
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The period a policy says it runs for ("到2025年"): the last day, and the words of the source that say so.
+    Past it, a result from the policy is shown with a word to check the policy is still in force."""
+
+    until: date
+    quote: str
 
 
 @dataclass(frozen=True)

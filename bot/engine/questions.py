@@ -40,10 +40,25 @@ def estimate_questions(match: Match, skipped: Iterable[str] = ()) -> Counter[str
 
 
 def facts_left(match: Match, skipped: Iterable[str] = ()) -> set[str]:
-    """Every fact the interview may still ask for: those that could decide an open result, and those that sharpen
-    an estimate. Answers usually settle results before all of them are asked, so this is an upper bound that only
-    shrinks as the interview goes on."""
-    return (match.missing_facts() | set(estimate_questions(match, skipped))) - set(skipped)
+    """Every fact the interview may still ask for, as it would ask them: those that could decide an open reward
+    (through the screening question that stands for them), and those that sharpen an estimate once the contact
+    asked for one. Answers usually settle results before all of them are asked, so this is an upper bound that
+    only shrinks as the interview goes on."""
+    skipped = set(skipped)
+    facts = Counter(
+        fact
+        for result in match.undetermined
+        if result.rule.reward.kind not in AMOUNTLESS_KINDS
+        for fact in result.missing
+    )
+    if _estimating(match, skipped):
+        facts.update(estimate_questions(match, skipped))
+    return set(_through_screens(facts, match, skipped)) - skipped
+
+
+def _estimating(match: Match, skipped: set[str]) -> bool:
+    """The contact asked for estimates: it answered or skipped a fact only an estimate needs."""
+    return any(fact in match.profile or fact in skipped for fact in match.matcher.estimate_only)
 
 
 def next_question_for(match: Match, skipped: Iterable[str] = ()) -> Question | None:
@@ -55,7 +70,7 @@ def next_question_for(match: Match, skipped: Iterable[str] = ()) -> Question | N
     skipped = set(skipped)
     matcher = match.matcher
     catalogue = matcher.ruleset.catalogue
-    estimating = any(fact in match.profile or fact in skipped for fact in matcher.estimate_only)
+    estimating = _estimating(match, skipped)
     for scores in (open_questions(match, skipped), estimate_questions(match, skipped) if estimating else Counter()):
         scores = _through_screens(scores, match, skipped)
         if scores:
