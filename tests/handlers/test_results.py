@@ -7,16 +7,13 @@ from datetime import date
 
 from bot.engine.engine import Engine
 from handlers.render import NEAR, NEAR_SHOWN, near_misses_message, results_message, rule_details_message
+from tests.engine.test_questions import PERSONAS, TODAY, WAN, YI
 
-TODAY = date(2026, 11, 22)
-YI, WAN = 100_000_000, 10_000
+# The persona of the interview tests, with its answers that decide a reward (the rest are left unknown).
 CHANGCHUN_BIOLOGICS = {
-    "region": "吉林省/长春市",
-    "industries": ["biologics"],
-    "approvals": ["clinical_trial_permit"],
-    "projects": ["biologics_rnd"],
-    "revenue": 12 * YI,
-    "revenue_last_year": 8 * YI,
+    fact: value
+    for fact, value in PERSONAS["a Changchun biologics maker with a clinical permit"].items()
+    if fact in ("region", "industries", "approvals", "projects", "revenue", "revenue_last_year")
 }
 
 
