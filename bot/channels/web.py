@@ -106,7 +106,8 @@ class Arrivals:
 
 class WebSender:
     """Delivers to web chats: the message is marked delivered in the outbox, where its chat's requests read it;
-    those waiting in this process are woken. It cannot fail, so the outbox never retries a web message."""
+    those waiting in this process are woken. It cannot fail, so the outbox never retries a web message, and a
+    reply to a request is stored delivered by its turn (the Dispatcher's `shown_from_outbox`)."""
 
     def __init__(self, arrivals: Arrivals):
         self.arrivals = arrivals

@@ -204,7 +204,12 @@ class ChatStore(ABC):
 
     @abstractmethod
     async def take_turn(
-        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+        self,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+        delivered: bool = False,
     ) -> list[Delivery]:
         """Records the update and, under the chat's lock, applies every update of the chat that is due.
 
@@ -214,6 +219,11 @@ class ChatStore(ABC):
         to reply, the state is saved (or everything about the chat deleted if the decision says forget) and the
         replies are put in the outbox. Returns the replies this caller may send at once, leased to `owner` for
         `lease_seconds`; they are returned only when no earlier message of the chat is still waiting.
+
+        `delivered` is for a channel that shows a chat what the outbox holds for it (the web chat), where delivering
+        cannot fail: the replies the caller may send at once are stored delivered by the same transaction (and
+        returned with `delivered` set), so no second write marks them; replies that wait behind an earlier
+        message are queued as usual.
         """
 
     @abstractmethod

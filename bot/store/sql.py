@@ -363,11 +363,16 @@ class SqlChatStore(ChatStore):
             connection.exec_driver_sql(self._sql.lock, (lock_key(key),))
 
     async def take_turn(
-        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+        self,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+        delivered: bool = False,
     ) -> list[Delivery]:
         # SQLite: one write transaction. PostgreSQL: autocommit statements under the chat's advisory lock.
         run = self._database.transaction if self._sql.sqlite else self._database.write
-        deliveries, forgot = await run(self._sql.take_turn, incoming, decide, owner, lease_seconds)
+        deliveries, forgot = await run(self._sql.take_turn, incoming, decide, owner, lease_seconds, delivered)
         if forgot:
             await self._database.erase_history()
         return deliveries
