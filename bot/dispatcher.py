@@ -206,7 +206,10 @@ class Dispatcher:
             log.info("chat %s: an earlier update arrived late; %d update(s) applied again", turn.state.key,
                      turn.replayed)  # fmt: skip
         for incoming in turn.updates:
-            decision.states_before.append(copy.deepcopy(turn.state))
+            # Only a numbered update can be rolled back to (an earlier one arriving late); a copy of the state before
+            # an unnumbered one (the web chat's, applied as they come) would never be read.
+            numbered = incoming.update_id is not None
+            decision.states_before.append(copy.deepcopy(turn.state) if numbered else None)
             if self._dialogue is not None and official.is_dialogue(incoming, turn.state):
                 reply = self._dialogue.handle(incoming, turn.state, access)
                 decision.effects += [(incoming, effect) for effect in reply.effects]

@@ -86,11 +86,12 @@ class Decision:
     """What the handlers made of a turn: the replies, each with the update it answers, and whether to forget.
 
     `states_before` holds a copy of the state as it was before each update of the turn was applied, in order:
-    the store keeps them so a late earlier update can roll the chat back to the right point.
+    the store keeps them so a late earlier update can roll the chat back to the right point (None for an update
+    without an update_id, which nothing can arrive before).
     """
 
     replies: list[tuple[Incoming, Outgoing]] = field(default_factory=list)
-    states_before: list[ChatState] = field(default_factory=list)
+    states_before: list[ChatState | None] = field(default_factory=list)
     forget: bool = False
     effects: list[tuple[Incoming, Any]] = field(default_factory=list)  # what the dispatcher does after the turn
 

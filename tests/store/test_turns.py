@@ -126,3 +126,28 @@ async def test_a_web_reply_behind_an_undelivered_earlier_message_waits_its_turn(
     assert await store.delivered(WEB_CHAT) == []
     claimed = await store.claim_deliveries("worker", 10, 60)
     assert [d.outgoing.text for d in claimed] == ["got a"] and not claimed[0].delivered
+
+
+class FailsOn:
+    """Records like Recorder, but fails on one text, after changing the state, as a handler with a bug would."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def handle(self, incoming: Incoming, state: ChatState):
+        state.answers.setdefault("log", []).append(incoming.text)
+        if incoming.text == self.text:
+            raise RuntimeError("a bug in the handler")
+        return _Reply([Outgoing(f"got {incoming.text}")])
+
+
+@pytest.mark.parametrize("channel", ["telegram", "web"])
+async def test_a_turn_that_fails_stores_nothing_and_the_next_update_goes_on(store: ChatStore, channel: str) -> None:
+    chat = ChatKey(channel, 77)
+    dispatcher = Dispatcher(store, FailsOn("b"), owner="p1", shown_from_outbox=frozenset({"web"}))
+    await dispatcher.handle(Incoming(chat, text="a"))
+    with pytest.raises(RuntimeError):
+        await dispatcher.handle(Incoming(chat, text="b"))
+    assert (await store.load(chat)).answers["log"] == ["a"]
+    assert [o.text for o in await dispatcher.handle(Incoming(chat, text="c"))] == ["got c"]
+    assert (await store.load(chat)).answers["log"] == ["a", "c"]
