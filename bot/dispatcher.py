@@ -62,6 +62,7 @@ class Dispatcher:
         dialogue: NoticeDialogue | None = None,
         desk: NoticeDesk | None = None,
         reloader: Reloader | None = None,
+        shown_from_outbox: frozenset[str] = frozenset(),
     ):
         self.store = store
         self._admin, self._first_admins = admin, first_admins
@@ -71,6 +72,9 @@ class Dispatcher:
         self.owner, self.lease_seconds = owner, lease_seconds
         # A channel may join a reply's messages into fewer (Telegram: one call instead of two when both fit).
         self._combine = combine or {}
+        # Channels that show a chat what the outbox holds (the web chat): delivering there cannot fail, so a turn's
+        # replies are stored delivered by the turn's own transaction instead of being marked so by a second write.
+        self._shown_from_outbox = shown_from_outbox
 
     async def receive(self, incoming: Incoming, fetch: Fetch | None = None) -> list[Delivery]:
         """Applies the update (and any earlier ones due) to its chat; returns the replies to deliver now, in order.
@@ -106,7 +110,8 @@ class Dispatcher:
             decisions.append(self._decide(turn, access))
             return decisions[-1]
 
-        deliveries = await self.store.take_turn(incoming, decide, self.owner, self.lease_seconds)
+        delivered = incoming.chat.channel in self._shown_from_outbox
+        deliveries = await self.store.take_turn(incoming, decide, self.owner, self.lease_seconds, delivered)
         for asked_by, effect in decisions[-1].effects if decisions else ():
             deliveries += await self._carry_out(asked_by, effect)
         return deliveries
@@ -201,7 +206,10 @@ class Dispatcher:
             log.info("chat %s: an earlier update arrived late; %d update(s) applied again", turn.state.key,
                      turn.replayed)  # fmt: skip
         for incoming in turn.updates:
-            decision.states_before.append(copy.deepcopy(turn.state))
+            # Only a numbered update can be rolled back to (an earlier one arriving late); a copy of the state before
+            # an unnumbered one (the web chat's, applied as they come) would never be read.
+            numbered = incoming.update_id is not None
+            decision.states_before.append(copy.deepcopy(turn.state) if numbered else None)
             if self._dialogue is not None and official.is_dialogue(incoming, turn.state):
                 reply = self._dialogue.handle(incoming, turn.state, access)
                 decision.effects += [(incoming, effect) for effect in reply.effects]

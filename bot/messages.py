@@ -200,3 +200,5 @@ class Delivery:
     replaces: int | None = None  # the message whose button was pressed, for an Outgoing with edit=True
     attempts: int = 0
     age_seconds: float = 0.0  # how long ago it was put in the outbox
+    # Stored as delivered by the transaction that queued it: its channel shows what the outbox holds (the web chat).
+    delivered: bool = False

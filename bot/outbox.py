@@ -192,7 +192,8 @@ class Deliverer:
             log.warning("message %s to chat %s was rejected: %s", delivery.id, delivery.chat, exc)
             return True
         metrics.MESSAGES_SENT.labels(channel, delivery.kind).inc()
-        sent.append(delivery.id)
+        if not delivery.delivered:  # else the transaction that stored it recorded it sent
+            sent.append(delivery.id)
         return True
 
     async def _retry(self, delivery: Delivery, problem: RetryLater) -> None:

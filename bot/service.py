@@ -112,6 +112,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None, out: Te
         dialogue=NoticeDialogue(live),
         desk=NoticeDesk(store, live, date.today, live.refresh),
         reloader=reloader,
+        shown_from_outbox=frozenset({WEB}),
     )
     application: Application | None = None
     if token:

@@ -18,6 +18,7 @@ import logging
 import re
 import secrets
 import time
+import urllib.parse
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -27,7 +28,7 @@ from aiohttp import web
 from bot import metrics
 from bot.channels.http import BadBody, read_json, refuse
 from bot.dispatcher import Dispatcher
-from bot.messages import ChatKey, Delivery, Incoming, Outgoing
+from bot.messages import ChatKey, Delivery, Document, Incoming, Outgoing
 from bot.outbox import Deliverer
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{43,128}")
 _COMMAND = re.compile(r"[A-Za-z0-9_]{1,32}")
 _MAX_MESSAGE_ID = 2**63 - 1
 _BODY_FIELDS = {"text", "command", "button", "message_id", "after"}
+_PLAIN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 PAGE = "webpage"
 # The page's files: name → content type. Only these are served, so no path from a request reaches the disk.
 ASSETS = {
@@ -104,7 +106,8 @@ class Arrivals:
 
 class WebSender:
     """Delivers to web chats: the message is marked delivered in the outbox, where its chat's requests read it;
-    those waiting in this process are woken. It cannot fail, so the outbox never retries a web message."""
+    those waiting in this process are woken. It cannot fail, so the outbox never retries a web message, and a
+    reply to a request is stored delivered by its turn (the Dispatcher's `shown_from_outbox`)."""
 
     def __init__(self, arrivals: Arrivals):
         self.arrivals = arrivals
@@ -159,9 +162,15 @@ class BadRequest(Exception):
         self.status, self.error, self.headers = status, error, headers
 
 
+def file_url(message_id: int) -> str:
+    """Where the file a message carries is downloaded: only with the session of the chat the message is in."""
+    return f"/api/messages/{message_id}/file"
+
+
 def message_json(delivery: Delivery) -> dict[str, Any]:
     """A delivered message as the API shows it (see openapi.json: Message)."""
     outgoing = delivery.outgoing
+    document = outgoing.document
     return {
         "id": delivery.id,
         "kind": delivery.kind,
@@ -171,6 +180,25 @@ def message_json(delivery: Delivery) -> dict[str, Any]:
         "replaces": delivery.replaces if outgoing.edit else None,
         "notice": outgoing.notice,
         "question": outgoing.question.to_json() if outgoing.question is not None else None,
+        "file": None
+        if document is None
+        else {"name": document.name, "media_type": document.media_type, "url": file_url(delivery.id)},
+    }
+
+
+def download_headers(document: Document) -> dict[str, str]:
+    """Headers that make a browser save the file under its name rather than show it."""
+    plain = _PLAIN_FILE_NAME.sub("_", document.name) or "file"
+    quoted = urllib.parse.quote(document.name, safe="")
+    media_type = document.media_type
+    if media_type.startswith("text/") and "charset" not in media_type:
+        media_type += "; charset=utf-8"
+    return {
+        "Content-Type": media_type,
+        # The plain name for old clients, the exact one (RFC 6266) for the rest.
+        "Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quoted}",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
     }
 
 
@@ -247,6 +275,7 @@ class WebChannel:
         app.router.add_post("/api/sessions", self.create_session)
         app.router.add_post("/api/messages", self.post_message)
         app.router.add_get("/api/messages", self.get_messages)
+        app.router.add_get("/api/messages/{message_id}/file", self.get_file)
 
     # The page
 
@@ -305,6 +334,24 @@ class WebChannel:
         wait = _query_number(request, "wait", 0, LONG_POLL_SECONDS)
         deliveries = await self._delivered(chat, after, wait)
         return web.json_response({"messages": [message_json(d) for d in deliveries]})
+
+    async def get_file(self, request: web.Request) -> web.Response:
+        """The file a message of the session's chat carries (the calendar), as a download.
+
+        The message id alone is not enough: it must be a message of the chat the session token names, so a
+        session asking for another chat's file is told there is none, as for an id nobody used.
+        """
+        chat = self._chat(request)
+        self._limit(self.sessions, chat)
+        raw = request.match_info["message_id"]
+        if not raw.isascii() or not raw.isdigit() or int(raw) > _MAX_MESSAGE_ID:
+            raise BadRequest(400, "the message id in the path must be a whole number, as in a message's file url")
+        message_id = int(raw)
+        found = await self.dispatcher.store.delivered(chat, message_id - 1, 1)
+        document = found[0].outgoing.document if found and found[0].id == message_id else None
+        if document is None:
+            raise BadRequest(404, "this chat has no such file (files are kept an hour): send /calendar for a new one")
+        return web.Response(body=document.data, headers=download_headers(document))
 
     async def _delivered(self, chat: ChatKey, after: int, wait: float) -> list[Delivery]:
         deadline = time.monotonic() + wait

@@ -86,11 +86,12 @@ class Decision:
     """What the handlers made of a turn: the replies, each with the update it answers, and whether to forget.
 
     `states_before` holds a copy of the state as it was before each update of the turn was applied, in order:
-    the store keeps them so a late earlier update can roll the chat back to the right point.
+    the store keeps them so a late earlier update can roll the chat back to the right point (None for an update
+    without an update_id, which nothing can arrive before).
     """
 
     replies: list[tuple[Incoming, Outgoing]] = field(default_factory=list)
-    states_before: list[ChatState] = field(default_factory=list)
+    states_before: list[ChatState | None] = field(default_factory=list)
     forget: bool = False
     effects: list[tuple[Incoming, Any]] = field(default_factory=list)  # what the dispatcher does after the turn
 
@@ -204,7 +205,12 @@ class ChatStore(ABC):
 
     @abstractmethod
     async def take_turn(
-        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+        self,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+        delivered: bool = False,
     ) -> list[Delivery]:
         """Records the update and, under the chat's lock, applies every update of the chat that is due.
 
@@ -214,6 +220,11 @@ class ChatStore(ABC):
         to reply, the state is saved (or everything about the chat deleted if the decision says forget) and the
         replies are put in the outbox. Returns the replies this caller may send at once, leased to `owner` for
         `lease_seconds`; they are returned only when no earlier message of the chat is still waiting.
+
+        `delivered` is for a channel that shows a chat what the outbox holds for it (the web chat), where delivering
+        cannot fail: the replies the caller may send at once are stored delivered by the same transaction (and
+        returned with `delivered` set), so no second write marks them; replies that wait behind an earlier
+        message are queued as usual.
         """
 
     @abstractmethod

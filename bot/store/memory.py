@@ -78,7 +78,12 @@ class MemoryChatStore(ChatStore):
         self._chats[key] = dataclasses.replace(state, active=active, version=state.version + 1, new=False)
 
     async def take_turn(
-        self, incoming: Incoming, decide: Callable[[Turn], Decision], owner: str, lease_seconds: float
+        self,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        owner: str,
+        lease_seconds: float,
+        delivered: bool = False,
     ) -> list[Delivery]:
         key = incoming.chat
         state = await self.load(key)
@@ -106,15 +111,21 @@ class MemoryChatStore(ChatStore):
                     recorded = self._updates[key][update.update_id]
                     recorded.applied, recorded.state_before = True, copy.deepcopy(before)
             self._store(state)
-        return self._enqueue(key, decision, None if backlog else owner, lease_seconds)
+        return self._enqueue(key, decision, None if backlog else owner, lease_seconds, delivered)
 
-    def _enqueue(self, key: ChatKey, decision: Decision, owner: str | None, lease_seconds: float) -> list[Delivery]:
+    def _enqueue(
+        self, key: ChatKey, decision: Decision, owner: str | None, lease_seconds: float, delivered: bool = False
+    ) -> list[Delivery]:
         leased = []
         for incoming, outgoing in decision.replies:
             replaces = incoming.message_id if outgoing.edit else None
-            delivery = Delivery(self._next_id, key, outgoing, "reply", replaces)
-            until = time.monotonic() + lease_seconds if owner else 0.0
-            self._outbox[self._next_id] = _Queued(delivery, owner=owner, lease_until=until)
+            shown = bool(owner) and delivered
+            delivery = Delivery(self._next_id, key, outgoing, "reply", replaces, delivered=shown)
+            until = time.monotonic() + lease_seconds if owner and not shown else 0.0
+            if shown:
+                self._outbox[self._next_id] = _Queued(delivery, state=base.DeliveryOutcome.SENT)
+            else:
+                self._outbox[self._next_id] = _Queued(delivery, owner=owner, lease_until=until)
             self._next_id += 1
             if owner:
                 leased.append(delivery)

@@ -38,6 +38,7 @@ STATE_FIELDS = (
 _JSON_FIELDS = {"answers", "skipped", "pending_choices", "draft"}
 _BOOL_FIELDS = {"editing", "subscribed", "active", "undelivered"}
 PENDING = "pending"
+SENT = DeliveryOutcome.SENT
 # How late an earlier update may arrive and still be put before later ones; far longer than any network delay.
 REORDER_WINDOW_SECONDS = 300
 # Replies to what a contact did go before notices and reminders, whatever the queue holds.
@@ -74,6 +75,7 @@ class _TurnWrites:
     owner: str | None  # who may send the replies at once (None: they wait behind earlier ones)
     lease: Any
     moment: datetime
+    delivered: bool  # the replies are stored delivered (sent at once, by a channel that reads the outbox)
 
 
 class _Dialect:
@@ -148,8 +150,8 @@ class ChatSql(_Dialect):
         )
         self.enqueue = (
             "INSERT INTO outbox (channel, chat_id, kind, priority, payload, replaces, state, owner, lease_until, "
-            "not_before, attempts, created_at) VALUES "
-            f"({', '.join(mark(i) for i in range(1, 13))}) RETURNING id"
+            "not_before, attempts, created_at, finished_at) VALUES "
+            f"({', '.join(mark(i) for i in range(1, 14))}) RETURNING id"
         )
         self.forget = [
             f"DELETE FROM chats WHERE {chat}",
@@ -205,6 +207,7 @@ class ChatSql(_Dialect):
         decide: Callable[[Turn], Decision],
         owner: str,
         lease_seconds: float,
+        delivered: bool = False,
     ) -> tuple[list[Delivery], bool]:
         """One turn of a chat (see ChatStore.take_turn); True if it forgot the chat.
 
@@ -213,7 +216,7 @@ class ChatSql(_Dialect):
         everything and one that writes everything (atomic by itself): four round trips instead of ten.
         """
         with self._chat_lock(connection, incoming.chat):
-            return self._locked_turn(connection, incoming, decide, (owner, lease_seconds))
+            return self._locked_turn(connection, incoming, decide, (owner, lease_seconds, delivered))
 
     @contextlib.contextmanager
     def _chat_lock(self, connection: Connection, chat: ChatKey) -> Iterator[None]:
@@ -228,9 +231,13 @@ class ChatSql(_Dialect):
             connection.exec_driver_sql("SELECT pg_advisory_unlock($1)", (key,))
 
     def _locked_turn(
-        self, connection: Connection, incoming: Incoming, decide: Callable[[Turn], Decision], lease: tuple[str, float]
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        decide: Callable[[Turn], Decision],
+        lease: tuple[str, float, bool],
     ) -> tuple[list[Delivery], bool]:
-        owner, lease_seconds = lease
+        owner, lease_seconds, delivered = lease
         key = incoming.chat
         state, backlog, rows = self._read(connection, incoming)
         updates, replayed, before = plan_turn(incoming, self._recorded(key, rows, state.version))
@@ -256,11 +263,14 @@ class ChatSql(_Dialect):
         ]
         write = self._write_sqlite if self.sqlite else self._write_postgres
         owner_now = owner if lease else None
-        ids = write(connection, _TurnWrites(key, state, applied, messages, decision.forget, owner_now, lease, moment))
+        # Only replies the caller may send at once are stored delivered; those behind a backlog wait their turn.
+        shown = delivered and lease is not None
+        turn = _TurnWrites(key, state, applied, messages, decision.forget, owner_now, lease, moment, shown)
+        ids = write(connection, turn)
         if lease is None:
             return [], decision.forget
         deliveries = [
-            Delivery(row_id, key, outgoing, "reply", replaces)
+            Delivery(row_id, key, outgoing, "reply", replaces, delivered=shown)
             for row_id, (outgoing, replaces, _) in zip(ids, messages, strict=True)
         ]
         return deliveries, decision.forget
@@ -323,7 +333,7 @@ class ChatSql(_Dialect):
                 values = (key.channel, key.id, update_id, payload, stamp, stamp, snapshot)
                 connection.exec_driver_sql(self.log_applied, values)
             connection.exec_driver_sql(self.upsert, (key.channel, key.id, *self.values(turn.state), 1, stamp, stamp))
-        return self._enqueue(connection, key, turn.messages, turn.owner, turn.lease, stamp)
+        return self._enqueue(connection, key, turn.messages, turn.owner, turn.lease, stamp, turn.delivered)
 
     def _enqueue(
         self,
@@ -333,31 +343,35 @@ class ChatSql(_Dialect):
         owner: str | None,
         lease: Any,
         stamp: Any,
+        delivered: bool = False,
     ) -> list[int]:
-        """Puts replies in the outbox one statement each (the SQLite way), returning their ids in order."""
+        """Puts replies in the outbox one statement each (the SQLite way), returning their ids in order; delivered
+        ones are stored sent, with no owner or lease."""
+        state, owner, lease, finished = (SENT, None, None, stamp) if delivered else (PENDING, owner, lease, None)
         ids = []
         for _, replaces, payload in messages:
-            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, PENDING, owner)
-            ids.append(connection.exec_driver_sql(self.enqueue, (*values, lease, stamp, 0, stamp)).scalar_one())
+            values = (key.channel, key.id, "reply", PRIORITY["reply"], payload, replaces, state, owner, lease)
+            ids.append(connection.exec_driver_sql(self.enqueue, (*values, stamp, 0, stamp, finished)).scalar_one())
         return ids
 
     def _write_postgres(self, connection: Connection, turn: _TurnWrites) -> list[int]:
         """Everything the turn writes as one statement of data-modifying CTEs: all of it lands, or none."""
-        statement = _postgres_write(len(turn.applied), len(turn.messages), turn.forget)
+        statement = _postgres_write(len(turn.applied), len(turn.messages), turn.forget, turn.delivered)
         params: list[Any] = [turn.key.channel, turn.key.id, turn.moment]
         if not turn.forget:
             params += list(self.values(turn.state))
             for update_id, payload, snapshot in turn.applied:
                 params += [update_id, payload, snapshot]
         for _, replaces, payload in turn.messages:
-            params += [payload, replaces, turn.owner, turn.lease]
+            params += [payload, replaces] if turn.delivered else [payload, replaces, turn.owner, turn.lease]
         # Ids come from one sequence in the order of the VALUES rows, so sorted they match the messages.
         return sorted(row[0] for row in connection.exec_driver_sql(statement, tuple(params)).all())
 
 
 @functools.lru_cache(maxsize=256)
-def _postgres_write(applied: int, messages: int, forget: bool) -> str:
-    """The statement that writes a turn: $1 channel, $2 chat id, $3 now, then the state, the updates, the messages."""
+def _postgres_write(applied: int, messages: int, forget: bool, delivered: bool = False) -> str:
+    """The statement that writes a turn: $1 channel, $2 chat id, $3 now, then the state, the updates, the messages
+    (delivered ones are stored sent at $3, with no owner or lease)."""
     marks = itertools.count(4)
     parts = []
     if forget:
@@ -384,18 +398,25 @@ def _postgres_write(applied: int, messages: int, forget: bool) -> str:
                 "applied_at = excluded.applied_at, state_before = excluded.state_before)"
             )
     if messages:
-        rows = ", ".join(
-            f"($1, $2, 'reply', {PRIORITY['reply']}, ${next(marks)}, ${next(marks)}::bigint, '{PENDING}', "
-            f"${next(marks)}, ${next(marks)}::timestamptz, $3, 0, $3)"
-            for _ in range(messages)
-        )
+        rows = ", ".join(_postgres_reply_row(marks, delivered) for _ in range(messages))
         final = (
             "INSERT INTO outbox (channel, chat_id, kind, priority, payload, replaces, state, owner, lease_until, "
-            f"not_before, attempts, created_at) VALUES {rows} RETURNING id"
+            f"not_before, attempts, created_at, finished_at) VALUES {rows} RETURNING id"
         )
     else:
         final = "SELECT NULL::bigint WHERE false"
     return f"WITH {', '.join(parts)} {final}"
+
+
+def _postgres_reply_row(marks: Iterator[int], delivered: bool) -> str:
+    """One reply's VALUES row: its payload and the message it replaces, then who leases it (pending) or, delivered,
+    nobody (sent at $3)."""
+    payload, replaces = next(marks), next(marks)
+    if delivered:
+        rest = f"'{SENT}', NULL, NULL::timestamptz, $3, 0, $3, $3"
+    else:
+        rest = f"'{PENDING}', ${next(marks)}, ${next(marks)}::timestamptz, $3, 0, $3, NULL::timestamptz"
+    return f"($1, $2, 'reply', {PRIORITY['reply']}, ${payload}, ${replaces}::bigint, {rest})"
 
 
 class OutboxSql(_Dialect):

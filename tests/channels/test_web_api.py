@@ -12,15 +12,20 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from icalendar import Calendar
 from openapi_spec_validator import validate
 
 from bot.channels.web import chat_of
 from bot.service import run_bot
 from bot.settings import load_settings
+from bot.store.sql import migrate
+from handlers.reminders import BEIJING
+from tests.channels.test_reminders_e2e import TITLE, TRIAL, WHERE, open_call
 from tests.channels.test_telegram_e2e import database  # noqa: F401  (the sqlite/postgresql fixture)
 from tests.channels.web_driver import ApiError, WebContact, asking, interview
 
@@ -208,6 +213,66 @@ async def test_the_conversation_survives_a_restart(sqlite: str, http) -> None:
         assert asking(await contact.send(command="start"))["question"]["id"] == "industries"
 
 
+# The calendar file
+
+
+async def biologics_firm_in_changchun(contact: WebContact) -> None:
+    """A contact whose answers so far make the clinical-trial reward possible (it has a trial permit)."""
+    await contact.send(command="start")
+    industries = asking(await contact.send(text="长春"))
+    toggled = (await contact.press(industries, "生物药"))[-1]
+    await contact.press(toggled, "完成")
+    await contact.send(text="临床试验许可")
+
+
+async def test_the_calendar_file_downloads_with_its_session_alone(sqlite: str, http) -> None:
+    closes = datetime.now(BEIJING).date() + timedelta(days=30)
+    await migrate(sqlite)
+    await open_call(sqlite, closes)
+    async with web_bot(sqlite) as base:
+        contact = await WebContact(http, base).open()
+        await biologics_firm_in_changchun(contact)
+        message = (await contact.send(command="calendar"))[-1]
+        assert "申报截止日历" in message["text"]
+        assert message["file"]["name"] == "deadlines.ics" and message["file"]["media_type"] == "text/calendar"
+
+        async with http.get(f"{base}{message['file']['url']}", headers=contact.headers) as response:
+            assert response.status == 200, await response.text()
+            assert response.content_type == "text/calendar"
+            assert response.headers["Content-Disposition"].startswith('attachment; filename="deadlines.ics"')
+            calendar = Calendar.from_ical(await response.read())
+        events = {str(event["uid"]): event for event in calendar.walk("VEVENT")}
+        event = events[f"{TRIAL}-{closes:%Y%m%d}@incentive-bot"]
+        assert event.decoded("dtstart") == closes and str(event["summary"]) == f"申报截止:{TITLE}"
+        assert WHERE in str(event["description"])
+
+        # The 📅 button under the results offers the same file, and a reload shows the link again.
+        results = (await contact.send(command="results"))[-1]
+        pressed = (await contact.press(results, "加入日历"))[-1]
+        assert pressed["file"]["url"] != message["file"]["url"]
+        kept = {m["id"]: m for m in await contact.read()}
+        assert kept[message["id"]]["file"] == message["file"]
+
+        # Another session, even knowing the url, gets nothing: as if there were no such message.
+        stranger = await WebContact(http, base).open()
+        async with http.get(f"{base}{message['file']['url']}", headers=stranger.headers) as response:
+            assert_refused(*await status_and_json(response), 404, "/calendar")
+        async with aiohttp.ClientSession() as fresh, fresh.get(f"{base}{message['file']['url']}") as response:
+            assert_refused(*await status_and_json(response), 401)
+        # A message without a file, and an id nobody used, have none either.
+        async with http.get(f"{base}/api/messages/{results['id']}/file", headers=contact.headers) as response:
+            assert_refused(*await status_and_json(response), 404)
+        async with http.get(f"{base}/api/messages/987654321/file", headers=contact.headers) as response:
+            assert_refused(*await status_and_json(response), 404)
+
+
+@pytest.mark.parametrize("message_id", ["abc", "-1", "1.5", "99999999999999999999", "%D9%A3"])
+async def test_a_file_asked_for_by_a_malformed_id_gets_400(server: str, http, message_id: str) -> None:
+    contact = await WebContact(http, server).open()
+    async with http.get(f"{server}/api/messages/{message_id}/file", headers=contact.headers) as response:
+        assert_refused(*await status_and_json(response), 400, "whole number")
+
+
 # Bad input
 
 
@@ -347,6 +412,8 @@ async def test_every_message_the_api_gives_has_the_documented_fields(server: str
     await interview(contact, random.Random(11))
     for message in contact.messages:
         assert set(schemas["Message"]["required"]) <= set(message)
+        if message["file"] is not None:
+            assert set(schemas["File"]["required"]) <= set(message["file"])
         if message["question"] is not None:
             assert set(schemas["Question"]["required"]) <= set(message["question"])
             assert message["question"]["type"] in schemas["Question"]["properties"]["type"]["enum"]

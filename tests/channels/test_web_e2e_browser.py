@@ -1,5 +1,6 @@
 """The web chat in a real headless Chromium (the system's /usr/bin/chromium, driven by Playwright): an interview with
-buttons, the keyboard and free text, a changed answer, and the same results after a reload.
+buttons, the keyboard and free text, the calendar file downloaded, a changed answer, and the same results after a
+reload.
 
 Without a browser the test is skipped, unless REQUIRE_BROWSER is set (.ci/run sets it): then it fails, so CI never
 passes without having run it. Nothing here downloads a browser.
@@ -10,10 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 
+from bot.store.sql import migrate
+from handlers.reminders import BEIJING
+from tests.channels.test_reminders_e2e import TRIAL, open_call
 from tests.channels.test_web_api import web_bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +65,13 @@ async def results_text(page) -> str:
 
 
 async def test_an_interview_in_the_browser_keeps_its_results_across_a_reload(browser, tmp_path: Path) -> None:
-    async with web_bot(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}") as base:
-        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    # An application call for the clinical-trial reward closing ahead of today, whatever day the test runs.
+    closes = datetime.now(BEIJING).date() + timedelta(days=30)
+    await migrate(database)
+    await open_call(database, closes)
+    async with web_bot(database) as base:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN", accept_downloads=True)
         page = await context.new_page()
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
@@ -103,6 +114,19 @@ async def test_an_interview_in_the_browser_keeps_its_results_across_a_reload(bro
         else:
             raise AssertionError("the interview never reached its results")
         first_results = await results_text(page)
+
+        # The calendar button under the results offers deadlines.ics; the link downloads a file calendar apps read.
+        seen = await bot_messages(page)
+        await page.locator("#log > li.bot", has_text="规则版本").last.get_by_role("button", name="加入日历").click()
+        await until_more_messages(page, seen)
+        link = page.locator(LAST_BOT).get_by_role("link", name="下载 deadlines.ics")
+        async with page.expect_download() as downloading:
+            await link.click()
+        download = await downloading.value
+        assert download.suggested_filename == "deadlines.ics"
+        calendar = Calendar.from_ical(Path(await download.path()).read_bytes())
+        uids = {str(event["uid"]) for event in calendar.walk("VEVENT")}
+        assert f"{TRIAL}-{closes:%Y%m%d}@incentive-bot" in uids
 
         # Change one answer: the region, from the answers list; the results are shown again at once.
         seen = await bot_messages(page)

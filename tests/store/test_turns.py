@@ -96,3 +96,58 @@ async def test_forgetting_removes_the_updates_and_messages_of_the_chat(store: Ch
     stored = await store.load(CHAT)
     assert stored.new and stored.answers == {}
     assert await store.delivery_counts() == {"pending": 1}, "only the confirmation is left to send"
+
+
+WEB_CHAT = ChatKey("web", 4242)
+
+
+def web_dispatcher_on(store: ChatStore, owner: str = "p1") -> Dispatcher:
+    return Dispatcher(store, Recorder(), owner=owner, shown_from_outbox=frozenset({"web"}))
+
+
+async def test_a_web_reply_is_stored_delivered_by_its_turn_and_readable_by_any_process(
+    open_store: Callable[[], ChatStore],
+) -> None:
+    """What a browser's long poll in another process reads is there as soon as the turn is, with nothing to send."""
+    here, elsewhere = web_dispatcher_on(open_store(), "p1"), open_store()
+    replies = await here.receive(Incoming(WEB_CHAT, text="a"))
+    assert [d.outgoing.text for d in replies] == ["got a"] and all(d.delivered for d in replies)
+    assert [d.outgoing.text for d in await elsewhere.delivered(WEB_CHAT)] == ["got a"]
+    assert await elsewhere.claim_deliveries("worker", 10, 0) == []
+    assert (await elsewhere.delivery_counts()).get("pending", 0) == 0
+
+
+async def test_a_web_reply_behind_an_undelivered_earlier_message_waits_its_turn(store: ChatStore) -> None:
+    telegram_like = Dispatcher(store, Recorder(), owner="p1")
+    earlier = await telegram_like.receive(Incoming(WEB_CHAT, text="a"))
+    await store.retry_delivery(earlier[0].id, 0.0, "not shown yet")
+    dispatcher = web_dispatcher_on(store)
+    assert await dispatcher.receive(Incoming(WEB_CHAT, text="b")) == [], "shown before the earlier message"
+    assert await store.delivered(WEB_CHAT) == []
+    claimed = await store.claim_deliveries("worker", 10, 60)
+    assert [d.outgoing.text for d in claimed] == ["got a"] and not claimed[0].delivered
+
+
+class FailsOn:
+    """Records like Recorder, but fails on one text, after changing the state, as a handler with a bug would."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def handle(self, incoming: Incoming, state: ChatState):
+        state.answers.setdefault("log", []).append(incoming.text)
+        if incoming.text == self.text:
+            raise RuntimeError("a bug in the handler")
+        return _Reply([Outgoing(f"got {incoming.text}")])
+
+
+@pytest.mark.parametrize("channel", ["telegram", "web"])
+async def test_a_turn_that_fails_stores_nothing_and_the_next_update_goes_on(store: ChatStore, channel: str) -> None:
+    chat = ChatKey(channel, 77)
+    dispatcher = Dispatcher(store, FailsOn("b"), owner="p1", shown_from_outbox=frozenset({"web"}))
+    await dispatcher.handle(Incoming(chat, text="a"))
+    with pytest.raises(RuntimeError):
+        await dispatcher.handle(Incoming(chat, text="b"))
+    assert (await store.load(chat)).answers["log"] == ["a"]
+    assert [o.text for o in await dispatcher.handle(Incoming(chat, text="c"))] == ["got c"]
+    assert (await store.load(chat)).answers["log"] == ["a", "c"]
