@@ -14,8 +14,8 @@ import multiprocessing
 import re
 import sys
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path

@@ -177,7 +177,9 @@ def results_message(match: Match, language: str) -> Outgoing:
         names = phrases.phrase("list_separator", language).join(q.short_label(language) for q in facts)
         lines.append("   " + t("still_unknown", language, facts=names))
         for question in facts:
-            button = Button(t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact))
+            button = Button(
+                t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact)
+            )
             answer_buttons.setdefault(question.fact, button)
 
     rewards = _ranked(match, [r for r in match.eligible if applied_for_here(r)])

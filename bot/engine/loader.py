@@ -359,8 +359,8 @@ def _screening(col: _Collector, item: Mapping, question: Question, questions: di
     for index, option in enumerate(question.options):
         entry = own[index] if isinstance(own, Sequence) and index < len(own) else item
         if option.value in seen:
-            col.error(entry.value_at("value") if isinstance(entry, Mapping) and "value" in entry else item.at("options"),
-                      f"option '{option.value}' is already an option of '{seen[option.value]}'; rename it")  # fmt: skip
+            where = entry.value_at("value") if isinstance(entry, Mapping) and "value" in entry else item.at("options")
+            col.error(where, f"option '{option.value}' is already an option of '{seen[option.value]}'; rename it")
         for fact, value in option.if_not_chosen:
             target = questions.get(fact)
             where = entry.value_at("if_not_chosen") if isinstance(entry, Mapping) else item.at("options")
@@ -384,7 +384,9 @@ def _check_screened_once(col: _Collector, items: dict[str, Mapping], questions: 
         implied = [f for option in question.options for f, _ in option.if_not_chosen]
         for target in [*question.screens, *implied]:
             if owner.get(target, fact) != fact or implied.count(target) > 1:
-                col.error(items[fact].at("options"), f"'{target}' is screened twice; one option or question may decide it")
+                col.error(
+                    items[fact].at("options"), f"'{target}' is screened twice; one option or question may decide it"
+                )
             owner[target] = fact
 
 
@@ -805,7 +807,9 @@ def _horizon(col: _Collector, data: Mapping, document: Document | None) -> Horiz
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        col.error(data.value_at("horizon"), "'horizon' is {until: YYYY-MM-DD, quote: the source's words, e.g. 到2025年}")
+        col.error(
+            data.value_at("horizon"), "'horizon' is {until: YYYY-MM-DD, quote: the source's words, e.g. 到2025年}"
+        )
         return None
     col.check_keys(raw, {"until", "quote"}, "a horizon")
     until = col.date(raw, "until")

@@ -513,6 +513,8 @@ def is_none(text: object) -> bool:
     """True if the answer says "none" (没有, 无, 暂无, none, 0 …): to a question that invites it, that is 0 or an
     empty choice."""
     return _answer_key(text) in _NONE_ANSWERS
+
+
 _LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
 _WORD_SEPARATORS = re.compile(r"以及|和|及|与|跟|还有")
 

@@ -26,7 +26,9 @@ def failing_sources():  # type: ignore[no-untyped-def]
     """The shipped rules with one rule test expecting the wrong outcome."""
     sources = read_sources()
     first, *rest = sources.tests
-    wrong = first.text.replace("jilin-1-clinical-trial: {outcome: eligible", "jilin-1-clinical-trial: {outcome: not_eligible", 1)
+    wrong = first.text.replace(
+        "jilin-1-clinical-trial: {outcome: eligible", "jilin-1-clinical-trial: {outcome: not_eligible", 1
+    )
     assert wrong != first.text
     return dataclasses.replace(sources, tests=(SourceFile(first.path, wrong), *rest))
 

@@ -225,7 +225,9 @@ def test_a_rule_without_any_date_says_dates_are_not_published(engine: Engine) ->
 # or a step it controls. A rule that wants a different achievement is not a near miss.
 
 
-@pytest.mark.parametrize(("revenue", "verdict"), [(8 * YI, "near_miss"), (9.5 * YI, "near_miss"), (7.9 * YI, NOT_ELIGIBLE)])
+@pytest.mark.parametrize(
+    ("revenue", "verdict"), [(8 * YI, "near_miss"), (9.5 * YI, "near_miss"), (7.9 * YI, NOT_ELIGIBLE)]
+)
 def test_a_figure_within_a_fifth_of_its_threshold_is_a_near_miss(engine: Engine, revenue: float, verdict: str) -> None:
     profile = {"region": "吉林省", "industries": ["biologics"], "revenue": revenue}
     assert verdicts(engine, profile)["jilin-12-revenue-milestone"] == verdict

@@ -17,7 +17,9 @@ def answer(engine: Engine, fact: str, text: str) -> object:
 
 
 @pytest.mark.parametrize("text", NONE_WORDS)
-@pytest.mark.parametrize("fact", ["idle_variety_sales", "big_variety_sales_increase", "project_investment", "loan_amount"])
+@pytest.mark.parametrize(
+    "fact", ["idle_variety_sales", "big_variety_sales_increase", "project_investment", "loan_amount"]
+)
 def test_none_to_a_money_question_that_invites_it_is_zero(engine: Engine, fact: str, text: str) -> None:
     assert engine.ruleset.catalogue[fact].none_is_zero
     assert "没有" in engine.ruleset.catalogue[fact].text["zh-Hans"]  # the question says so

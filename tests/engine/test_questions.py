@@ -317,5 +317,3 @@ def test_estimate_facts_wait_until_the_contact_asks_for_an_estimate(engine: Engi
     assert [q.fact for q in estimates_open(match)] == ["loan_rate"]
     # Once the contact answered (or skipped) one, the others follow as questions.
     assert engine.next_question({**answered, "loan_rate": 0.0435}, TODAY) is None
-
-
