@@ -115,7 +115,7 @@ def sources_from_json(data: dict[str, Any]) -> RuleSources:
 # What changed between two rule sets
 
 RULE_FIELDS = ("title", "clause", "quote", "document", "region", "condition", "reward", "department", "materials",
-               "deadlines", "valid_from", "valid_until", "note")  # fmt: skip
+               "deadlines", "valid_from", "valid_until", "note", "horizon")  # fmt: skip
 CALL_FIELDS = ("title", "rules", "opens", "closes", "where", "contact")
 # What a rule's outcome for a profile depends on: a rule changed in nothing else decides as it did.
 DECISIVE_FIELDS = {"region", "condition", "deadlines", "valid_from", "valid_until"}
