@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import re
 import sys
 import threading
@@ -281,6 +282,14 @@ def _verdict(sources: RuleSources) -> _Verdict:
     return _Verdict(checked.engine is not None, checked.summary, checked.problems, checked.compiled, checked.version)
 
 
+CHECK_NICENESS = 10
+
+
+def _lower_priority(niceness: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not every system lets a process lower itself
+        os.nice(niceness)
+
+
 class CheckProcess:
     """The child process reloads are checked in, started on first use and kept, so its caches of parsed and
     compiled files make the next check as quick as this process's. A child that cannot start or died (killed,
@@ -297,7 +306,10 @@ class CheckProcess:
                 if self._pool is None:
                     # spawn: a fork would copy this process's threads' locks in whatever state they are in.
                     context = multiprocessing.get_context("spawn")
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                    # At a lower priority: on a machine of few cores, the bot's replies come before the check.
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=context, initializer=_lower_priority, initargs=(CHECK_NICENESS,)
+                    )
                 return self._pool.submit(_verdict, sources)
             except Exception:
                 self._close_locked()
