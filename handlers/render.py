@@ -8,6 +8,7 @@ from datetime import date
 from bot.engine.matching import Match, RuleResult
 from bot.engine.model import AMOUNTLESS_KINDS, Deadline, Question, Rule, localized
 from bot.engine.parsing import Invalid
+from bot.engine.questions import estimates_open
 from bot.engine.regions import SEPARATOR, RegionIndex
 from bot.messages import AskedQuestion, Button, Outgoing
 from handlers import phrases
@@ -172,15 +173,16 @@ def results_message(match: Match, language: str) -> Outgoing:
         if flag:
             lines.append("   " + flag)
 
+    def offer(question: Question) -> None:
+        label = t("answer_fact", language, fact=question.short_label(language))
+        answer_buttons.setdefault(question.fact, Button(label, callback(EDIT, question.fact)))
+
     def still_unknown(result: RuleResult) -> None:
         facts = [catalogue[f] for f in result.missing]
         names = phrases.phrase("list_separator", language).join(q.short_label(language) for q in facts)
         lines.append("   " + t("still_unknown", language, facts=names))
         for question in facts:
-            button = Button(
-                t("answer_fact", language, fact=question.short_label(language)), callback(EDIT, question.fact)
-            )
-            answer_buttons.setdefault(question.fact, button)
+            offer(question)
 
     rewards = _ranked(match, [r for r in match.eligible if applied_for_here(r)])
     if rewards:
@@ -195,6 +197,9 @@ def results_message(match: Match, language: str) -> Outgoing:
             lines.append("   " + t("basis", language, citation=phrases.citation(rule, language)))
             lines.append("   " + t("department", language, department=_department(rule, language)))
             lines.append("   " + t("when", language, when=phrases.schedule_summary(match.schedule(result), language)))
+        # What only an amount's estimate needs (a loan's rate) is not asked in the interview: one tap asks it here.
+        for question in estimates_open(match):
+            offer(question)
     else:
         lines.append(t("none_eligible", language))
     open_rewards = _ranked(match, [r for r in match.undetermined if applied_for_here(r)])

@@ -106,3 +106,13 @@ def test_at_most_five_near_misses_are_shown_and_the_rest_are_one_button_away(eng
     assert NEAR in buttons(message)
     everything = near_misses_message(match, "zh-Hans")
     assert sum(line[:1].isdigit() for line in everything.text.splitlines()) == len(near)
+
+
+def test_a_figure_only_the_estimate_needs_is_one_tap_away_under_the_results(engine: Engine) -> None:
+    distributor = PERSONAS["a Tonghua distributor"]
+    answered = {fact: value for fact, value in distributor.items() if fact != "loan_rate"}
+    match = engine.match(answered, TODAY)
+    assert "jilin-14-project-interest" in [r.rule.id for r in match.eligible]
+    assert "e:loan_rate" in buttons(results_message(match, "zh-Hans"))
+    estimated = engine.match(distributor, TODAY)
+    assert "e:loan_rate" not in buttons(results_message(estimated, "zh-Hans"))
