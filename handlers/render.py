@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.engine.matching import Match, RuleResult
-from bot.engine.model import AMOUNTLESS_KINDS, Deadline, Question, Rule, localized
+from bot.engine.model import AMOUNTLESS_KINDS, Catalogue, Deadline, Question, Rule, localized
 from bot.engine.parsing import Invalid
 from bot.engine.questions import estimates_open
 from bot.engine.regions import SEPARATOR, RegionIndex
@@ -144,6 +144,45 @@ def _ranked(match: Match, results: list[RuleResult]) -> list[RuleResult]:
     return sorted(results, key=lambda result: -stake(match, result))
 
 
+@dataclass(frozen=True)
+class Groups:
+    """A match's results as they are shown: rewards it may apply for and those still open (largest amount at
+    stake first, with the total of the former), the near misses (closest reward first), and the related policies
+    nobody applies for here."""
+
+    rewards: list[RuleResult]
+    open: list[RuleResult]
+    near: list[RuleResult]
+    related: list[RuleResult]
+    total: int
+
+    @classmethod
+    def of(cls, match: Match) -> Groups:
+        rewards = _ranked(match, [r for r in match.eligible if applied_for_here(r)])
+        return cls(
+            rewards,
+            _ranked(match, [r for r in match.undetermined if applied_for_here(r)]),
+            _ranked(match, [r for r in match.near_misses if applied_for_here(r)]),
+            [r for r in (*match.eligible, *match.undetermined) if not applied_for_here(r)],
+            sum(stake(match, result) for result in rewards),
+        )
+
+
+def depends_on(result: RuleResult, catalogue: Catalogue, language: str) -> str:
+    """What a related policy's applying depends on (its facts still unknown)."""
+    names = phrases.phrase("list_separator", language).join(catalogue[f].short_label(language) for f in result.missing)
+    return t("depends_on", language, facts=names)
+
+
+def rewards_heading(groups: Groups, language: str) -> str:
+    """✅ 可以申请(3 项,金额合计最高约 900万元;…), or that none is certain yet."""
+    if not groups.rewards:
+        return t("none_eligible", language)
+    if groups.total:
+        return t("eligible_total", language, n=len(groups.rewards), total=phrases.money(groups.total, language))
+    return t("eligible", language, n=len(groups.rewards))
+
+
 def past_horizon(match: Match, result: RuleResult, language: str) -> str | None:
     """The flag of a result whose policy is past the period it states for itself, else None."""
     horizon = result.rule.horizon
@@ -184,31 +223,24 @@ def results_message(match: Match, language: str) -> Outgoing:
         for question in facts:
             offer(question)
 
-    rewards = _ranked(match, [r for r in match.eligible if applied_for_here(r)])
-    if rewards:
-        total = sum(stake(match, result) for result in rewards)
-        if total:
-            lines.append(t("eligible_total", language, n=len(rewards), total=phrases.money(total, language)))
-        else:
-            lines.append(t("eligible", language, n=len(rewards)))
-        for result in rewards:
-            rule = result.rule
-            numbered(result)
-            lines.append("   " + t("basis", language, citation=phrases.citation(rule, language)))
-            lines.append("   " + t("department", language, department=_department(rule, language)))
-            lines.append("   " + t("when", language, when=phrases.schedule_summary(match.schedule(result), language)))
+    groups = Groups.of(match)
+    lines.append(rewards_heading(groups, language))
+    for result in groups.rewards:
+        rule = result.rule
+        numbered(result)
+        lines.append("   " + t("basis", language, citation=phrases.citation(rule, language)))
+        lines.append("   " + t("department", language, department=_department(rule, language)))
+        lines.append("   " + t("when", language, when=phrases.schedule_summary(match.schedule(result), language)))
+    if groups.rewards:
         # What only an amount's estimate needs (a loan's rate) is not asked in the interview: one tap asks it here.
         for question in estimates_open(match):
             offer(question)
-    else:
-        lines.append(t("none_eligible", language))
-    open_rewards = _ranked(match, [r for r in match.undetermined if applied_for_here(r)])
-    if open_rewards:
-        lines += ["", t("possible", language, n=len(open_rewards))]
-        for result in open_rewards:
+    if groups.open:
+        lines += ["", t("possible", language, n=len(groups.open))]
+        for result in groups.open:
             numbered(result)
             still_unknown(result)
-    near = _ranked(match, [r for r in match.near_misses if applied_for_here(r)])
+    near = groups.near
     if near:
         lines += ["", t("near", language, n=len(near))]
         for result in near[:NEAR_SHOWN]:
@@ -216,16 +248,12 @@ def results_message(match: Match, language: str) -> Outgoing:
             lines.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
         if len(near) > NEAR_SHOWN:
             lines.append("   " + t("more_near", language, n=len(near) - NEAR_SHOWN))
-    related = [r for r in (*match.eligible, *match.undetermined) if not applied_for_here(r)]
-    if related:
-        lines += ["", t("related", language, n=len(related))]
-        for result in related:
+    if groups.related:
+        lines += ["", t("related", language, n=len(groups.related))]
+        for result in groups.related:
             numbered(result)
             if result.missing:  # may apply: say on what, without asking for it
-                names = phrases.phrase("list_separator", language).join(
-                    catalogue[f].short_label(language) for f in result.missing
-                )
-                lines.append("   " + t("depends_on", language, facts=names))
+                lines.append("   " + depends_on(result, catalogue, language))
     lines += ["", t("disclaimer", language)]
     version = match.matcher.ruleset.version
     if version:  # which rule set the results come from, so an answer can be traced after the rules change
@@ -242,7 +270,7 @@ def results_message(match: Match, language: str) -> Outgoing:
 def near_misses_message(match: Match, language: str) -> Outgoing:
     """Every near miss, closest reward first, each with what it misses and a details button."""
     catalogue = match.matcher.ruleset.catalogue
-    near = _ranked(match, [r for r in match.near_misses if applied_for_here(r)])
+    near = Groups.of(match).near
     if not near:
         return Outgoing(t("no_near", language), ((Button(t("show_results", language), "res"),),))
     lines = [t("near", language, n=len(near))]

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.engine.matching import Match, RuleResult
 from handlers import phrases
+from handlers.render import Groups, depends_on, past_horizon, rewards_heading
 from handlers.texts import t
 
 DEFAULT_LANGUAGE = "zh-Hans"
@@ -51,8 +52,11 @@ def match_json(match: Match, language: str = DEFAULT_LANGUAGE) -> dict[str, list
 
 
 def _headline(match: Match, result: RuleResult, index: int, language: str) -> str:
+    """Number, title and amount, and the flag of a policy past its stated period on a line of its own."""
     amount = phrases.amount_line(match.amount(result), match.matcher.ruleset.catalogue, language)
-    return t("numbered", language, n=index, title=phrases.title(result.rule, language), amount=amount)
+    headline = t("numbered", language, n=index, title=phrases.title(result.rule, language), amount=amount)
+    flag = past_horizon(match, result, language)
+    return f"{headline}\n   {flag}" if flag else headline
 
 
 def describe_result(match: Match, result: RuleResult, index: int, language: str = DEFAULT_LANGUAGE) -> list[str]:
@@ -74,26 +78,29 @@ def describe_result(match: Match, result: RuleResult, index: int, language: str 
 
 
 def match_text(match: Match, language: str = DEFAULT_LANGUAGE) -> str:
-    """The whole result as plain text, grouped the way the chat shows it."""
+    """The whole result as plain text, grouped the way the chat shows it (every near miss: nothing to press)."""
     catalogue = match.matcher.ruleset.catalogue
     separator = phrases.phrase("list_separator", language)
-    out = [t("results_title", language, day=match.today.isoformat()), ""]
-    if match.eligible:
-        out.append(t("eligible", language, n=len(match.eligible)))
-        for i, result in enumerate(match.eligible, 1):
-            out.extend(describe_result(match, result, i, language))
-    else:
-        out.append(t("none_eligible", language))
-    if match.undetermined:
-        out += ["", t("possible", language, n=len(match.undetermined))]
-        for i, result in enumerate(match.undetermined, 1):
+    groups = Groups.of(match)
+    out = [t("results_title", language, day=match.today.isoformat()), "", rewards_heading(groups, language)]
+    for i, result in enumerate(groups.rewards, 1):
+        out.extend(describe_result(match, result, i, language))
+    if groups.open:
+        out += ["", t("possible", language, n=len(groups.open))]
+        for i, result in enumerate(groups.open, 1):
             missing = separator.join(catalogue[f].short_label(language) for f in result.missing)
             out.append(_headline(match, result, i, language))
             out.append("   " + t("still_unknown", language, facts=missing))
-    if match.near_misses:
-        out += ["", t("near", language, n=len(match.near_misses))]
-        for i, result in enumerate(match.near_misses, 1):
+    if groups.near:
+        out += ["", t("near", language, n=len(groups.near))]
+        for i, result in enumerate(groups.near, 1):
             out.append(_headline(match, result, i, language))
             out.append("   " + phrases.shortfall(match.shortfall(result), catalogue, language))
+    if groups.related:
+        out += ["", t("related", language, n=len(groups.related))]
+        for i, result in enumerate(groups.related, 1):
+            out.append(_headline(match, result, i, language))
+            if result.missing:
+                out.append("   " + depends_on(result, catalogue, language))
     out += ["", t("disclaimer", language)]
     return "\n".join(out)

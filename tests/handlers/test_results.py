@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.engine.engine import Engine
 from handlers.render import NEAR, NEAR_SHOWN, near_misses_message, results_message, rule_details_message
+from handlers.report import match_text
 from tests.engine.test_questions import PERSONAS, TODAY, WAN, YI
 
 # The persona of the interview tests, with its answers that decide a reward (the rest are left unknown).
@@ -116,3 +117,12 @@ def test_a_figure_only_the_estimate_needs_is_one_tap_away_under_the_results(engi
     assert "e:loan_rate" in buttons(results_message(match, "zh-Hans"))
     estimated = engine.match(distributor, TODAY)
     assert "e:loan_rate" not in buttons(results_message(estimated, "zh-Hans"))
+
+
+def test_match_prints_the_same_groups_as_the_chat_with_every_near_miss(engine: Engine) -> None:
+    match = engine.match(CHANGCHUN_BIOLOGICS, TODAY)
+    chat, printed = results_message(match, "zh-Hans").text, match_text(match, "zh-Hans")
+    for heading in ("✅ 可以申请(3 项,金额合计最高约 900万元", "📋 相关政策(4 项"):
+        assert heading in chat and heading in printed
+    assert "税收优惠政策" in sections(printed)["📋"] and "税收优惠政策" not in sections(printed)["✅"]
+    assert printed.count("该政策实施期至2025年") == chat.count("该政策实施期至2025年")
