@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot import admin_cli, drafting, notice_cli, rules_cli
 from bot.channels.terminal import run_terminal
 from bot.dispatcher import Dispatcher
+from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine
 from bot.engine.profile import ProfileError
 from bot.engine.yamlsource import SourceError, SourceErrors
@@ -149,7 +150,7 @@ def run_match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ProfileError as exc:
         print(f"error: bad profile {args.profile}: {_profile_problem(engine, exc, args.lang)}", file=err)
         return EXIT_USAGE
-    result = engine.match(profile, args.date or date.today())
+    result = engine.match(profile, args.date or china_today())
     if args.json:
         print(json.dumps(match_json(result, args.lang), ensure_ascii=False, indent=2), file=out)
     else:
@@ -171,7 +172,7 @@ def run_chat(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
     if loaded is None:
         return EXIT_RULES
     engine = loaded[0]
-    today = args.date or date.today()
+    today = args.date or china_today()
     # The interview lives only as long as the session: an admin trying rules starts afresh each time.
     dispatcher = Dispatcher(MemoryChatStore(), EnterpriseConversation(lambda: engine, lambda: today))
     run_terminal(dispatcher, stdin, out)

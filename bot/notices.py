@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine
 from bot.engine.model import ApplicationCall
 from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, parse_yaml
@@ -45,7 +46,7 @@ class NoticeDesk:
         self,
         store: ChatStore,
         engine: Callable[[], Engine],
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = china_today,
         calls_changed: Callable[[], Awaitable[None]] | None = None,
     ):
         self.store, self._engine, self._today = store, engine, today

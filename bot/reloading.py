@@ -24,6 +24,7 @@ from typing import Any
 
 from watchfiles import awatch
 
+from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine, sources_version
 from bot.engine.loader import CALLS_DIR, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.model import RuleSet
@@ -406,7 +407,7 @@ class Reloader:
         store: ChatStore,
         rules_dir: Path | None,
         data_dir: Path | None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = china_today,
     ):
         self.live, self.store, self.rules_dir, self.data_dir, self.today = live, store, rules_dir, data_dir, today
         self._lock = asyncio.Lock()

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine
 from bot.engine.yamlsource import SourceErrors
 from bot.loading import build_engine, read_sources
@@ -159,7 +160,7 @@ async def _diff(store: ChatStore | None, args: argparse.Namespace, out: TextIO, 
     if store is not None and store.supports_notices:
         contacts = [c for c in await store.contacts() if c.chat.id > 0 and c.answers]
         only = deciding_differently(old, new)
-        day = args.date or date.today()
+        day = args.date or china_today()
         changes = [] if only == set() else await asyncio.to_thread(changed_contacts, old, new, contacts, day, only)
         profiles = {"stored": len(contacts), "changed": len(changes)}
     if args.json:

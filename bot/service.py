@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
-from datetime import date
 from typing import TextIO
 from urllib.parse import urlparse
 
@@ -32,6 +31,7 @@ from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import Arrivals, WebChannel, WebSender, json_errors
 from bot.channels.webhook import HEALTH_PATH, MAX_UPDATE_BYTES, add_webhook_route
 from bot.dispatcher import Dispatcher
+from bot.engine.deadlines import china_today
 from bot.loading import load_engine, settle_heap
 from bot.logsafety import RedactingFormatter
 from bot.messages import ChatKey, Incoming
@@ -100,7 +100,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None, out: Te
     if checked_sources is not None:
         await reloader.start(checked_sources, f"start:{os.getpid()}")
     reminders = reminder_scheduler(settings, store, live, deliverer)
-    conversation = EnterpriseConversation(live, date.today)
+    conversation = EnterpriseConversation(live, china_today)
     dispatcher = Dispatcher(
         store,
         conversation,
@@ -110,7 +110,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None, out: Te
         admin=AdminHandler(),
         first_admins=settings.ADMIN_TELEGRAM_IDS,
         dialogue=NoticeDialogue(live),
-        desk=NoticeDesk(store, live, date.today, live.refresh),
+        desk=NoticeDesk(store, live, china_today, live.refresh),
         reloader=reloader,
         shown_from_outbox=frozenset({WEB}),
     )

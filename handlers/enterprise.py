@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.engine.answers import parse_answer
+from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine
 from bot.engine.matching import Match
 from bot.engine.model import Question
@@ -57,7 +58,7 @@ class Reply:
 class EnterpriseConversation:
     """Decides the reply to one Incoming for one chat's state; no I/O, so any channel and store can use it."""
 
-    def __init__(self, engine: Callable[[], Engine], today: Callable[[], date] = date.today):
+    def __init__(self, engine: Callable[[], Engine], today: Callable[[], date] = china_today):
         self._engine, self._today = engine, today
 
     @property

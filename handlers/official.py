@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import process
 
 from bot.engine.answers import parse_answer
+from bot.engine.deadlines import CHINA
 from bot.engine.engine import Engine
 from bot.engine.parsing import Invalid
 from bot.messages import Button, Incoming, Outgoing
@@ -29,7 +29,7 @@ from handlers.texts import language_for, t
 NOTICE_COMMANDS = ("notice",)  # the dialogue, which keeps its draft in the chat's state
 STATUS_COMMANDS = ("notices", "notice_status", "notice_cancel")  # answered from the database alone
 OFFICIAL_COMMANDS = NOTICE_COMMANDS + STATUS_COMMANDS
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+TIMEZONE = CHINA
 # What is left of Telegram's 4,096 characters once the opt-out line is added in the longest language.
 MAX_NOTICE_LENGTH = 3800
 MAX_SCHEDULE_DAYS = 366

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.engine.model import ApplicationCall, Deadline, Rule
+
+# Deadlines and validity periods are days in China: a policy's day is the one there, whatever the server's zone.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today(moment: datetime | None = None) -> date:
+    """The day it is in China (Asia/Shanghai) now, or at `moment`: the day deadlines and validity periods are read
+    against, so a server on UTC does not keep a call open eight hours after it closed."""
+    return (moment or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 @dataclass(frozen=True)

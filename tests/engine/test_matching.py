@@ -257,3 +257,15 @@ def test_two_failing_requirements_are_no_near_miss_even_if_both_are_close(engine
     profile = {"region": "吉林省", "industries": ["chemical_drugs"], "project_investment": 5 * YI,
                "project_on_schedule": False, "loan_amount": 0}  # fmt: skip
     assert verdicts(engine, profile)["jilin-14-project-interest"] == NOT_ELIGIBLE
+
+
+def test_the_day_deadlines_are_read_against_is_chinas_not_the_servers():
+    """At 17:00 UTC on 31 December it is already 1 January in China: a policy valid to the end of the year has
+    ended there, so a server on UTC must not still call it open."""
+    from datetime import UTC, datetime
+
+    from bot.engine.deadlines import china_today
+
+    assert china_today(datetime(2025, 12, 31, 15, 59, tzinfo=UTC)) == date(2025, 12, 31)
+    assert china_today(datetime(2025, 12, 31, 16, 0, tzinfo=UTC)) == date(2026, 1, 1)
+    assert china_today().toordinal() - datetime.now(UTC).date().toordinal() in (0, 1)
