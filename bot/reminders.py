@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Reminder rows of deadlines this long past are deleted: none of them can be due again.
 KEEP_PAST_DAYS = 7
+# A chat saved this long before the last look may not have been seen by it (a turn still committing, another
+# process's clock a little behind): looked at again.
+CHANGED_OVERLAP = timedelta(seconds=60)
 
 
 def utc_now() -> datetime:
@@ -38,23 +41,44 @@ class ReminderScheduler:
         clock: Callable[[], datetime] = utc_now,
         every: float = 60.0,
         queued: Callable[[], None] | None = None,
+        wall: Callable[[], datetime] = utc_now,
+        overlap: timedelta = CHANGED_OVERLAP,
     ):
         self.store, self._engine, self.plan, self._clock, self.every = store, engine, plan, clock, every
         self._queued = queued  # called when reminders were queued (wakes the deliverer)
+        self._wall = wall  # the clock chats' saves are stamped with (the scheduler's own may be another, in tests)
+        self._overlap = overlap
         self._pruned: date | None = None
+        # What the last look at every contact covered: from when, until when the clock alone changes nothing,
+        # with which rules; and since when chats saved after it must be looked at.
+        self._looked: tuple[datetime, datetime, str] | None = None
+        self._changed_since: datetime | None = None
+        self.last_matched = 0  # how many contacts the last look matched
 
     async def queue_due(self) -> int:
         """Works out which reminders are due now from the contacts' stored answers and the rules in use, and
-        queues those not queued before; returns how many it queued."""
+        queues those not queued before; returns how many it queued.
+
+        Every contact is matched when the clock may have made reminders due (at the time of day they go out, and
+        at midnight, in China), when the rules changed, and at the first look; in between only the contacts whose
+        chat was saved since the last look, as only their answers or subscription can have changed.
+        """
         if not self.store.supports_notices or not self.plan.days_before:
             return 0
-        moment = self._clock()
+        moment, started = self._clock(), self._wall()
+        engine = self._engine()
         today = self.plan.today(moment)
-        contacts = await self.store.contacts()
+        looked = self._looked
+        everyone = looked is None or not looked[0] <= moment < looked[1] or looked[2] != engine.version
+        contacts = await self.store.contacts(None if everyone else self._changed_since)
         queued = await self.store.queued_reminders(today)
         # Matching every contact takes a while with many of them: off the event loop, so replies are not held up.
-        found = await asyncio.to_thread(self._due, contacts, self._engine(), moment, queued)
+        found = await asyncio.to_thread(self._due, contacts, engine, moment, queued)
+        self.last_matched = len(contacts)
         count = await self.store.queue_reminders(found)
+        if everyone:
+            self._looked = (moment, self.plan.next_turn(moment), engine.version)
+        self._changed_since = started - self._overlap
         if count:
             log.info("queued %d deadline reminder(s)", count)
             if self._queued is not None:

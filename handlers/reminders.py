@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.engine.deadlines import CHINA
 from bot.engine.matching import Match
 from bot.messages import Button, Outgoing
 from handlers import phrases
@@ -13,7 +14,7 @@ from handlers.render import RULE, Upcoming, amount_line, callback, days_left_phr
 from handlers.texts import t
 
 # Deadlines are days in China: a reminder is due by the clock there, whatever the server's time zone.
-BEIJING = ZoneInfo("Asia/Shanghai")
+BEIJING = CHINA
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class ReminderPlan:
     def today(self, moment: datetime) -> date:
         """The day it is where the deadlines are."""
         return moment.astimezone(self.zone).date()
+
+    def next_turn(self, moment: datetime) -> datetime:
+        """The first moment after `moment` at which the clock alone changes which reminders are due: the next
+        time of day reminders go out (each is due from then) or the next midnight (a deadline's day ends, and
+        results are read on a new day), both where the deadlines are; in UTC."""
+        local = moment.astimezone(self.zone)
+        send = datetime.combine(local.date(), self.at, self.zone)
+        if send <= local:
+            send = datetime.combine(local.date() + timedelta(days=1), self.at, self.zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(0), self.zone)
+        return min(send, midnight).astimezone(UTC)
 
     def due_at(self, deadline: date, days_before: int) -> datetime:
         """When the reminder so many days before the deadline is due (in UTC)."""

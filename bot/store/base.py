@@ -285,8 +285,9 @@ class ChatStore(ABC):
 
     supports_notices = False
 
-    async def contacts(self) -> list[Any]:
-        """Every chat as a notices.Contact, to choose a notice's audience from."""
+    async def contacts(self, changed_since: datetime | None = None) -> list[Any]:
+        """Every chat as a notices.Contact, to choose a notice's audience from; or only those whose state was saved
+        at or after `changed_since`."""
         raise NoticesUnavailable
 
     async def create_notice(self, notice: Any) -> tuple[int, bool]:

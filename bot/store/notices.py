@@ -97,6 +97,7 @@ class NoticeSql(_Dialect):
         skip_locked = "" if self.sqlite else " FOR UPDATE SKIP LOCKED"
         moment = "" if self.sqlite else "::timestamptz"  # a parameter inside CASE has no type of its own
         self.contacts = "SELECT channel, chat_id, language, answers, subscribed, active FROM chats"
+        self.contacts_changed = f"{self.contacts} WHERE updated_at >= {mark(1)}"
         self.find = f"SELECT id FROM notices WHERE token = {mark(1)}"
         self.insert = (
             "INSERT INTO notices (token, created_at, created_by, text, audience, call, send_at, recipients, excluded) "
@@ -220,9 +221,13 @@ class NoticeSql(_Dialect):
 
     # Creating, reading and cancelling
 
-    def read_contacts(self, connection: Connection) -> list[Contact]:
+    def read_contacts(self, connection: Connection, changed_since: datetime | None = None) -> list[Contact]:
+        if changed_since is None:
+            rows = connection.exec_driver_sql(self.contacts)
+        else:
+            rows = connection.exec_driver_sql(self.contacts_changed, (self.timestamp(changed_since),))
         contacts = []
-        for channel, chat_id, language, answers, subscribed, active in connection.exec_driver_sql(self.contacts):
+        for channel, chat_id, language, answers, subscribed, active in rows:
             answers = json.loads(answers) if isinstance(answers, str) else answers
             contacts.append(Contact(ChatKey(channel, chat_id), language, answers or {}, bool(subscribed), bool(active)))
         return contacts

@@ -493,8 +493,8 @@ class SqlChatStore(ChatStore):
 
     supports_notices = True
 
-    async def contacts(self) -> list[Contact]:
-        return await self._database.read(self._notices.read_contacts)
+    async def contacts(self, changed_since: datetime | None = None) -> list[Contact]:
+        return await self._database.read(self._notices.read_contacts, changed_since)
 
     async def create_notice(self, notice: NewNotice) -> tuple[int, bool]:
         return await self._database.transaction(self._notices.create, notice)

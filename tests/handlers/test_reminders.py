@@ -108,3 +108,17 @@ def test_the_reminder_says_which_reward_how_much_under_which_clause_by_when_and_
     assert [b.data for row in english.buttons for b in row] == [f"r:{TRIAL}", "unsub"]
     traditional = reminder_message(match, due, "zh-Hant").text
     assert "申報提醒" in traditional
+
+
+def test_the_clock_alone_changes_what_is_due_only_at_the_sending_time_and_at_midnight_in_china() -> None:
+    plan = ReminderPlan()
+
+    def turn(hour: int, minute: int = 0) -> datetime:
+        return plan.next_turn(datetime(2026, 12, 8, hour, minute, tzinfo=BEIJING)).astimezone(BEIJING)
+
+    assert turn(0) == datetime(2026, 12, 8, 9, 30, tzinfo=BEIJING)
+    assert turn(9, 29) == datetime(2026, 12, 8, 9, 30, tzinfo=BEIJING)
+    assert turn(9, 30) == datetime(2026, 12, 9, 0, 0, tzinfo=BEIJING)
+    assert turn(23, 59) == datetime(2026, 12, 9, 0, 0, tzinfo=BEIJING)
+    assert plan.next_turn(datetime(2026, 12, 8, 1, 0, tzinfo=UTC)).tzinfo == UTC  # 09:00 there: 09:30
+    assert plan.next_turn(datetime(2026, 12, 8, 1, 0, tzinfo=UTC)) == datetime(2026, 12, 8, 1, 30, tzinfo=UTC)

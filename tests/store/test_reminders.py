@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -187,3 +187,41 @@ async def test_reminders_are_worded_in_the_contacts_language(open_store: Callabl
     await process.scheduler.queue_due()
     await process.deliver()
     assert any("Closes: 2026-12-15 (7 days left)" in text for text in phone.reminders_to(ALICE))
+
+
+async def test_between_the_days_turns_only_the_contacts_who_changed_are_matched_again(
+    open_store: Callable[[], ChatStore], engine: Engine
+) -> None:
+    """Matching every contact every minute would cost a large database minutes of CPU an hour: the clock changes
+    what is due only at 09:30 and midnight in China, so in between only chats saved since are looked at; a rules
+    reload and those turns of the day look at everyone again."""
+    phone = Phone()
+    process = Process(open_store(), phone, engine)
+    # No overlap: a chat saved before a look is not looked at again by the next (a minute's overlap in service).
+    process.scheduler = ReminderScheduler(process.store, lambda: process.rules, ReminderPlan(), lambda: process.moment,
+                                          overlap=timedelta(0))  # fmt: skip
+    process.deliverer.confirm["reminder"] = process.scheduler.confirm
+    for chat in (ChatKey("test", 600 + n) for n in range(5)):
+        await contact(process.store, chat, {"region": "湖北省/武汉市"})
+    await process.scheduler.queue_due()
+    assert process.scheduler.last_matched == 5
+    assert await process.scheduler.queue_due() == 0 and process.scheduler.last_matched == 0
+
+    # A minute later Alice has finished her interview: she alone is matched, and her reminder queued at once.
+    process.moment = SEVEN_DAYS_BEFORE.replace(minute=1)
+    await contact(process.store, ALICE, BIOLOGICS_TRIAL)
+    assert await process.scheduler.queue_due() > 0
+    assert process.scheduler.last_matched == 1
+    assert ReminderKey(ALICE, TRIAL, CLOSES, 7) in await process.store.queued_reminders(CLOSES)
+
+    # At midnight in China every contact is matched again, and after a reload of the rules.
+    process.moment = datetime(2026, 12, 9, 0, 0, tzinfo=BEIJING)
+    await process.scheduler.queue_due()
+    assert process.scheduler.last_matched == 6
+    process.moment = datetime(2026, 12, 9, 0, 5, tzinfo=BEIJING)
+    process.rules = moved("2026-12-20")
+    await process.scheduler.queue_due()
+    assert process.scheduler.last_matched == 6
+    process.moment = datetime(2026, 12, 9, 0, 10, tzinfo=BEIJING)
+    await process.scheduler.queue_due()
+    assert process.scheduler.last_matched == 0
