@@ -224,6 +224,15 @@ async def main(args: argparse.Namespace) -> None:
             f"p99 {run.percentile(0.99):.1f} ms (target < {P99_TARGET_MS:.0f} ms: "
             f"{'ok' if run.percentile(0.99) < P99_TARGET_MS else 'OVER'})"
         )
+        # The driver runs on the same machine, in one thread: the CPU it spends on each update (reading the real
+        # replies, choosing answers) caps the rate whatever the server does.
+        ceiling = run.updates / run.own_cpu if run.own_cpu else float("inf")
+        print(
+            f"{'':<4}the driver alone, at {run.own_cpu * 1000 / run.updates:.2f} ms CPU per update, caps this run at "
+            f"{ceiling:,.0f} updates/s = {ceiling / bare.rate:.0%} of the bare handler's; the server spends "
+            f"{run.cpu * 1000 / run.updates:.2f} ms CPU per update against the bare handler's "
+            f"{bare.cpu * 1000 / bare.updates:.2f} ms"
+        )
 
 
 if __name__ == "__main__":
