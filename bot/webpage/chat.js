@@ -96,18 +96,66 @@
     else say((answer.data && answer.data.error) || words.offline, true);
   }
 
-  // Official notices are written in Telegram's HTML: shown as their text, never as markup.
+  // Official notices are written in Telegram's HTML. Its few tags are drawn (bold, italics, underline, strike,
+  // code, quotes, and links to web, mail or phone addresses, which open apart from the chat); any other markup is
+  // shown as its text, and scripts and styles not at all. The markup is parsed into an inert document and copied
+  // out node by node, so nothing in it ever runs.
+  const TAGS = {
+    b: "strong", strong: "strong", i: "em", em: "em", u: "u", ins: "u", s: "s", strike: "s", del: "s",
+    code: "code", pre: "pre", blockquote: "blockquote",
+  };
+  const LINK = /^(https?:|mailto:|tel:)/i;
+  const SKIPPED = new Set(["script", "style", "template", "noscript"]);
+
+  function parsed(message) {
+    return new DOMParser().parseFromString(message.text, "text/html").body;
+  }
+
   function plain(message) {
-    if (!message.html) return message.text;
-    return new DOMParser().parseFromString(message.text, "text/html").body.textContent || "";
+    return message.html ? parsed(message).textContent || "" : message.text;
+  }
+
+  function rich(message) {
+    const fragment = document.createDocumentFragment();
+    if (message.html) copyMarkup(fragment, parsed(message));
+    else fragment.append(message.text);
+    return fragment;
+  }
+
+  function copyMarkup(target, source) {
+    for (const node of source.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        target.append(node.data);
+        continue;
+      }
+      if (node.nodeType !== Node.ELEMENT_NODE || SKIPPED.has(node.localName)) continue;
+      let element = null;
+      if (node.localName === "a") {
+        const href = (node.getAttribute("href") || "").trim();
+        if (LINK.test(href)) {
+          element = document.createElement("a");
+          element.href = href;
+          element.target = "_blank";
+          element.rel = "noopener noreferrer";
+        }
+      } else if (TAGS[node.localName]) {
+        element = document.createElement(TAGS[node.localName]);
+      }
+      if (element) {
+        copyMarkup(element, node);
+        target.append(element);
+      } else {
+        copyMarkup(target, node);
+      }
+    }
   }
 
   function draw(item, message) {
     item.replaceChildren();
     item.dataset.messageId = item.dataset.messageId || String(message.id);
-    const text = document.createElement("p");
+    const text = document.createElement("div");
     text.className = "text";
-    text.textContent = plain(message);
+    text.append(rich(message));
     item.append(text);
     if (message.file) {
       const link = document.createElement("a");

@@ -8,8 +8,10 @@ passes without having run it. Nothing here downloads a browser.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,4 +154,47 @@ async def test_an_interview_in_the_browser_keeps_its_results_across_a_reload(bro
         await page.locator("#log > li.bot", has_text="规则版本").last.scroll_into_view_if_needed()
         await page.screenshot(path=str(ARTIFACTS / "web-chat-results.png"))
         assert all(url.startswith(base) for url in requested), [u for u in requested if not u.startswith(base)]
+        await context.close()
+
+
+async def test_an_officials_notice_shows_its_formatting_its_link_and_escaped_text_as_text(
+    browser, tmp_path: Path
+) -> None:
+    """A notice is written in Telegram's HTML (checked when it is sent: only Telegram's tags, links to web
+    addresses): the page draws its bold and italic text and its link, which opens apart from the chat, and an
+    escaped < as the character, not as markup."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    await migrate(database)
+    notice = tmp_path / "notice.html"
+    notice.write_text(
+        '<b>2026年度专精特新申报开始</b>\n详见 <a href="https://fgw.jl.gov.cn/call">申报通知</a>。'
+        "<i>截止 12月31日</i>,营业收入 &lt;2000万元 的企业 <u>另行通知</u>&lt;script&gt;",
+        encoding="utf-8",
+    )
+    async with web_bot(database) as base:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await context.new_page()
+        await page.goto(f"{base}/")
+        await page.locator(LAST_BOT, has_text="问题 1 / 约").wait_for()
+
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "notice", "send", str(notice), "--all",
+            env={**os.environ, "DATABASE_URL": database}, cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await sender.communicate()
+        assert sender.returncode == 0, err.decode()
+
+        shown = page.locator("#log > li.bot", has_text="专精特新申报开始")
+        await shown.wait_for(timeout=20_000)
+        assert await shown.locator("strong").inner_text() == "2026年度专精特新申报开始"
+        assert await shown.locator("em").inner_text() == "截止 12月31日"
+        link = shown.get_by_role("link", name="申报通知")
+        assert await link.get_attribute("href") == "https://fgw.jl.gov.cn/call"
+        assert await link.get_attribute("target") == "_blank"
+        assert "noopener" in (await link.get_attribute("rel") or "")
+        assert await shown.locator("u").inner_text() == "另行通知"
+        text = await shown.inner_text()
+        assert "营业收入 <2000万元 的企业" in text and "另行通知<script>\n" in text
+        assert "<b>" not in text and await shown.locator("script").count() == 0
         await context.close()
