@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,7 @@ from handlers.texts import LANGUAGES
 EXIT_OK, EXIT_RULES, EXIT_USAGE = 0, 1, 2
 EXIT_FAILURE = 1  # the bot could not run for a reason outside its input (network, database, a bug)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+EXIT_BROKEN_PIPE = 141  # the reader closed the pipe (SIGPIPE), as shells report it
 
 
 def _date(text: str) -> date:
@@ -290,3 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`incentive-bot match … | head`): nothing left to say to it, and nothing wrong here.
+        # Python would try to flush stdout once more at exit and fail again, so it is pointed at devnull.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -306,3 +306,18 @@ def test_rules_check_lists_every_problem_once_in_file_line_and_column_order(rule
     code, text_out, err = run(["rules", "check", str(rules_copy)], capsys)
     assert code == 1 and err.strip().endswith(f"{len(problems)} error(s); the rules were not loaded.")
     assert run(["rules", "check", "--json"], capsys)[:2] == (0, "[]\n")
+
+
+def test_match_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
+    """`incentive-bot match … | head -1`: the reader goes away before the output is written; the command ends
+    without a traceback, with the status shells give a pipe closed early."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "match", "--profile", str(ROOT / "examples/changchun-biologics.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    proc.stdout.close()  # before the bot has started: every line it writes finds the pipe closed
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err
