@@ -4,6 +4,8 @@ file:line:column errors that say how to fix them."""
 from __future__ import annotations
 
 import dataclasses
+import io
+import pickle
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -1006,7 +1008,7 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
-_compiled_files: Kept[list[Rule]] = Kept(4096)
+_compiled_files: Kept[list[Rule] | CompiledFile] = Kept(4096)
 
 
 def _context_key(sources: RuleSources) -> bytes:
@@ -1026,7 +1028,98 @@ def _compile_policy_file(
 ) -> list[Rule]:
     stamp = (context, text_key(source.text))
     compile_file = lambda: load_policy_file(source, catalogue, documents, regions)  # noqa: E731
-    return list(_compiled_files.get(source.path, stamp, compile_file))
+    rules = _compiled_files.get(source.path, stamp, compile_file)
+    if isinstance(rules, CompiledFile):  # compiled in another process: unpacked the first time it is used
+        try:
+            rules = _unpacked_rules(rules.packed, catalogue, documents)
+        except (pickle.UnpicklingError, KeyError, AttributeError, EOFError, TypeError, ValueError):
+            rules = load_policy_file(source, catalogue, documents, regions)  # not expected: compiled here instead
+        _compiled_files.put(source.path, stamp, rules)
+    return list(rules)
+
+
+# A reload's rule tests run in a child process (bot.reloading), which compiles every file that changed anyway: the
+# rules of those files cross over packed and are kept here as if compiled here, so this process builds the engine
+# without parsing or compiling a file again (work that would hold the interpreter the bot's replies need).
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    """The rules compiled from one policy file, packed to cross between processes: its path and stamp (the hash
+    of its text and of all it is compiled against, as the cache of compiled files keeps it) and the rules,
+    pickled with the questions and documents they refer to named instead of copied."""
+
+    path: str
+    stamp: tuple[bytes, bytes]
+    packed: bytes
+
+
+def compiled_stamps() -> dict[str, Any]:
+    """The stamp of each policy file whose rules this process keeps compiled, by path."""
+    return _compiled_files.stamps()
+
+
+def compiled_files(sources: RuleSources, known: dict[str, Any]) -> list[CompiledFile]:
+    """The rules this process keeps compiled from the policy files of `sources` (as a check of them left them),
+    packed, but for the files whose stamp is in `known` (compiled_stamps of the process they go to)."""
+    if sources.catalogue is None:
+        return []
+    context = _context_key(sources)
+    questions = _load_catalogue(sources.catalogue).questions
+    packed = []
+    for source in sources.policies:
+        stamp = (context, text_key(source.text))
+        if known.get(source.path) == stamp:
+            continue
+        rules = _compiled_files.kept(source.path, stamp)
+        if isinstance(rules, list):
+            packed.append(CompiledFile(source.path, stamp, _packed_rules(rules, questions)))
+    return packed
+
+
+def adopt_compiled_files(files: Iterable[CompiledFile]) -> None:
+    """Keeps rules compiled in another process as this one's, for the next build of the same texts."""
+    for file in files:
+        _compiled_files.put(file.path, file.stamp, file)  # unpacked when first used
+
+
+class _RulePickler(pickle.Pickler):
+    """Names a question of the catalogue by its fact and a document by its id: the process that unpacks the rules
+    has them already (the stamp says their texts are the same), and its rules must refer to its own questions."""
+
+    def __init__(self, file: io.BytesIO, questions: dict[str, Question]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._questions = questions
+
+    def persistent_id(self, obj: Any) -> tuple[str, str] | None:
+        if isinstance(obj, Question) and self._questions.get(obj.fact) is obj:
+            return ("question", obj.fact)
+        if isinstance(obj, Document):
+            return ("document", obj.id)
+        return None
+
+
+class _RuleUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, catalogue: Catalogue, documents: dict[str, Document]):
+        super().__init__(file)
+        self._catalogue, self._documents = catalogue, documents
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, key = pid
+        return self._catalogue.questions[key] if kind == "question" else self._documents[key]
+
+
+def _packed_rules(rules: list[Rule], questions: dict[str, Question]) -> bytes:
+    buffer = io.BytesIO()
+    _RulePickler(buffer, questions).dump(rules)
+    return buffer.getvalue()
+
+
+def _unpacked_rules(packed: bytes, catalogue: Catalogue, documents: dict[str, Document]) -> list[Rule]:
+    rules = _RuleUnpickler(io.BytesIO(packed), catalogue, documents).load()
+    if not isinstance(rules, list):
+        raise TypeError("not a list of rules")
+    return rules
 
 
 def _written_ids(source: SourceFile) -> set[str] | None:

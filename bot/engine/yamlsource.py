@@ -380,6 +380,27 @@ class Kept(Generic[T]):
             raise SourceErrors(list(known.errors))
         return known
 
+    def kept(self, place: Any, stamp: Any) -> T | None:
+        """The value kept for the place if it was worked out for this stamp (None otherwise, or if it raised)."""
+        with self._lock:
+            kept = self._outcomes.get(place)
+        if kept is None or kept[0] != stamp or isinstance(kept[1], SourceErrors):
+            return None
+        return kept[1]
+
+    def put(self, place: Any, stamp: Any, value: T) -> None:
+        """Keeps a value worked out elsewhere (in another process, say) as if `get` had worked it out."""
+        with self._lock:
+            self._outcomes[place] = (stamp, value)
+            self._outcomes.move_to_end(place)
+            while len(self._outcomes) > self.places:
+                self._outcomes.popitem(last=False)
+
+    def stamps(self) -> dict[Any, Any]:
+        """The stamp of each place's outcome: what `get` would not work out again."""
+        with self._lock:
+            return {place: stamp for place, (stamp, _) in self._outcomes.items()}
+
     def clear(self) -> None:
         with self._lock:
             self._outcomes.clear()

@@ -593,9 +593,15 @@ class SqlChatStore(ChatStore):
 
     async def activate_rules(self, new: NewVersion) -> bool:
         # Packing a version's files (hundreds of kilobytes) is done beside the database's thread, not in it, and
-        # only for a version not recorded yet: every other query of the bot waits while that thread is busy.
+        # only for a version not recorded yet: every other query of the bot waits while that thread is busy. A
+        # reload's check packs them in its own process (new.packed), so the bot's process does not at all.
         recorded = await self._database.read(self._rules.recorded, new.version)
-        packed = b"" if recorded else await asyncio.to_thread(pack, new.files)
+        if recorded:
+            packed = b""
+        elif new.packed is not None:
+            packed = new.packed
+        else:
+            packed = await asyncio.to_thread(pack, new.files)
         return await self._database.transaction(self._rules.activate, new, packed)
 
     async def refuse_rules(self, version: str) -> bool:
