@@ -38,7 +38,7 @@ from bot.engine.loader import (
 from bot.engine.model import RuleSet
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
-from bot.loading import build_engine, collection_paused, decoded, read_sources
+from bot.loading import build_engine, collection_paused, decoded, read_sources, same_texts
 from bot.messages import ChatKey
 from bot.paths import shipped_rules_dir
 from bot.store.base import ChatStore, NoticesUnavailable
@@ -423,11 +423,10 @@ def _checked(verdict: _Verdict, sources: RuleSources) -> Checked:
     if not verdict.passed:
         return Checked(None, verdict.summary, verdict.problems, verdict.compiled, verdict.version, sources=sources)
     adopt_compiled_files(verdict.compiled_files)
+    sources = same_texts(sources)
     try:
-        engine = build_engine(sources)
+        engine = build_engine(sources, verdict.version)  # the child's version: of these very texts
     except SourceErrors:  # the same texts compiled there: not expected, but never swap blindly
-        return check_sources(sources)
-    if engine.version != verdict.version:
         return check_sources(sources)
     return Checked(engine, verdict.summary, [], version=verdict.version, sources=sources, packed=verdict.packed)
 

@@ -3,7 +3,9 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
+import hashlib
 import io
 import pickle
 import re
@@ -1009,12 +1011,14 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
 _compiled_files: Kept[list[Rule] | CompiledFile] = Kept(4096)
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def _context_key(sources: RuleSources) -> bytes:
     """What every rule file is compiled against, as one hash of its texts."""
     parts = [sources.regions, sources.catalogue, *sources.documents, *sources.document_texts.values()]
-    return text_key("\0".join(f"{part.path}\0{part.text}" for part in parts if part is not None))
+    named = "\0".join(f"{part.path}\0{text_key(part.text).hex()}" for part in parts if part is not None)
+    return hashlib.blake2b(named.encode(), digest_size=16).digest()
 
 
 @lru_cache(maxsize=4)
@@ -1032,7 +1036,7 @@ def _compile_policy_file(
     if isinstance(rules, CompiledFile):  # compiled in another process: unpacked the first time it is used
         try:
             rules = _unpacked_rules(rules.packed, catalogue, documents)
-        except (pickle.UnpicklingError, KeyError, AttributeError, EOFError, TypeError, ValueError):
+        except (pickle.UnpicklingError, ImportError, KeyError, AttributeError, EOFError, TypeError, ValueError):
             rules = load_policy_file(source, catalogue, documents, regions)  # not expected: compiled here instead
         _compiled_files.put(source.path, stamp, rules)
     return list(rules)
@@ -1083,36 +1087,43 @@ def adopt_compiled_files(files: Iterable[CompiledFile]) -> None:
         _compiled_files.put(file.path, file.stamp, file)  # unpacked when first used
 
 
-class _RulePickler(pickle.Pickler):
-    """Names a question of the catalogue by its fact and a document by its id: the process that unpacks the rules
-    has them already (the stamp says their texts are the same), and its rules must refer to its own questions."""
+# Rules refer to the catalogue's questions and to documents: packed, each is named (by fact, by id) instead of copied,
+# and the process that unpacks the rules puts its own in their place (the stamp says their texts are the same).
+# Named by a reducer for their types alone, so pickle's C code handles every other object without calling Python.
 
-    def __init__(self, file: io.BytesIO, questions: dict[str, Question]):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._questions = questions
 
-    def persistent_id(self, obj: Any) -> tuple[str, str] | None:
-        if isinstance(obj, Question) and self._questions.get(obj.fact) is obj:
-            return ("question", obj.fact)
-        if isinstance(obj, Document):
-            return ("document", obj.id)
-        return None
+def _question_named(fact: str) -> Question:
+    raise RuntimeError("rules packed by another process are unpacked with _unpacked_rules")
+
+
+def _document_named(document_id: str) -> Document:
+    raise RuntimeError("rules packed by another process are unpacked with _unpacked_rules")
+
+
+def _packed_rules(rules: list[Rule], questions: dict[str, Question]) -> bytes:
+    def question(q: Question) -> Any:
+        return (_question_named, (q.fact,)) if questions.get(q.fact) is q else q.__reduce_ex__(PICKLE_PROTOCOL)
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=PICKLE_PROTOCOL)
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        Question: question,
+        Document: lambda d: (_document_named, (d.id,)),
+    }
+    pickler.dump(rules)
+    return buffer.getvalue()
 
 
 class _RuleUnpickler(pickle.Unpickler):
     def __init__(self, file: io.BytesIO, catalogue: Catalogue, documents: dict[str, Document]):
         super().__init__(file)
-        self._catalogue, self._documents = catalogue, documents
+        self._named = {"_question_named": catalogue.questions.__getitem__, "_document_named": documents.__getitem__}
 
-    def persistent_load(self, pid: Any) -> Any:
-        kind, key = pid
-        return self._catalogue.questions[key] if kind == "question" else self._documents[key]
-
-
-def _packed_rules(rules: list[Rule], questions: dict[str, Question]) -> bytes:
-    buffer = io.BytesIO()
-    _RulePickler(buffer, questions).dump(rules)
-    return buffer.getvalue()
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name in self._named:
+            return self._named[name]
+        return super().find_class(module, name)
 
 
 def _unpacked_rules(packed: bytes, catalogue: Catalogue, documents: dict[str, Document]) -> list[Rule]:
