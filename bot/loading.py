@@ -14,7 +14,15 @@ from typing import Any
 from bot.engine.engine import Engine
 from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.regions import RegionIndex, region_index_from_csv
-from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import (
+    Mapping,
+    SourceError,
+    SourceErrors,
+    SourceFile,
+    forget_key,
+    keep_key,
+    parse_yaml,
+)
 from bot.paths import shipped_data_dir, shipped_rules_dir
 
 REGIONS_FILE = "regions.csv"
@@ -107,13 +115,18 @@ def same_texts(sources: RuleSources) -> RuleSources:
     """The sources, each file that is the same (path and text) as the last one seen at its path replaced by it."""
     with _seen_lock:
         if len(_seen_files) > KEPT_FILES:
+            for source in _seen_files.values():
+                forget_key(source.text)
             _seen_files.clear()
 
         def seen(source: SourceFile) -> SourceFile:
             last = _seen_files.get(source.path)
             if last is not None and last.text == source.text:
                 return last
+            if last is not None:
+                forget_key(last.text)
             _seen_files[source.path] = source
+            keep_key(source.text)
             return source
 
         def seen_all(files: tuple[SourceFile, ...]) -> tuple[SourceFile, ...]:

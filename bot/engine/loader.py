@@ -6,9 +6,9 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import hashlib
-import io
 import pickle
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -1090,44 +1090,49 @@ def adopt_compiled_files(files: Iterable[CompiledFile]) -> None:
 # Rules refer to the catalogue's questions and to documents: packed, each is named (by fact, by id) instead of copied,
 # and the process that unpacks the rules puts its own in their place (the stamp says their texts are the same).
 # Named by a reducer for their types alone, so pickle's C code handles every other object without calling Python.
+# The files cross between the bot's own processes only: unpickling them trusts what the bot itself packed.
 
 
 def _question_named(fact: str) -> Question:
-    raise RuntimeError("rules packed by another process are unpacked with _unpacked_rules")
+    return _unpacking.catalogue.questions[fact]
 
 
 def _document_named(document_id: str) -> Document:
-    raise RuntimeError("rules packed by another process are unpacked with _unpacked_rules")
+    return _unpacking.documents[document_id]
+
+
+_unpacking = threading.local()  # the catalogue and documents of the build unpacking rules, while it does
+
+
+class _Packed(bytearray):
+    """Where the pickler writes."""
+
+    def write(self, data: bytes) -> int:
+        self.extend(data)
+        return len(data)
 
 
 def _packed_rules(rules: list[Rule], questions: dict[str, Question]) -> bytes:
     def question(q: Question) -> Any:
         return (_question_named, (q.fact,)) if questions.get(q.fact) is q else q.__reduce_ex__(PICKLE_PROTOCOL)
 
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=PICKLE_PROTOCOL)
+    packed = _Packed()
+    pickler = pickle.Pickler(packed, protocol=PICKLE_PROTOCOL)
     pickler.dispatch_table = {
         **copyreg.dispatch_table,
         Question: question,
         Document: lambda d: (_document_named, (d.id,)),
     }
     pickler.dump(rules)
-    return buffer.getvalue()
-
-
-class _RuleUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, catalogue: Catalogue, documents: dict[str, Document]):
-        super().__init__(file)
-        self._named = {"_question_named": catalogue.questions.__getitem__, "_document_named": documents.__getitem__}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name in self._named:
-            return self._named[name]
-        return super().find_class(module, name)
+    return bytes(packed)
 
 
 def _unpacked_rules(packed: bytes, catalogue: Catalogue, documents: dict[str, Document]) -> list[Rule]:
-    rules = _RuleUnpickler(io.BytesIO(packed), catalogue, documents).load()
+    _unpacking.catalogue, _unpacking.documents = catalogue, documents
+    try:
+        rules = pickle.loads(packed)
+    finally:
+        del _unpacking.catalogue, _unpacking.documents
     if not isinstance(rules, list):
         raise TypeError("not a list of rules")
     return rules

@@ -407,27 +407,32 @@ class Kept(Generic[T]):
 
 
 def text_key(text: str) -> bytes:
-    """A short hash of a text, to know it again (kept for the latest texts, by the text object itself)."""
-    kept = _keys.get(id(text))
+    """A short hash of a text, to know it again."""
+    kept = _kept_keys.get(id(text))
     if kept is not None and kept[0] is text:
-        with _keys_lock:
-            if id(text) in _keys:
-                _keys.move_to_end(id(text))
         return kept[1]
-    key = hashlib.blake2b(text.encode(), digest_size=16).digest()
-    with _keys_lock:
-        _keys[id(text)] = (text, key)  # the text is kept with its key, so its id() stays its own
-        while len(_keys) > KEPT_KEYS:
-            _keys.popitem(last=False)
-    return key
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-# Every check hashes every file of the folder (its version, the stamps of what is kept of each file); the texts of
-# the files that did not change are the same objects from one reload to the next (bot.loading.same_texts), so their
-# hashes are kept by the object, for a folder's worth of files.
-KEPT_KEYS = 512
-_keys: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
-_keys_lock = threading.Lock()
+# Every check hashes every file of the folder (the stamps of what is kept of each file); a reload's files that did
+# not change are the same objects from one reload to the next (bot.loading.same_texts), whose keys are kept here by
+# the object (held with its key, so its id() stays its own) for as long as it is the latest text of its file.
+_kept_keys: dict[int, tuple[str, bytes]] = {}
+_kept_keys_lock = threading.Lock()
+
+
+def keep_key(text: str) -> None:
+    """Keeps the key of the text, the latest of its file, until forget_key."""
+    key = text_key(text)
+    with _kept_keys_lock:
+        _kept_keys[id(text)] = (text, key)
+
+
+def forget_key(text: str) -> None:
+    with _kept_keys_lock:
+        kept = _kept_keys.get(id(text))
+        if kept is not None and kept[0] is text:
+            del _kept_keys[id(text)]
 
 
 # A reload reads every file again, though mostly one of them changed: the value of each file's latest text is kept

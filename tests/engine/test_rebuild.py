@@ -7,7 +7,7 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from bot.engine import matching
+from bot.engine import matching, yamlsource
 from bot.engine.engine import Engine, sources_version
 from bot.engine.loader import RuleSources
 from bot.engine.matching import Matcher
@@ -86,3 +86,10 @@ def test_a_texts_key_is_its_contents_whichever_object_holds_it() -> None:
     copy = "".join(list(text))
     assert copy is not text and text_key(copy) == text_key(text) == text_key(text)
     assert text_key(text + " ") != text_key(text)
+
+
+def test_only_the_latest_text_of_each_file_is_kept_with_its_key() -> None:
+    for n in range(5):
+        same_texts(with_pharma(read_sources(), lambda text, n=n: text + f"# edit {n}\n"))
+    kept = [text for text, _ in yamlsource._kept_keys.values()]
+    assert [n for n in range(5) if any(text.endswith(f"# edit {n}\n") for text in kept)] == [4]
