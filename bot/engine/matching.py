@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,18 +130,18 @@ class Matcher:
     """A rule set compiled for fast matching: region scopes resolved once per profile, rules checked in order."""
 
     def __init__(self, ruleset: RuleSet, regions: RegionIndex):
-        global _last_compiled
+        global _last_matcher
         self.ruleset = ruleset
         self.regions = regions
         region_question = ruleset.catalogue["region"]
         # The rules of the last matcher on the same regions and region question that are in this rule set too
         # (the same objects: a reload keeps the rules of the files that did not change, calls joined by a notice
         # keep them all) are compiled already; so are their region scopes.
-        last = _last_compiled
+        last = _last_matcher() if _last_matcher is not None else None
         scopes: dict[str, Within] = {}
         before: dict[int, _CompiledRule] = {}
-        if last is not None and last.regions is regions and last.region_question is region_question:
-            scopes, before = dict(last.scopes), last.by_rule
+        if last is not None and last.regions is regions and last.ruleset.catalogue["region"] is region_question:
+            scopes, before = dict(last._scopes), {id(compiled.rule): compiled for compiled in last._compiled}
         compiled_rules: list[_CompiledRule] = []
         for rule in ruleset.rules:
             compiled = before.get(id(rule))
@@ -161,7 +162,7 @@ class Matcher:
             fact for compiled in compiled_rules for fact in compiled.formula_facts if fact not in in_conditions
         )
         self._index = {compiled.rule.id: index for index, compiled in enumerate(self._compiled)}
-        _last_compiled = _Compiled(regions, region_question, self._scopes, {id(c.rule): c for c in compiled_rules})
+        _last_matcher = weakref.ref(self)
 
     def covers(self, region: str) -> bool:
         """True if some rule's region scope contains the region or lies inside it (it may apply there)."""
@@ -269,17 +270,9 @@ class _CompiledRule:
         self.eligible = RuleResult(rule, ELIGIBLE)
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """What the last matcher compiled: its region scopes and its rules' compiled form (by the rule's id())."""
-
-    regions: RegionIndex
-    region_question: Any
-    scopes: dict[str, Within]
-    by_rule: dict[int, _CompiledRule]
-
-
-_last_compiled: _Compiled | None = None
+# The last matcher built, while it is in use (the engine swapped in last): the next one takes from it the compiled form
+# of the rules they share. Held weakly, so a rule set checked and dropped is not kept for that.
+_last_matcher: weakref.ref[Matcher] | None = None
 
 
 # How close a figure must be to its threshold for the requirement to count as within reach: 20% short of it.

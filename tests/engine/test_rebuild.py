@@ -48,7 +48,7 @@ def test_a_matcher_built_on_the_rules_of_the_last_one_matches_as_one_built_afres
     reused = {id(c.rule): c for c in first.matcher._compiled}
     assert all(reused[id(c.rule)] is c for c in second.matcher._compiled if id(c.rule) in reused), "reused"
 
-    matching._last_compiled = None  # nothing to reuse
+    matching._last_matcher = None  # nothing to reuse
     fresh = Matcher(second.ruleset, second.regions)
     assert second.matcher.covered_regions == fresh.covered_regions
     assert second.matcher.estimate_only == fresh.estimate_only
