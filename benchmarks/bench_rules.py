@@ -19,12 +19,12 @@ conversation on a LiveEngine, the admin handler with a Reloader, the delivery wo
 sender that shows messages nowhere and no rate limit (TELEGRAM_RATE_LIMIT=0). Contacts go through interviews
 over and over, pausing a moment before each answer. First a baseline without reloads, then a phase in which an
 admin sends /reload 20 times (a copy of the shipped rules with one file edited before each) while they go on. As
-in `serve`, a reload's rule tests run in a child process while this one compiles the engine in a thread (from
-the files compiled before but the edited one) and swaps it in. A reply's latency is from handing its update to
-the dispatcher until its messages are sent, as the Telegram channel does. Printed: p50/p99/max of both phases and
-of the replies that overlapped a reload, and how late the event loop ran. The compiling thread competes for the
-GIL with the event loop and with the database's thread; --switch-interval sets how long a thread may keep the GIL
-(sys.setswitchinterval) to see what that costs.
+in `serve`, a reload is checked in a child process (it reads, compiles and tests the files), and this one builds
+the engine in a thread from the rules the child compiled and swaps it in. A reply's latency is from handing its
+update to the dispatcher until its messages are sent, as the Telegram channel does. Printed: p50/p99/max of both
+phases and of the replies that overlapped a reload, and how late the event loop ran. The building thread competes
+for the GIL with the event loop and with the database's thread; --switch-interval sets how long a thread may keep
+the GIL (sys.setswitchinterval) to see what that costs.
 
 Targets: shipped rules < 200 ms, 10,000 rules < 3 s (check and swap); no reply during a reload slower than 2x the
 p99 without reloads. --quick: a smoke run (1,000 generated rules, a few runs, 3 reloads).

@@ -14,7 +14,15 @@ from typing import Any
 from bot.engine.engine import Engine
 from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.regions import RegionIndex, region_index_from_csv
-from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
+from bot.engine.yamlsource import (
+    Mapping,
+    SourceError,
+    SourceErrors,
+    SourceFile,
+    forget_key,
+    keep_key,
+    parse_yaml,
+)
 from bot.paths import shipped_data_dir, shipped_rules_dir
 
 REGIONS_FILE = "regions.csv"
@@ -88,10 +96,52 @@ def decoded(shown: str, data: bytes, limit: int = MAX_RULE_FILE_BYTES) -> Source
     return SourceError(shown, line, f"the file is not UTF-8 text (byte 0x{data[start]:02x}){saved_as}", column)
 
 
-def build_engine(sources: RuleSources) -> Engine:
-    """Compiles the texts with the garbage collector paused (see collection_paused); raises SourceErrors."""
+def build_engine(sources: RuleSources, version: str | None = None) -> Engine:
+    """Compiles the texts with the garbage collector paused (see collection_paused); raises SourceErrors.
+    `version`: the texts' sources_version when it was worked out already (by a reload's check)."""
     with collection_paused():
-        return Engine.build(sources)
+        return Engine.build(sources, version)
+
+
+# The texts of a reload's files come from the process that checked them: new objects every time, though mostly one
+# file changed. Each file the same as the last time its path was seen is replaced by that object, whose hashes
+# (yamlsource.text_key, str's own) are worked out already, so the caches keyed by a file's text find it at once.
+KEPT_FILES = 4096
+_seen_files: dict[str, SourceFile] = {}
+_seen_lock = threading.Lock()
+
+
+def same_texts(sources: RuleSources) -> RuleSources:
+    """The sources, each file that is the same (path and text) as the last one seen at its path replaced by it."""
+    with _seen_lock:
+        if len(_seen_files) > KEPT_FILES:
+            for source in _seen_files.values():
+                forget_key(source.text)
+            _seen_files.clear()
+
+        def seen(source: SourceFile) -> SourceFile:
+            last = _seen_files.get(source.path)
+            if last is not None and last.text == source.text:
+                return last
+            if last is not None:
+                forget_key(last.text)
+            _seen_files[source.path] = source
+            keep_key(source.text)
+            return source
+
+        def seen_all(files: tuple[SourceFile, ...]) -> tuple[SourceFile, ...]:
+            return tuple(seen(source) for source in files)
+
+        return dataclasses.replace(
+            sources,
+            catalogue=None if sources.catalogue is None else seen(sources.catalogue),
+            regions=seen(sources.regions),
+            policies=seen_all(sources.policies),
+            calls=seen_all(sources.calls),
+            tests=seen_all(sources.tests),
+            documents=seen_all(sources.documents),
+            document_texts={name: seen(text) for name, text in sources.document_texts.items()},
+        )
 
 
 def read_sources(

@@ -26,15 +26,24 @@ from watchfiles import awatch
 
 from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine, sources_version
-from bot.engine.loader import CALLS_DIR, POLICY_DIR, TESTS_DIR, RuleSources
+from bot.engine.loader import (
+    CALLS_DIR,
+    POLICY_DIR,
+    TESTS_DIR,
+    CompiledFile,
+    RuleSources,
+    adopt_compiled_files,
+    compiled_files,
+    compiled_stamps,
+)
 from bot.engine.model import RuleSet
 from bot.engine.ruletests import coverage_gaps, run_rule_tests
 from bot.engine.yamlsource import Mapping, SourceError, SourceErrors, SourceFile, parse_yaml
-from bot.loading import build_engine, collection_paused, decoded, read_sources
+from bot.loading import build_engine, collection_paused, decoded, read_sources, same_texts
 from bot.messages import ChatKey
 from bot.paths import shipped_rules_dir
 from bot.store.base import ChatStore, NoticesUnavailable
-from bot.store.rulesets import NewVersion
+from bot.store.rulesets import NewVersion, pack
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,7 @@ class Checked:
     previous: str = ""
     announce: bool = False
     changes: list[Change] | None = None  # contacts whose results the reload changed (None: not worked out)
+    packed: bytes | None = field(default=None, repr=False)  # the texts packed as recorded (rulesets.pack), if done
 
 
 def check_rules(rules_dir: Path | None, data_dir: Path | None, uploads: dict[str, str] | None = None) -> Checked:
@@ -145,6 +155,8 @@ def diff_rulesets(old: RuleSet, new: RuleSet) -> RuleSetDiff:
         removed = sorted(set(before) - set(after))
         changed = {}
         for key in sorted(set(before) & set(after)):
+            if before[key] is after[key]:
+                continue  # a rule of a file that did not change: the same object, kept compiled
             differing = [name for name in fields if _canonical(before[key], name) != _canonical(after[key], name)]
             if differing:
                 changed[key] = differing
@@ -261,26 +273,56 @@ def _handing_over_often() -> Iterator[None]:
             sys.setswitchinterval(_usual_interval)
 
 
-# A reload's check runs beside the bot, in a child process of its own: its rule tests and coverage (most of a
-# check's work) then never hold the interpreter the event loop needs, so replies go on at their usual pace. The
-# engine itself is compiled here at the same time (it cannot cross between processes), from the files compiled
-# before but the changed ones, and is swapped in only when the child's check passed.
+# A reload's check runs beside the bot, in a child process of its own: reading the files, compiling them, the rule
+# tests and their coverage, and packing the files as the database records them. None of that then holds the
+# interpreter the event loop needs, so replies go on at their usual pace. The engine itself cannot cross between
+# processes (its region index alone takes longer to unpickle than to build), so this process builds it once the
+# check passed, from the rules the child compiled (bot.engine.loader.CompiledFile) and those it kept itself: it
+# parses and compiles no file, and the bot's own work is what little is left.
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """The files a check in the child reads: the rules and data folders, with the rule files sent to the bot."""
+
+    rules_dir: Path | None
+    data_dir: Path | None
+    uploads: dict[str, str]
 
 
 @dataclass(frozen=True)
 class _Verdict:
-    """What a check in the child found: Checked without the engine and the texts."""
+    """What a check in the child found: Checked without the engine; when it passed, the files packed as the
+    database records them and the rules it compiled that this process does not keep."""
 
     passed: bool
     summary: str
     problems: list[SourceError]
     compiled: bool
     version: str
+    sources: RuleSources | None = None  # the texts, when the child read them
+    packed: bytes | None = None
+    compiled_files: tuple[CompiledFile, ...] = ()
 
 
-def _verdict(sources: RuleSources) -> _Verdict:
+def _verdict(request: RuleSources | _Folder, known: dict[str, Any] | None = None) -> _Verdict:
+    """Runs in the child. `known`: the stamps of the rules the bot's process keeps compiled (compiled_stamps)."""
+    if isinstance(request, _Folder):
+        sources = read_sources(request.rules_dir, request.data_dir, request.uploads)
+    else:
+        sources = request
     checked = check_sources(sources)
-    return _Verdict(checked.engine is not None, checked.summary, checked.problems, checked.compiled, checked.version)
+    passed = checked.engine is not None
+    return _Verdict(
+        passed,
+        checked.summary,
+        checked.problems,
+        checked.compiled,
+        checked.version,
+        sources=sources if isinstance(request, _Folder) else None,
+        packed=pack(sources_to_json(sources)) if passed else None,
+        compiled_files=tuple(compiled_files(sources, known)) if passed and known is not None else (),
+    )
 
 
 CHECK_NICENESS = 10
@@ -301,7 +343,7 @@ class CheckProcess:
         self._lock = threading.Lock()
         self._told = False
 
-    def submit(self, sources: RuleSources) -> Future[_Verdict] | None:
+    def submit(self, request: RuleSources | _Folder, known: dict[str, Any] | None = None) -> Future[_Verdict] | None:
         with self._lock:
             try:
                 if self._pool is None:
@@ -311,7 +353,7 @@ class CheckProcess:
                     self._pool = ProcessPoolExecutor(
                         max_workers=1, mp_context=context, initializer=_lower_priority, initargs=(CHECK_NICENESS,)
                     )
-                return self._pool.submit(_verdict, sources)
+                return self._pool.submit(_verdict, request, known)
             except Exception:
                 self._close_locked()
                 if not self._told:  # once: a machine that cannot start processes would say so at every reload
@@ -338,31 +380,56 @@ _check_process = CheckProcess()
 
 
 def check_beside(sources: RuleSources, process: CheckProcess | None = None) -> Checked:
-    """check_sources, with the rule tests run in a child process while the engine is compiled here."""
+    """check_sources, with the check made in a child process and the engine built here from what it compiled."""
     process = process or _check_process
-    future = process.submit(sources)
+    future = process.submit(sources, compiled_stamps())
     if future is None:
         return check_sources(sources)
-    try:
-        engine: Engine | None = build_engine(sources)
-    except SourceErrors:
-        engine = None
     try:
         verdict = future.result()
     except Exception:  # the child died (BrokenProcessPool), or could not take the texts
         log.exception("the process checking the rules stopped; checking them here")
         process.lost()
         return check_sources(sources)
-    if verdict.passed and engine is None:  # the same texts compiled there: not expected, but never swap blindly
+    return _checked(verdict, sources)
+
+
+async def check_folder_beside(
+    rules_dir: Path | None, data_dir: Path | None, uploads: dict[str, str], process: CheckProcess | None = None
+) -> Checked:
+    """check_rules, with the files read and checked in a child process while the event loop waits, and the
+    engine built here (in a thread) from what the child compiled. Raises OSError when the folder cannot be read."""
+    process = process or _check_process
+    future = process.submit(_Folder(rules_dir, data_dir, uploads), compiled_stamps())
+    if future is not None:
+        try:
+            verdict = await asyncio.wrap_future(future)
+        except OSError:
+            raise  # the folder itself is gone or unreadable: read here, it would be the same
+        except Exception:  # the child died (BrokenProcessPool), or could not send what it found
+            log.exception("the process checking the rules stopped; checking them here")
+            process.lost()
+        else:
+            if verdict.sources is not None:
+                if not verdict.passed:  # nothing to build: the rules in use stay
+                    return _checked(verdict, verdict.sources)
+                with _handing_over_often():
+                    return await asyncio.to_thread(_checked, verdict, verdict.sources)
+    with _handing_over_often():
+        return await asyncio.to_thread(check_rules, rules_dir, data_dir, uploads)
+
+
+def _checked(verdict: _Verdict, sources: RuleSources) -> Checked:
+    """Checked of the child's verdict, with the engine built here (without compiling again) when it passed."""
+    if not verdict.passed:
+        return Checked(None, verdict.summary, verdict.problems, verdict.compiled, verdict.version, sources=sources)
+    adopt_compiled_files(verdict.compiled_files)
+    sources = same_texts(sources)
+    try:
+        engine = build_engine(sources, verdict.version)  # the child's version: of these very texts
+    except SourceErrors:  # the same texts compiled there: not expected, but never swap blindly
         return check_sources(sources)
-    return Checked(
-        engine if verdict.passed else None,
-        verdict.summary,
-        verdict.problems,
-        compiled=verdict.compiled,
-        version=verdict.version,
-        sources=sources,
-    )
+    return Checked(engine, verdict.summary, [], version=verdict.version, sources=sources, packed=verdict.packed)
 
 
 async def rules_at_start(
@@ -419,7 +486,7 @@ class Reloader:
         engine = self.live.base
         # The child that checks reloads reads and compiles these files now, so the first reload is as quick as
         # the next ones; what it finds is not needed.
-        _check_process.submit(sources)
+        _check_process.submit(sources, compiled_stamps())
         return await self.store.activate_rules(NewVersion(engine.version, actor, "", sources_to_json(sources)))
 
     async def reload(self, actor: str) -> Checked:
@@ -452,9 +519,7 @@ class Reloader:
 
     async def _check(self, uploads: dict[str, str]) -> Checked:
         try:
-            sources = await asyncio.to_thread(read_sources, self.rules_dir, self.data_dir, uploads)
-            with _handing_over_often():
-                return await asyncio.to_thread(check_beside, sources)
+            return await check_folder_beside(self.rules_dir, self.data_dir, uploads)
         except OSError as exc:  # the folder itself is gone or unreadable
             problem = SourceError(str(self.rules_dir or "rules"), 0, f"cannot be read: {exc.strerror or exc}")
             return Checked(None, "the rules were not loaded", [problem], compiled=False)
@@ -468,7 +533,8 @@ class Reloader:
             return replace(checked, previous=previous, announce=first)
         await self.live.swap(checked.engine)
         log.info("rules version %s reloaded: %s", checked.version, checked.summary)
-        new = NewVersion(checked.version, actor, checked.summary, sources_to_json(checked.sources))
+        files = sources_to_json(checked.sources)
+        new = NewVersion(checked.version, actor, checked.summary, files, checked.packed)
         switched = await self.store.activate_rules(new)
         changes = await self.compare(old, checked.engine) if previous != checked.version else []
         return replace(checked, previous=previous, announce=switched, changes=changes)

@@ -44,10 +44,12 @@ class Engine:
     matcher: Matcher
 
     @classmethod
-    def build(cls, sources: RuleSources) -> Engine:
-        """Compiles and checks everything; raises SourceErrors (file:line) instead of returning broken rules."""
+    def build(cls, sources: RuleSources, version: str | None = None) -> Engine:
+        """Compiles and checks everything; raises SourceErrors (file:line) instead of returning broken rules.
+        `version`: sources_version(sources), when the caller has it already."""
         regions = region_index_from_csv(sources.regions)
-        ruleset = dataclasses.replace(load_ruleset(sources, regions), version=sources_version(sources))
+        version = sources_version(sources) if version is None else version
+        ruleset = dataclasses.replace(load_ruleset(sources, regions), version=version)
         return cls(ruleset, regions, Matcher(ruleset, regions))
 
     @property

@@ -3,8 +3,12 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
+import hashlib
+import pickle
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -1006,13 +1010,15 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
-_compiled_files: Kept[list[Rule]] = Kept(4096)
+_compiled_files: Kept[list[Rule] | CompiledFile] = Kept(4096)
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def _context_key(sources: RuleSources) -> bytes:
     """What every rule file is compiled against, as one hash of its texts."""
     parts = [sources.regions, sources.catalogue, *sources.documents, *sources.document_texts.values()]
-    return text_key("\0".join(f"{part.path}\0{part.text}" for part in parts if part is not None))
+    named = "\0".join(f"{part.path}\0{text_key(part.text).hex()}" for part in parts if part is not None)
+    return hashlib.blake2b(named.encode(), digest_size=16).digest()
 
 
 @lru_cache(maxsize=4)
@@ -1026,7 +1032,110 @@ def _compile_policy_file(
 ) -> list[Rule]:
     stamp = (context, text_key(source.text))
     compile_file = lambda: load_policy_file(source, catalogue, documents, regions)  # noqa: E731
-    return list(_compiled_files.get(source.path, stamp, compile_file))
+    rules = _compiled_files.get(source.path, stamp, compile_file)
+    if isinstance(rules, CompiledFile):  # compiled in another process: unpacked the first time it is used
+        try:
+            rules = _unpacked_rules(rules.packed, catalogue, documents)
+        except (pickle.UnpicklingError, ImportError, KeyError, AttributeError, EOFError, TypeError, ValueError):
+            rules = load_policy_file(source, catalogue, documents, regions)  # not expected: compiled here instead
+        _compiled_files.put(source.path, stamp, rules)
+    return list(rules)
+
+
+# A reload's rule tests run in a child process (bot.reloading), which compiles every file that changed anyway: the
+# rules of those files cross over packed and are kept here as if compiled here, so this process builds the engine
+# without parsing or compiling a file again (work that would hold the interpreter the bot's replies need).
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    """The rules compiled from one policy file, packed to cross between processes: its path and stamp (the hash
+    of its text and of all it is compiled against, as the cache of compiled files keeps it) and the rules,
+    pickled with the questions and documents they refer to named instead of copied."""
+
+    path: str
+    stamp: tuple[bytes, bytes]
+    packed: bytes
+
+
+def compiled_stamps() -> dict[str, Any]:
+    """The stamp of each policy file whose rules this process keeps compiled, by path."""
+    return _compiled_files.stamps()
+
+
+def compiled_files(sources: RuleSources, known: dict[str, Any]) -> list[CompiledFile]:
+    """The rules this process keeps compiled from the policy files of `sources` (as a check of them left them),
+    packed, but for the files whose stamp is in `known` (compiled_stamps of the process they go to)."""
+    if sources.catalogue is None:
+        return []
+    context = _context_key(sources)
+    questions = _load_catalogue(sources.catalogue).questions
+    packed = []
+    for source in sources.policies:
+        stamp = (context, text_key(source.text))
+        if known.get(source.path) == stamp:
+            continue
+        rules = _compiled_files.kept(source.path, stamp)
+        if isinstance(rules, list):
+            packed.append(CompiledFile(source.path, stamp, _packed_rules(rules, questions)))
+    return packed
+
+
+def adopt_compiled_files(files: Iterable[CompiledFile]) -> None:
+    """Keeps rules compiled in another process as this one's, for the next build of the same texts."""
+    for file in files:
+        _compiled_files.put(file.path, file.stamp, file)  # unpacked when first used
+
+
+# Rules refer to the catalogue's questions and to documents: packed, each is named (by fact, by id) instead of copied,
+# and the process that unpacks the rules puts its own in their place (the stamp says their texts are the same).
+# Named by a reducer for their types alone, so pickle's C code handles every other object without calling Python.
+# The files cross between the bot's own processes only: unpickling them trusts what the bot itself packed.
+
+
+def _question_named(fact: str) -> Question:
+    return _unpacking.catalogue.questions[fact]
+
+
+def _document_named(document_id: str) -> Document:
+    return _unpacking.documents[document_id]
+
+
+_unpacking = threading.local()  # the catalogue and documents of the build unpacking rules, while it does
+
+
+class _Packed(bytearray):
+    """Where the pickler writes."""
+
+    def write(self, data: bytes) -> int:
+        self.extend(data)
+        return len(data)
+
+
+def _packed_rules(rules: list[Rule], questions: dict[str, Question]) -> bytes:
+    def question(q: Question) -> Any:
+        return (_question_named, (q.fact,)) if questions.get(q.fact) is q else q.__reduce_ex__(PICKLE_PROTOCOL)
+
+    packed = _Packed()
+    pickler = pickle.Pickler(packed, protocol=PICKLE_PROTOCOL)
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        Question: question,
+        Document: lambda d: (_document_named, (d.id,)),
+    }
+    pickler.dump(rules)
+    return bytes(packed)
+
+
+def _unpacked_rules(packed: bytes, catalogue: Catalogue, documents: dict[str, Document]) -> list[Rule]:
+    _unpacking.catalogue, _unpacking.documents = catalogue, documents
+    try:
+        rules = pickle.loads(packed)
+    finally:
+        del _unpacking.catalogue, _unpacking.documents
+    if not isinstance(rules, list):
+        raise TypeError("not a list of rules")
+    return rules
 
 
 def _written_ids(source: SourceFile) -> set[str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,23 +130,39 @@ class Matcher:
     """A rule set compiled for fast matching: region scopes resolved once per profile, rules checked in order."""
 
     def __init__(self, ruleset: RuleSet, regions: RegionIndex):
+        global _last_matcher
         self.ruleset = ruleset
         self.regions = regions
         region_question = ruleset.catalogue["region"]
-        self._scopes: dict[str, Within] = {}
-        self._compiled: list[_CompiledRule] = []
+        # The rules of the last matcher on the same regions and region question that are in this rule set too
+        # (the same objects: a reload keeps the rules of the files that did not change, calls joined by a notice
+        # keep them all) are compiled already; so are their region scopes.
+        last = _last_matcher() if _last_matcher is not None else None
+        scopes: dict[str, Within] = {}
+        before: dict[int, _CompiledRule] = {}
+        if last is not None and last.regions is regions and last.ruleset.catalogue["region"] is region_question:
+            scopes, before = dict(last._scopes), {id(compiled.rule): compiled for compiled in last._compiled}
+        compiled_rules: list[_CompiledRule] = []
         for rule in ruleset.rules:
-            scope = self._scopes.setdefault(rule.region, Within(region_question, rule.region, regions.within))
-            self._compiled.append(_CompiledRule(rule, scope, _conjuncts(rule.condition)))
+            compiled = before.get(id(rule))
+            if compiled is None or compiled.rule is not rule:
+                scope = scopes.get(rule.region)
+                if scope is None:
+                    scope = scopes[rule.region] = Within(region_question, rule.region, regions.within)
+                compiled = _CompiledRule(rule, scope, _conjuncts(rule.condition))
+            compiled_rules.append(compiled)
+        self._compiled = compiled_rules
+        self._scopes = {compiled.rule.region: compiled.scope for compiled in compiled_rules}
         self._call_deadlines = calls_by_rule(ruleset.calls)
         self.fact_order = {fact: q.order for fact, q in ruleset.catalogue.questions.items()}
         self.screens = Screens(ruleset.catalogue)
         # Facts only an amount's estimate uses (a loan's rate): asked when a contact asks for estimates.
-        in_conditions = {fact for rule in ruleset.rules if rule.condition for fact in rule.condition.missing({})}
+        in_conditions = {fact for compiled in compiled_rules for fact in compiled.facts}
         self.estimate_only = frozenset(
-            fact for rule in ruleset.rules for fact in rule.reward.formula_facts() if fact not in in_conditions
+            fact for compiled in compiled_rules for fact in compiled.formula_facts if fact not in in_conditions
         )
         self._index = {compiled.rule.id: index for index, compiled in enumerate(self._compiled)}
+        _last_matcher = weakref.ref(self)
 
     def covers(self, region: str) -> bool:
         """True if some rule's region scope contains the region or lies inside it (it may apply there)."""
@@ -233,6 +250,8 @@ class _CompiledRule:
         "scope",
         "parts",
         "dated",
+        "facts",
+        "formula_facts",
         "out_of_region",
         "outside_validity",
         "not_eligible",
@@ -242,11 +261,18 @@ class _CompiledRule:
     def __init__(self, rule: Rule, scope: Within, parts: tuple[Condition, ...]):
         self.rule, self.scope, self.parts = rule, scope, parts
         self.dated = rule.valid_from is not None or rule.valid_until is not None
+        self.facts = frozenset(rule.condition.missing({})) if rule.condition else frozenset()
+        self.formula_facts = tuple(rule.reward.formula_facts())
         # Shared, read-only verdicts: matching thousands of rules allocates only for the interesting ones.
         self.out_of_region = RuleResult(rule, NOT_ELIGIBLE, scope)
         self.outside_validity = RuleResult(rule, NOT_ELIGIBLE, outside_validity=True)
         self.not_eligible = RuleResult(rule, NOT_ELIGIBLE)
         self.eligible = RuleResult(rule, ELIGIBLE)
+
+
+# The last matcher built, while it is in use (the engine swapped in last): the next one takes from it the compiled form
+# of the rules they share. Held weakly, so a rule set checked and dropped is not kept for that.
+_last_matcher: weakref.ref[Matcher] | None = None
 
 
 # How close a figure must be to its threshold for the requirement to count as within reach: 20% short of it.

@@ -380,6 +380,27 @@ class Kept(Generic[T]):
             raise SourceErrors(list(known.errors))
         return known
 
+    def kept(self, place: Any, stamp: Any) -> T | None:
+        """The value kept for the place if it was worked out for this stamp (None otherwise, or if it raised)."""
+        with self._lock:
+            kept = self._outcomes.get(place)
+        if kept is None or kept[0] != stamp or isinstance(kept[1], SourceErrors):
+            return None
+        return kept[1]
+
+    def put(self, place: Any, stamp: Any, value: T) -> None:
+        """Keeps a value worked out elsewhere (in another process, say) as if `get` had worked it out."""
+        with self._lock:
+            self._outcomes[place] = (stamp, value)
+            self._outcomes.move_to_end(place)
+            while len(self._outcomes) > self.places:
+                self._outcomes.popitem(last=False)
+
+    def stamps(self) -> dict[Any, Any]:
+        """The stamp of each place's outcome: what `get` would not work out again."""
+        with self._lock:
+            return {place: stamp for place, (stamp, _) in self._outcomes.items()}
+
     def clear(self) -> None:
         with self._lock:
             self._outcomes.clear()
@@ -387,7 +408,31 @@ class Kept(Generic[T]):
 
 def text_key(text: str) -> bytes:
     """A short hash of a text, to know it again."""
+    kept = _kept_keys.get(id(text))
+    if kept is not None and kept[0] is text:
+        return kept[1]
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+# Every check hashes every file of the folder (the stamps of what is kept of each file); a reload's files that did
+# not change are the same objects from one reload to the next (bot.loading.same_texts), whose keys are kept here by
+# the object (held with its key, so its id() stays its own) for as long as it is the latest text of its file.
+_kept_keys: dict[int, tuple[str, bytes]] = {}
+_kept_keys_lock = threading.Lock()
+
+
+def keep_key(text: str) -> None:
+    """Keeps the key of the text, the latest of its file, until forget_key."""
+    key = text_key(text)
+    with _kept_keys_lock:
+        _kept_keys[id(text)] = (text, key)
+
+
+def forget_key(text: str) -> None:
+    with _kept_keys_lock:
+        kept = _kept_keys.get(id(text))
+        if kept is not None and kept[0] is text:
+            del _kept_keys[id(text)]
 
 
 # A reload reads every file again, though mostly one of them changed: the value of each file's latest text is kept

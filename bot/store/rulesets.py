@@ -42,6 +42,8 @@ class NewVersion:
     actor: str
     summary: str
     files: dict[str, Any]  # everything it was compiled from, as JSON (bot.reloading.sources_to_json)
+    # The files packed already (pack(files)), as a reload's check does beside the bot; None: packed when recorded.
+    packed: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def pack(files: dict[str, Any]) -> bytes:

@@ -593,9 +593,14 @@ class SqlChatStore(ChatStore):
 
     async def activate_rules(self, new: NewVersion) -> bool:
         # Packing a version's files (hundreds of kilobytes) is done beside the database's thread, not in it, and
-        # only for a version not recorded yet: every other query of the bot waits while that thread is busy.
-        recorded = await self._database.read(self._rules.recorded, new.version)
-        packed = b"" if recorded else await asyncio.to_thread(pack, new.files)
+        # only for a version not recorded yet: every other query of the bot waits while that thread is busy. A
+        # reload's check packs them in its own process (new.packed): then they go straight to the one transaction,
+        # which leaves a version recorded before as it was.
+        if new.packed is None:
+            recorded = await self._database.read(self._rules.recorded, new.version)
+            packed = b"" if recorded else await asyncio.to_thread(pack, new.files)
+        else:
+            packed = new.packed
         return await self._database.transaction(self._rules.activate, new, packed)
 
     async def refuse_rules(self, version: str) -> bool:

@@ -78,6 +78,28 @@ async def test_two_processes_converge_on_the_version_one_of_them_reloads(
     assert again.engine is not None and not again.announce, "the same files reloaded elsewhere: announced once"
 
 
+async def test_a_reload_with_a_broken_file_keeps_the_rules_in_use_and_records_the_next_good_files(
+    store: ChatStore, rules_copy: Path
+) -> None:
+    one = await process(store, rules_copy)
+    running, started = one.live.base, (await store.active_rules()).version
+    pharma = rules_copy / "policies" / "jilin-pharma.yaml"
+    text = pharma.read_text(encoding="utf-8")
+    pharma.write_text(text.replace("fact: revenue,", "fact: revenu,", 1), encoding="utf-8")
+    refused = await one.reload("telegram:1")
+    assert refused.engine is None and any("revenu" in str(problem) for problem in refused.problems)
+    assert one.live.base is running, "the rules in use stay, the very same"
+    assert (await store.active_rules()).version == started
+    assert [v.version for v in await store.rule_versions()] == [started], "nothing recorded"
+    pharma.write_text(text.replace(OLD_TITLE, "临床试验奖励(新)"), encoding="utf-8")
+    applied = await one.reload("telegram:1")
+    assert applied.engine is not None and one.live.base is applied.engine
+    assert title_of(one, "jilin-1-clinical-trial") == "临床试验奖励(新)"
+    assert (await store.active_rules()).version == applied.version
+    recorded = await store.rule_files(applied.version)
+    assert recorded == sources_to_json(read_sources(rules_copy)), "the files recorded are the ones checked"
+
+
 async def test_a_process_whose_files_differ_keeps_its_rules(
     open_store: Callable[[], ChatStore], rules_copy: Path, tmp_path: Path
 ) -> None:
