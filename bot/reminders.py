@@ -71,9 +71,11 @@ class ReminderScheduler:
         looked = self._looked
         everyone = looked is None or not looked[0] <= moment < looked[1] or looked[2] != engine.version
         contacts = await self.store.contacts(None if everyone else self._changed_since)
-        queued = await self.store.queued_reminders(today)
-        # Matching every contact takes a while with many of them: off the event loop, so replies are not held up.
-        found = await asyncio.to_thread(self._due, contacts, engine, moment, queued)
+        found: list[NewReminder] = []
+        if contacts:  # a quiet minute between the day's turns asks nothing more of the database
+            queued = await self.store.queued_reminders(today)
+            # Matching every contact takes a while with many of them: off the event loop, so replies are not held up.
+            found = await asyncio.to_thread(self._due, contacts, engine, moment, queued)
         self.last_matched = len(contacts)
         count = await self.store.queue_reminders(found)
         if everyone:
