@@ -27,13 +27,20 @@ class Coverage:
     outcomes: dict[str, set[str]] = field(default_factory=dict)
     boundaries: dict[str, set[tuple[str, int | float]]] = field(default_factory=dict)
 
-    def record(self, result: RuleResult, profile: dict[str, Any]) -> None:
+    def record(self, result: RuleResult, numbers: frozenset[tuple[str, int | float]]) -> None:
+        """Notes the outcome of one rule in a case, whose profile holds `numbers` (numbers_in of the profile)."""
         outcome = "near_miss" if result.near_miss else result.status
         self.outcomes.setdefault(result.rule.id, set()).add(outcome)
-        tested = self.boundaries.setdefault(result.rule.id, set())
-        for fact, value in profile.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                tested.add((fact, value))
+        self.boundaries.setdefault(result.rule.id, set()).update(numbers)
+
+
+def numbers_in(profile: dict[str, Any]) -> frozenset[tuple[str, int | float]]:
+    """The numeric facts of a profile with their values: the thresholds a case tests each rule it names at."""
+    return frozenset(
+        (fact, value)
+        for fact, value in profile.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    )
 
 
 @dataclass
@@ -95,13 +102,14 @@ def _run_case(
     # most of a check's time, for results nobody looks at.
     match = matcher.match(profile, today, only=[str(rule_id) for rule_id in expect])
     results = {r.rule.id: r for r in match.results()}
+    numbers = numbers_in(profile)
     for rule_id, wanted in expect.items():
         where = expect.at(rule_id)
         result = results.get(rule_id)
         if result is None:
             errors.append(SourceError.at(shown, where, f"'{name}': unknown rule '{rule_id}'"))
             continue
-        coverage.record(result, profile)
+        coverage.record(result, numbers)
         for problem in _check_expectation(match, result, wanted):
             errors.append(SourceError.at(shown, where, f"'{name}': {rule_id}: {problem}"))
     return errors

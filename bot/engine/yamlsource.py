@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -136,7 +135,7 @@ if _CSafeLoader is not None:
         def __init__(self, stream: str):
             super().__init__(stream)
             self.duplicates: list[tuple[Position, str]] = []
-            self._tags: dict[tuple[Any, str, tuple[bool, bool]], str] = {}
+            self._tags: dict[str, str] = {}
 
         # libyaml reports every node's way in and out for path resolvers, which the strict loader has none of.
         def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -146,11 +145,16 @@ if _CSafeLoader is not None:
             pass
 
         def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
-            # libyaml asks for the tag of every scalar in Python; a file repeats most of them (its keys, its facts).
-            key = (kind, value, implicit)
-            tag = self._tags.get(key)
+            # libyaml asks for the tag of every node in Python. A quoted text is a text and a list or mapping is one
+            # (the loader has no path resolvers); a plain word is resolved once a file, as a file repeats most of
+            # them (its keys, its facts).
+            if kind is not yaml.ScalarNode:
+                return super().resolve(kind, value, implicit)
+            if not implicit[0]:
+                return _STR_TAG
+            tag = self._tags.get(value)
             if tag is None:
-                tag = self._tags[key] = super().resolve(kind, value, implicit)
+                tag = self._tags[value] = super().resolve(kind, value, implicit)
             return tag
 
     _LOADERS: tuple[type, ...] = (_FastStrictLoader, _StrictLoader)
@@ -173,16 +177,24 @@ def _mapping(loader: Any, node: yaml.MappingNode, build: Callable[[yaml.Node], A
     for key_node, value_node in node.value:
         key = build(key_node)
         if isinstance(key, list | dict):
-            raise _Unreadable(None, None, "a key must be a word or a text, not a list or mapping", key_node.start_mark)
+            raise _Unreadable(None, None, _KEY_NOT_A_WORD, key_node.start_mark)
         if key in mapping:
-            first = mapping.key_positions[key].line
-            message = f"duplicate key '{_cut(str(key))}' (first on line {first}); keep one of them"
-            loader.duplicates.append((_position(key_node.start_mark), message))
+            _note_duplicate(loader, mapping, key, key_node.start_mark)
             continue
         mapping[key] = build(value_node)
         mapping.key_positions[key] = _position(key_node.start_mark)
         mapping.value_positions[key] = _position(value_node.start_mark)
     return mapping
+
+
+_KEY_NOT_A_WORD = "a key must be a word or a text, not a list or mapping"
+
+
+def _note_duplicate(loader: Any, mapping: Mapping, key: Any, mark: yaml.Mark) -> None:
+    """Notes a key met again (its first value is kept), to be reported with the file's other problems."""
+    first = mapping.key_positions[key].line
+    message = f"duplicate key '{_cut(str(key))}' (first on line {first}); keep one of them"
+    loader.duplicates.append((_position(mark), message))
 
 
 def _sequence(node: yaml.SequenceNode, build: Callable[[yaml.Node], Any]) -> Sequence:
@@ -196,6 +208,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
 _MAP_TAG = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_new_dict, _new_list = dict.__new__, list.__new__  # a Mapping or Sequence without its __init__, filled in by _build
 
 
 class _NotPlain(Exception):
@@ -204,15 +218,54 @@ class _NotPlain(Exception):
 
 def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
     """The value of a document without aliases, built straight from its nodes: the same values as the constructors
-    above give, without their bookkeeping for nodes shared by aliases (a third of a large file's reading)."""
-    if isinstance(node, yaml.ScalarNode):
+    above give, without their bookkeeping for nodes shared by aliases (a third of a large file's reading). Most of a
+    large file's reading is here, so it builds mappings and lists without the general helpers: a text (most keys
+    and values) is taken as it is, and each place made at once."""
+    kind = type(node)
+    if kind is _ScalarNode:
         return node.value if node.tag == _STR_TAG else loader.construct_object(node)
-    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-        return _sequence(node, functools.partial(_build, loader, merges=merges))
-    if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+    if kind is _SequenceNode and node.tag == _SEQ_TAG:
+        seq = _new_list(Sequence)
+        places = []
+        for child in node.value:
+            if type(child) is _ScalarNode and child.tag == _STR_TAG:
+                seq.append(child.value)
+            else:
+                seq.append(_build(loader, child, merges))
+            mark = child.start_mark
+            places.append(_new_tuple(Position, (mark.line + 1, mark.column + 1)))
+        mark = node.start_mark
+        seq.position = _new_tuple(Position, (mark.line + 1, mark.column + 1))
+        seq.item_positions = places
+        return seq
+    if kind is _MappingNode and node.tag == _MAP_TAG:
         if merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             raise _NotPlain
-        return _mapping(loader, node, functools.partial(_build, loader, merges=merges))
+        mapping = _new_dict(Mapping)
+        mark = node.start_mark
+        mapping.position = _new_tuple(Position, (mark.line + 1, mark.column + 1))
+        key_places: dict[Any, Position] = {}
+        value_places: dict[Any, Position] = {}
+        mapping.key_positions, mapping.value_positions = key_places, value_places
+        for key_node, value_node in node.value:
+            if type(key_node) is _ScalarNode and key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
+                key = _build(loader, key_node, merges)
+                if isinstance(key, list | dict):
+                    raise _Unreadable(None, None, _KEY_NOT_A_WORD, key_node.start_mark)
+            mark = key_node.start_mark
+            if key in mapping:
+                _note_duplicate(loader, mapping, key, mark)
+                continue
+            if type(value_node) is _ScalarNode and value_node.tag == _STR_TAG:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = _build(loader, value_node, merges)
+            key_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
+            mark = value_node.start_mark
+            value_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
+        return mapping
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
 
