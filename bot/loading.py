@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.compiling import compile_in_parallel
 from bot.engine.engine import Engine
 from bot.engine.loader import CALLS_DIR, CATALOGUE_FILE, POLICY_DIR, TESTS_DIR, RuleSources
 from bot.engine.regions import RegionIndex, region_index_from_csv
@@ -100,6 +101,7 @@ def build_engine(sources: RuleSources, version: str | None = None) -> Engine:
     """Compiles the texts with the garbage collector paused (see collection_paused); raises SourceErrors.
     `version`: the texts' sources_version when it was worked out already (by a reload's check)."""
     with collection_paused():
+        compile_in_parallel(sources)  # a large folder's files on more than one core; nothing for a small one
         return Engine.build(sources, version)
 
 

@@ -3,6 +3,7 @@ file:line:column errors that say how to fix them."""
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dataclasses
 import hashlib
@@ -38,7 +39,7 @@ from bot.engine.model import (
     RuleSet,
 )
 from bot.engine.parsing import Invalid, parse_money
-from bot.engine.regions import RegionIndex
+from bot.engine.regions import RegionIndex, region_index_from_csv
 from bot.engine.textnorm import clean_document
 from bot.engine.yamlsource import (
     START,
@@ -1085,6 +1086,55 @@ def adopt_compiled_files(files: Iterable[CompiledFile]) -> None:
     """Keeps rules compiled in another process as this one's, for the next build of the same texts."""
     for file in files:
         _compiled_files.put(file.path, file.stamp, file)  # unpacked when first used
+
+
+def policy_files_to_compile(sources: RuleSources) -> list[SourceFile]:
+    """The policy files a build of `sources` would compile: those whose rules (or problems) are not kept for their
+    text and all they are compiled against."""
+    if sources.catalogue is None:
+        return []
+    context = _context_key(sources)
+    kept = _compiled_files.stamps()
+    return [source for source in sources.policies if kept.get(source.path) != (context, text_key(source.text))]
+
+
+def compile_policy_file(sources: RuleSources, source: SourceFile) -> None:
+    """Compiles one policy file of `sources` and keeps its rules or problems for the build. Raises SourceErrors when
+    what every file is compiled against (the catalogue, the documents, the regions) does not compile."""
+    catalogue, documents, regions = _compiled_against(sources)
+    with contextlib.suppress(SourceErrors):  # kept, to be reported by the build with every other problem
+        _compile_policy_file(_context_key(sources), source, catalogue, documents, regions)
+
+
+def packed_policy_file(sources: RuleSources, source: SourceFile) -> CompiledFile | list[SourceError]:
+    """One policy file of `sources` compiled and packed to cross to another process, or its problems; nothing is
+    kept here. Raises SourceErrors as compile_policy_file does."""
+    catalogue, documents, regions = _compiled_against(sources)
+    stamp = (_context_key(sources), text_key(source.text))
+    try:
+        rules = load_policy_file(source, catalogue, documents, regions)
+    except SourceErrors as exc:
+        return exc.errors
+    return CompiledFile(source.path, stamp, _packed_rules(rules, catalogue.questions))
+
+
+def keep_packed_policy_file(
+    sources: RuleSources, source: SourceFile, outcome: CompiledFile | list[SourceError]
+) -> None:
+    """Keeps what packed_policy_file gave in another process, as if compile_policy_file had worked it out here."""
+    stamp = (_context_key(sources), text_key(source.text))
+    if isinstance(outcome, CompiledFile):
+        if outcome.path == source.path and outcome.stamp == stamp:
+            _compiled_files.put(source.path, stamp, outcome)
+    else:
+        _compiled_files.put(source.path, stamp, SourceErrors(list(outcome)))
+
+
+def _compiled_against(sources: RuleSources) -> tuple[Catalogue, dict[str, Document], RegionIndex]:
+    if sources.catalogue is None:
+        raise SourceErrors([SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
+    catalogue = _load_catalogue(sources.catalogue)
+    return catalogue, load_documents(sources.documents, sources.document_texts), region_index_from_csv(sources.regions)
 
 
 # Rules refer to the catalogue's questions and to documents: packed, each is named (by fact, by id) instead of copied,

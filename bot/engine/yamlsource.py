@@ -454,6 +454,10 @@ class Kept(Generic[T]):
         with self._lock:
             return {place: stamp for place, (stamp, _) in self._outcomes.items()}
 
+    def forget(self, place: Any) -> None:
+        with self._lock:
+            self._outcomes.pop(place, None)
+
     def clear(self) -> None:
         with self._lock:
             self._outcomes.clear()
@@ -498,6 +502,11 @@ def read_yaml(source: SourceFile) -> tuple[Any, list[SourceError]]:
     keys, whose first value is kept). A problem that stops the reading raises SourceErrors naming its place."""
     data, problems = _kept_reads.get(source.path, text_key(source.text), lambda: _read_uncached(source))
     return data, list(problems)
+
+
+def forget_read(path: str) -> None:
+    """Lets go of the value kept of the file at `path` (read_yaml keeps the latest of each file)."""
+    _kept_reads.forget(path)
 
 
 def _read_uncached(source: SourceFile) -> tuple[Any, list[SourceError]]:
