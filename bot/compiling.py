@@ -10,17 +10,13 @@ more than it saves. A worker that cannot start or dies leaves its files to the b
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import logging
-import multiprocessing
-import multiprocessing.util
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 
+from bot.children import ChildPool
 from bot.engine.loader import (
     CompiledFile,
     RuleSources,
@@ -49,11 +45,6 @@ def _workers() -> int:
     return max(0, min(cores - 1, 3))
 
 
-def _start_worker() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not every system lets a process lower itself
-        os.nice(max(0, NICENESS - os.nice(0)))  # a worker of the reloads' check process is below the bot already
-
-
 def _compile_packed(shared: RuleSources, source: SourceFile) -> CompiledFile | list[SourceError]:
     """Runs in a worker: one file compiled and packed. The worker keeps nothing of the file (its rules live on in
     the process that asked), and the collector waits until the file is done, as in bot.loading.build_engine."""
@@ -65,57 +56,15 @@ def _compile_packed(shared: RuleSources, source: SourceFile) -> CompiledFile | l
         gc.enable()
 
 
-class CompilePool:
+class CompilePool(ChildPool):
     """The worker processes, started on first use and kept for the next large build."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = _workers() if workers is None else workers
-        self._executor: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._told = False
+        super().__init__(_workers() if workers is None else workers, NICENESS, "share the compiling with")
 
-    def submit(self, shared: RuleSources, source: SourceFile) -> Future[CompiledFile | list[SourceError]] | None:
-        """The file handed to a worker; None when no worker can take it (the pool could not start)."""
-        with self._lock:
-            if self.workers < 1:
-                return None
-            for _ in range(2):  # a pool whose worker died since the last build is replaced once
-                try:
-                    if self._executor is None:
-                        # spawn: a fork would copy this process's threads' locks in whatever state they are in.
-                        context = multiprocessing.get_context("spawn")
-                        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
-                        # In a process multiprocessing started (the reloads' check process), its children are
-                        # waited for at exit before concurrent.futures tells its workers to stop, and the queue that
-                        # would tell them is closed: they are stopped first here, before anything else at exit.
-                        multiprocessing.util.Finalize(
-                            None, executor.shutdown, kwargs={"cancel_futures": True}, exitpriority=100
-                        )
-                        self._executor = executor
-                    return self._executor.submit(_compile_packed, shared, source)
-                except BrokenProcessPool:
-                    self._close_locked()
-                except Exception:
-                    self._close_locked()
-                    if not self._told:  # once: a machine that cannot start processes would say so at every build
-                        log.exception("no process to share the compiling with; compiling here alone")
-                    self._told = True
-                    return None
-            return None
-
-    def lost(self) -> None:
-        """A worker died: the next build starts new ones."""
-        with self._lock:
-            self._close_locked()
-
-    def close(self) -> None:
-        with self._lock:
-            self._close_locked()
-
-    def _close_locked(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    def compile(self, shared: RuleSources, source: SourceFile) -> Future[CompiledFile | list[SourceError]] | None:
+        """The file handed to a worker; None when no worker can take it."""
+        return self.submit(_compile_packed, shared, source)
 
 
 _pool = CompilePool()
@@ -133,7 +82,7 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
     shared = dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=())
     handed: list[tuple[SourceFile, Future[CompiledFile | list[SourceError]]]] = []
     for source in files:
-        future = pool.submit(shared, source)
+        future = pool.compile(shared, source)
         if future is None:
             break
         handed.append((source, future))

@@ -10,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
-import os
 import re
 import sys
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 
 from watchfiles import awatch
 
+from bot.children import ChildPool
 from bot.engine.deadlines import china_today
 from bot.engine.engine import Engine, sources_version
 from bot.engine.loader import (
@@ -328,52 +326,16 @@ def _verdict(request: RuleSources | _Folder, known: dict[str, Any] | None = None
 CHECK_NICENESS = 10
 
 
-def _lower_priority(niceness: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not every system lets a process lower itself
-        os.nice(niceness)
-
-
-class CheckProcess:
+class CheckProcess(ChildPool):
     """The child process reloads are checked in, started on first use and kept, so its caches of parsed and
     compiled files make the next check as quick as this process's. A child that cannot start or died (killed,
     out of memory) leaves the check to this process, and a new child is started for the next one."""
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._told = False
+        super().__init__(1, CHECK_NICENESS, "check the rules in")
 
-    def submit(self, request: RuleSources | _Folder, known: dict[str, Any] | None = None) -> Future[_Verdict] | None:
-        with self._lock:
-            try:
-                if self._pool is None:
-                    # spawn: a fork would copy this process's threads' locks in whatever state they are in.
-                    context = multiprocessing.get_context("spawn")
-                    # At a lower priority: on a machine of few cores, the bot's replies come before the check.
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=context, initializer=_lower_priority, initargs=(CHECK_NICENESS,)
-                    )
-                return self._pool.submit(_verdict, request, known)
-            except Exception:
-                self._close_locked()
-                if not self._told:  # once: a machine that cannot start processes would say so at every reload
-                    log.exception("no process to check the rules in; checking them in this one")
-                self._told = True
-                return None
-
-    def lost(self) -> None:
-        """The child died during a check: the next check starts a new one."""
-        with self._lock:
-            self._close_locked()
-
-    def close(self) -> None:
-        with self._lock:
-            self._close_locked()
-
-    def _close_locked(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def check(self, request: RuleSources | _Folder, known: dict[str, Any] | None = None) -> Future[_Verdict] | None:
+        return self.submit(_verdict, request, known)
 
 
 _check_process = CheckProcess()
@@ -382,7 +344,7 @@ _check_process = CheckProcess()
 def check_beside(sources: RuleSources, process: CheckProcess | None = None) -> Checked:
     """check_sources, with the check made in a child process and the engine built here from what it compiled."""
     process = process or _check_process
-    future = process.submit(sources, compiled_stamps())
+    future = process.check(sources, compiled_stamps())
     if future is None:
         return check_sources(sources)
     try:
@@ -400,7 +362,7 @@ async def check_folder_beside(
     """check_rules, with the files read and checked in a child process while the event loop waits, and the
     engine built here (in a thread) from what the child compiled. Raises OSError when the folder cannot be read."""
     process = process or _check_process
-    future = process.submit(_Folder(rules_dir, data_dir, uploads), compiled_stamps())
+    future = process.check(_Folder(rules_dir, data_dir, uploads), compiled_stamps())
     if future is not None:
         try:
             verdict = await asyncio.wrap_future(future)
@@ -486,7 +448,7 @@ class Reloader:
         engine = self.live.base
         # The child that checks reloads reads and compiles these files now, so the first reload is as quick as
         # the next ones; what it finds is not needed.
-        _check_process.submit(sources, compiled_stamps())
+        _check_process.check(sources, compiled_stamps())
         return await self.store.activate_rules(NewVersion(engine.version, actor, "", sources_to_json(sources)))
 
     async def reload(self, actor: str) -> Checked:

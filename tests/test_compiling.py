@@ -84,7 +84,7 @@ def test_a_file_a_worker_compiled_is_unpacked_into_the_same_rules(pool: CompileP
     expected = built_alone(sources)
     shared = dataclasses.replace(sources, policies=(), calls=(), tests=())
     for source in sources.policies:  # every file through a worker, none here
-        future = pool.submit(shared, source)
+        future = pool.compile(shared, source)
         assert future is not None
         keep_packed_policy_file(sources, source, future.result(timeout=60))
     assert policy_files_to_compile(sources) == []
@@ -97,14 +97,14 @@ def test_problems_found_by_a_worker_are_reported_as_when_compiled_here(pool: Com
     assert any("'cap' is not an amount" in problem for problem in expected), expected
     shared = dataclasses.replace(sources, policies=(), calls=(), tests=())
     broken = sources.policies[-1]
-    keep_packed_policy_file(sources, broken, pool.submit(shared, broken).result(timeout=60))
+    keep_packed_policy_file(sources, broken, pool.compile(shared, broken).result(timeout=60))
     with pytest.raises(SourceErrors) as raised:
         build_engine(sources)
     assert [str(e) for e in raised.value.errors] == expected
 
 
 def test_a_worker_that_died_leaves_its_files_to_the_build_and_a_new_one_starts(pool: CompilePool) -> None:
-    warm = pool.submit(dataclasses.replace(read_sources(), policies=()), read_sources().policies[0])
+    warm = pool.compile(dataclasses.replace(read_sources(), policies=()), read_sources().policies[0])
     assert warm is not None
     warm.result(timeout=60)
     for process in list(pool._executor._processes.values()):  # killed as an out-of-memory killer would
@@ -115,7 +115,7 @@ def test_a_worker_that_died_leaves_its_files_to_the_build_and_a_new_one_starts(p
     compile_in_parallel(sources, pool, min_chars=0)
     assert built(sources) == expected
     again = fresh(read_sources())
-    future = pool.submit(dataclasses.replace(again, policies=()), again.policies[0])
+    future = pool.compile(dataclasses.replace(again, policies=()), again.policies[0])
     assert future is not None and not isinstance(future.result(timeout=60), list), "a new worker compiles"
 
 
