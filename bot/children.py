@@ -42,15 +42,37 @@ def _start_child(niceness: int) -> None:
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
 
 
-class ChildPool:
-    """`workers` child processes at `niceness`, started on first use and kept. A pool that cannot start is
-    reported once and submits nothing (the caller does the work itself); one whose child died is replaced."""
+class _Executor:
+    """The pool's executor, held apart from the pool so the exit hook that stops it does not keep the pool alive."""
 
-    def __init__(self, workers: int, niceness: int, purpose: str) -> None:
-        self.workers, self.niceness, self.purpose = workers, niceness, purpose
-        self._executor: ProcessPoolExecutor | None = None
+    def __init__(self) -> None:
+        self.executor: ProcessPoolExecutor | None = None
+
+    def stop(self, wait: bool = True) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=wait, cancel_futures=True)
+            self.executor = None
+
+
+class ChildPool:
+    """`workers` child processes at `niceness`, started on first use and kept: for good, or until no job came for
+    `keep_idle` seconds. A pool that cannot start is reported once and submits nothing (the caller does the work
+    itself); one whose child died is replaced."""
+
+    def __init__(self, workers: int, niceness: int, purpose: str, keep_idle: float | None = None) -> None:
+        self.workers, self.niceness, self.purpose, self.keep_idle = workers, niceness, purpose, keep_idle
+        self._held = _Executor()
         self._lock = threading.Lock()
         self._told = False
+        self._running = 0  # jobs handed over and not done
+        self._last_done = 0.0
+        # At exit, before anything else multiprocessing does then (waiting for children, closing queues).
+        multiprocessing.util.Finalize(self, self._held.stop, exitpriority=100)
+
+    @property
+    def executor(self) -> ProcessPoolExecutor | None:
+        """The running pool of children, if one is started."""
+        return self._held.executor
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any] | None:
         """The call handed to a child; None when no child can take it."""
@@ -59,38 +81,48 @@ class ChildPool:
                 return None
             for _ in range(2):  # a pool whose child died since the last job is replaced once
                 try:
-                    if self._executor is None:
-                        self._executor = self._start()
-                    return self._executor.submit(function, *args)
+                    if self._held.executor is None:
+                        self._held.executor = self._start()
+                    future = self._held.executor.submit(function, *args)
                 except BrokenProcessPool:
-                    self._close_locked()
+                    self._held.stop(wait=False)
+                    continue
                 except Exception:
-                    self._close_locked()
+                    self._held.stop(wait=False)
                     if not self._told:  # once: a machine that cannot start processes would say so every time
                         log.exception("no process to %s; doing it in this one", self.purpose)
                     self._told = True
                     return None
+                self._running += 1
+                future.add_done_callback(self._done)
+                return future
             return None
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        executor = ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_start_child, initargs=(self.niceness,)
-        )
-        # At exit, before anything else multiprocessing does then (waiting for children, closing queues).
-        multiprocessing.util.Finalize(None, executor.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
-        return executor
+        start = _start_child
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=start, initargs=(self.niceness,))
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+            self._last_done = time.monotonic()
+            idle = self._running == 0 and self.keep_idle is not None
+        if idle:
+            timer = threading.Timer(self.keep_idle or 0.0, self._stop_if_idle)
+            timer.daemon = True
+            timer.start()
+
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            if self._running == 0 and time.monotonic() - self._last_done >= (self.keep_idle or 0.0) - 0.01:
+                self._held.stop(wait=False)
 
     def lost(self) -> None:
         """A child died during a job: the next job starts a new pool."""
         with self._lock:
-            self._close_locked()
+            self._held.stop(wait=False)
 
     def close(self) -> None:
         with self._lock:
-            self._close_locked()
-
-    def _close_locked(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            self._held.stop(wait=False)

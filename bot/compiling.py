@@ -15,9 +15,11 @@ import gc
 import logging
 import os
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 from bot.children import ChildPool
 from bot.engine.loader import (
+    KEPT_FILES,
     CompiledFile,
     RuleSources,
     compile_policy_file,
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 MIN_CHARS = 1_000_000
 # Workers run below the bot's priority: on a machine of few cores, replies come before a check.
 NICENESS = 10
+# Large builds come seldom (at start, the first check of a reload, a change to the catalogue or a document): workers
+# that had nothing to do for this long are stopped, and started again for the next one.
+KEEP_IDLE_S = 120.0
 
 
 def _workers() -> int:
@@ -60,7 +65,8 @@ class CompilePool(ChildPool):
     """The worker processes, started on first use and kept for the next large build."""
 
     def __init__(self, workers: int | None = None) -> None:
-        super().__init__(_workers() if workers is None else workers, NICENESS, "share the compiling with")
+        workers = _workers() if workers is None else workers
+        super().__init__(workers, NICENESS, "share the compiling with", keep_idle=KEEP_IDLE_S)
 
     def compile(self, shared: RuleSources, source: SourceFile) -> Future[CompiledFile | list[SourceError]] | None:
         """The file handed to a worker; None when no worker can take it."""
@@ -77,6 +83,8 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
     pool = _pool if pool is None else pool
     files = sorted(policy_files_to_compile(sources), key=lambda source: len(source.text), reverse=True)
     if len(files) < 2 or sum(len(source.text) for source in files) < min_chars or pool.workers < 1:
+        return 0
+    if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
         return 0
     # What every file is compiled against crosses with each file; the tests and calls are not needed there.
     shared = dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=())
@@ -100,12 +108,13 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
             continue
         try:
             outcome = future.result()
-        except SourceErrors:
-            continue  # as above; not expected, since they compiled here
-        except Exception:  # the worker died (BrokenProcessPool), or could not send what it compiled
-            log.exception("a process compiling rule files stopped; the build compiles its files here")
+        except BrokenProcessPool:  # the worker died (killed, out of memory): the build compiles the rest here
+            log.warning("a process compiling rule files stopped; the build compiles its files here")
             pool.lost()
             break
+        except Exception:  # this file alone (the catalogue or documents do not compile, or it cannot be packed)
+            log.debug("a rule file compiled by another process came back with an error", exc_info=True)
+            continue  # the build compiles it here, and says what is wrong with it
         keep_packed_policy_file(sources, source, outcome)
         compiled += 1
     global compiled_elsewhere

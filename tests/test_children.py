@@ -23,9 +23,11 @@ PROGRAM = textwrap.dedent(
     import os, sys, time
     from bot.children import ChildPool
 
+    kept = []
+
     def grandchild() -> list[int]:
-        inner = ChildPool(1, 10, "test")
-        return [os.getpid(), inner.submit(os.getpid).result(60)]
+        kept.append(ChildPool(1, 10, "test"))  # kept by the child, as the bot keeps its pools
+        return [os.getpid(), kept[0].submit(os.getpid).result(60)]
 
     if __name__ == "__main__":
         pool = ChildPool(1, 10, "test")
@@ -104,6 +106,28 @@ def test_a_child_runs_below_the_bot() -> None:
         future = pool.submit(os.nice, 0)
         assert future is not None
         assert future.result(60) == max(10, os.nice(0)), "a child runs at niceness 10"
+    finally:
+        pool.close()
+
+
+def test_a_pool_let_go_of_stops_its_children() -> None:
+    pool = ChildPool(1, 10, "test")
+    future = pool.submit(os.getpid)
+    assert future is not None
+    pid = future.result(60)
+    del pool, future
+    assert gone_within([pid], 10)
+
+
+def test_children_kept_only_while_busy_stop_when_idle_and_start_again_for_more_work() -> None:
+    pool = ChildPool(1, 10, "test", keep_idle=0.5)
+    try:
+        future = pool.submit(os.getpid)
+        assert future is not None
+        pid = future.result(60)
+        assert gone_within([pid], 10) and pool.executor is None
+        again = pool.submit(os.getpid)
+        assert again is not None and again.result(60) != pid
     finally:
         pool.close()
 

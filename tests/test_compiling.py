@@ -107,7 +107,7 @@ def test_a_worker_that_died_leaves_its_files_to_the_build_and_a_new_one_starts(p
     warm = pool.compile(dataclasses.replace(read_sources(), policies=()), read_sources().policies[0])
     assert warm is not None
     warm.result(timeout=60)
-    for process in list(pool._executor._processes.values()):  # killed as an out-of-memory killer would
+    for process in list(pool.executor._processes.values()):  # killed as an out-of-memory killer would
         os.kill(process.pid, signal.SIGKILL)
         process.join(10)
     sources = fresh(read_sources())
@@ -132,7 +132,7 @@ def test_a_catalogue_that_does_not_compile_is_reported_by_the_build_as_ever(pool
 def test_a_small_folder_is_compiled_here_without_starting_a_worker(pool: CompilePool) -> None:
     sources = fresh(read_sources())
     assert compile_in_parallel(sources, pool) == 0
-    assert pool._executor is None, "the shipped rules are far below the size worth sharing"
+    assert pool.executor is None, "the shipped rules are far below the size worth sharing"
     assert len(policy_files_to_compile(sources)) == len(sources.policies), "left to the build"
 
 
@@ -140,4 +140,4 @@ def test_without_a_core_to_spare_nothing_is_handed_over() -> None:
     alone = CompilePool(workers=0)
     sources = fresh(read_sources())
     assert compile_in_parallel(sources, alone, min_chars=0) == 0
-    assert alone._executor is None
+    assert alone.executor is None

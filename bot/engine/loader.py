@@ -1011,7 +1011,8 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
 # path and text and by the texts of all it is compiled against (catalogue, documents, regions), so a file is
 # compiled again only when it or one of those changed. Its problems are kept the same way.
-_compiled_files: Kept[list[Rule] | CompiledFile] = Kept(4096)
+KEPT_FILES = 4096
+_compiled_files: Kept[list[Rule] | CompiledFile] = Kept(KEPT_FILES)
 PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 

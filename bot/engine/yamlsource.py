@@ -216,7 +216,7 @@ class _NotPlain(Exception):
     """A document the direct builder leaves to PyYAML's constructors (merge keys)."""
 
 
-def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
+def _build(loader: Any, node: yaml.Node, merges: bool = False, depth: int = 1) -> Any:
     """The value of a document without aliases, built straight from its nodes: the same values as the constructors
     above give, without their bookkeeping for nodes shared by aliases (a third of a large file's reading). Most of a
     large file's reading is here, so it builds mappings and lists without the general helpers: a text (most keys
@@ -224,6 +224,8 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
     kind = type(node)
     if kind is _ScalarNode:
         return node.value if node.tag == _STR_TAG else loader.construct_object(node)
+    if depth > MAX_NESTING and (kind is _SequenceNode or kind is _MappingNode):
+        raise _Unreadable(None, None, _TOO_DEEP, node.start_mark)
     if kind is _SequenceNode and node.tag == _SEQ_TAG:
         seq = _new_list(Sequence)
         places = []
@@ -231,7 +233,7 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
             if type(child) is _ScalarNode and child.tag == _STR_TAG:
                 seq.append(child.value)
             else:
-                seq.append(_build(loader, child, merges))
+                seq.append(_build(loader, child, merges, depth + 1))
             mark = child.start_mark
             places.append(_new_tuple(Position, (mark.line + 1, mark.column + 1)))
         mark = node.start_mark
@@ -251,7 +253,7 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
             if type(key_node) is _ScalarNode and key_node.tag == _STR_TAG:
                 key = key_node.value
             else:
-                key = _build(loader, key_node, merges)
+                key = _build(loader, key_node, merges, depth + 1)
                 if isinstance(key, list | dict):
                     raise _Unreadable(None, None, _KEY_NOT_A_WORD, key_node.start_mark)
             mark = key_node.start_mark
@@ -261,7 +263,7 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False) -> Any:
             if type(value_node) is _ScalarNode and value_node.tag == _STR_TAG:
                 mapping[key] = value_node.value
             else:
-                mapping[key] = _build(loader, value_node, merges)
+                mapping[key] = _build(loader, value_node, merges, depth + 1)
             key_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
             mark = value_node.start_mark
             value_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
@@ -316,6 +318,11 @@ class SourceFile:
 # More values than any rule or profile file holds once its aliases are expanded: a file of a few hundred bytes
 # whose aliases nest ("a billion laughs") would otherwise expand to gigabytes when read.
 MAX_EXPANDED_VALUES = 200_000
+# Far more levels of lists and mappings than any rule or profile needs (a rule's conditions nest a few deep). Deeper
+# ones would be refused by Python's recursion limit somewhere further on (matching, passing the compiled rules to
+# another process), so they are refused here, with their place.
+MAX_NESTING = 100
+_TOO_DEEP = f"the file nests more than {MAX_NESTING} levels of lists and mappings here; use fewer levels"
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
@@ -327,6 +334,28 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     size = 1 + sum(_expanded_size(child, sizes) for child in _children(node))
     sizes[id(node)] = size
     return size
+
+
+def _height(node: yaml.Node, heights: dict[int, int]) -> int:
+    """How many levels of lists and mappings the node holds, its aliases followed."""
+    if isinstance(node, yaml.ScalarNode):
+        return 0
+    known = heights.get(id(node))
+    if known is not None:
+        return known
+    heights[id(node)] = 1  # as in _expanded_size: ends the walk of a node that refers to itself
+    height = 1 + max((_height(child, heights) for child in _children(node)), default=0)
+    heights[id(node)] = height
+    return height
+
+
+def _too_deep(node: yaml.Node, heights: dict[int, int]) -> yaml.Node:
+    """The list or mapping below which the levels pass MAX_NESTING."""
+    depth = 1
+    while depth <= MAX_NESTING:
+        node = max(_children(node), key=lambda child: _height(child, heights))
+        depth += 1
+    return node
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -547,7 +576,13 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
                 "write the values out instead of nesting aliases (*name)"
             )
             raise SourceErrors([SourceError.at(source.path, where, message)])
-        data = _document(loader, node, plain="&" not in source.text, merges="<<" in source.text)
+        plain, merges = "&" not in source.text, "<<" in source.text
+        heights: dict[int, int] = {}
+        # Checked while it is built when there is no alias; a file with anchors or merges may be built by PyYAML's
+        # constructors, so it is checked first.
+        if (not plain or merges) and _height(node, heights) > MAX_NESTING:
+            raise _Unreadable(None, None, _TOO_DEEP, _too_deep(node, heights).start_mark)
+        data = _document(loader, node, plain=plain, merges=merges)
         problems = [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
         return data, problems
     except yaml.MarkedYAMLError as exc:

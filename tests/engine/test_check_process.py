@@ -71,14 +71,14 @@ def test_a_child_killed_before_a_check_leaves_the_check_to_this_process_and_a_ne
 ) -> None:
     sources = read_sources()
     assert check_beside(sources, process).engine is not None
-    pool = process._executor
+    pool = process.executor
     assert pool is not None
     (pid,) = list(pool._processes)  # the one child
     os.kill(pid, signal.SIGKILL)
     after_kill = check_beside(failing_sources(), process)
     assert after_kill.engine is None and after_kill.problems  # still checked, not waved through
     assert check_beside(sources, process).engine is not None
-    assert process._executor is not None and pid not in process._executor._processes
+    assert process.executor is not None and pid not in process.executor._processes
 
 
 def edited(sources: Any) -> Any:
@@ -179,7 +179,7 @@ def test_a_child_killed_before_a_folder_check_leaves_it_to_this_process(
     process: CheckProcess, rules_copy: Path
 ) -> None:
     assert asyncio.run(check_folder_beside(rules_copy, None, {}, process)).engine is not None
-    pool = process._executor
+    pool = process.executor
     assert pool is not None
     (pid,) = list(pool._processes)
     os.kill(pid, signal.SIGKILL)
@@ -187,4 +187,4 @@ def test_a_child_killed_before_a_folder_check_leaves_it_to_this_process(
     pharma.write_text(pharma.read_text(encoding="utf-8").replace("fact: revenue,", "fact: revenu,", 1), "utf-8")
     after_kill = asyncio.run(check_folder_beside(rules_copy, None, {}, process))
     assert after_kill.engine is None and after_kill.problems  # still checked, not waved through
-    assert process._executor is None or pid not in process._executor._processes
+    assert process.executor is None or pid not in process.executor._processes

@@ -6,6 +6,7 @@ import pytest
 
 from bot.engine.yamlsource import (
     _LOADERS,
+    MAX_NESTING,
     Mapping,
     Position,
     Sequence,
@@ -84,6 +85,38 @@ def test_an_alias_bomb_is_reported_at_the_anchor_where_the_values_pile_up() -> N
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
     # 9**6 values under f: the first that alone is over the limit.
     assert problem("\n".join(lines) + "\n").startswith("f.yaml:6:4: the aliases here expand to more than")
+
+
+def nested(levels: int) -> str:
+    """A mapping `a:` inside another, `levels` deep, the innermost holding a word."""
+    return "".join(" " * depth + "a:\n" for depth in range(levels - 1)) + " " * (levels - 1) + "a: b\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1), f"1:{MAX_NESTING + 1}"),
+        (nested(MAX_NESTING + 1), f"{MAX_NESTING + 1}:{MAX_NESTING + 1}"),
+        ("x: &x 1\ny: " + "[" * MAX_NESTING + "]" * MAX_NESTING, f"2:{MAX_NESTING + 3}"),  # built by PyYAML's
+        ("<<: {q: 1}\ny: " + "[" * MAX_NESTING + "]" * MAX_NESTING, f"2:{MAX_NESTING + 3}"),  # constructors
+        ("[" * 100_000 + "]" * 100_000, "1:1"),  # beyond what even the parser reads: the file as a whole
+    ],
+)
+def test_lists_and_mappings_nested_deeper_than_any_rule_needs_are_refused_where_they_pass_the_limit(
+    text: str, where: str
+) -> None:
+    assert problem(text).startswith(f"f.yaml:{where}: the file nests ")
+
+
+def test_lists_and_mappings_nested_as_deep_as_the_limit_are_read() -> None:
+    flow = parse_yaml(SourceFile("f.yaml", "[" * MAX_NESTING + "x" + "]" * MAX_NESTING))
+    for _ in range(MAX_NESTING - 1):
+        flow = flow[0]
+    assert flow == ["x"]
+    block = parse_yaml(SourceFile("f.yaml", nested(MAX_NESTING)))
+    for _ in range(MAX_NESTING - 1):
+        block = block["a"]
+    assert block == {"a": "b"} and block.at("a") == Position(MAX_NESTING, MAX_NESTING)
 
 
 def test_a_problem_prints_as_path_line_column_or_as_much_of_it_as_is_known() -> None:
