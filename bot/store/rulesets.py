@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -56,6 +56,29 @@ def unpack(blob: bytes) -> dict[str, Any]:
     return json.loads(zlib.decompress(blob).decode())
 
 
+# A reload records its version in the database's one writing thread, where every chat's turn waits its turn too: the
+# statements are written out once, here, rather than built for each reload (building them took most of the time).
+# Both SQLite and PostgreSQL read them as written.
+_VERSIONS, _STATE = RuleVersionRow.__table__.c, RuleStateRow.__table__.c
+_RECORD = text(
+    "INSERT INTO rule_versions (version, loaded_at, loaded_by, summary, sources) "
+    "VALUES (:version, :loaded_at, :loaded_by, :summary, :sources) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("loaded_at", type_=_VERSIONS.loaded_at.type), bindparam("sources", type_=_VERSIONS.sources.type))
+_SWITCH = text(
+    "UPDATE rule_state SET version = :version, loaded_at = :loaded_at, loaded_by = :loaded_by, refused_version = NULL "
+    "WHERE id = :id AND version <> :version"
+).bindparams(bindparam("loaded_at", type_=_STATE.loaded_at.type))
+# The newest KEPT_VERSIONS versions and the one in use stay.
+_PRUNE = text(
+    "DELETE FROM rule_versions WHERE version <> :version "
+    "AND version NOT IN (SELECT version FROM rule_versions ORDER BY loaded_at DESC LIMIT :kept)"
+)
+_FIRST_STATE = text(
+    "INSERT INTO rule_state (id, version, loaded_at, loaded_by) VALUES (:id, :version, :loaded_at, :loaded_by) "
+    "ON CONFLICT DO NOTHING"
+).bindparams(bindparam("loaded_at", type_=_STATE.loaded_at.type))
+
+
 class RuleSetSql:
     """The statements, for SQLite and PostgreSQL (both have INSERT … ON CONFLICT DO NOTHING)."""
 
@@ -65,35 +88,12 @@ class RuleSetSql:
     def activate(self, connection: Connection, new: NewVersion, packed: bytes) -> bool:
         """Records the version (its files `packed`) as the one in use; True if this call switched to it (False: it
         already was, as when several processes saw the same change). The refusal remembered before is cleared."""
-        moment = now()
-        connection.execute(
-            self._insert(RuleVersionRow)
-            .values(
-                version=new.version,
-                loaded_at=moment,
-                loaded_by=new.actor[:64],
-                summary=new.summary,
-                sources=packed,
-            )
-            .on_conflict_do_nothing()
-        )
-        state = RuleStateRow.__table__.c
-        switched = connection.execute(
-            update(RuleStateRow)
-            .where(state.id == STATE_ROW, state.version != new.version)
-            .values(version=new.version, loaded_at=moment, loaded_by=new.actor[:64], refused_version=None)
-        ).rowcount
-        versions = RuleVersionRow.__table__.c
-        newest = select(versions.version).order_by(versions.loaded_at.desc()).limit(KEPT_VERSIONS)
-        connection.execute(
-            delete(RuleVersionRow).where(versions.version != new.version, versions.version.not_in(newest))
-        )
+        values = {"version": new.version, "loaded_at": now(), "loaded_by": new.actor[:64], "id": STATE_ROW}
+        connection.execute(_RECORD, {**values, "summary": new.summary, "sources": packed})
+        switched = connection.execute(_SWITCH, values).rowcount
+        connection.execute(_PRUNE, {"version": new.version, "kept": KEPT_VERSIONS})
         if not switched:
-            switched = connection.execute(
-                self._insert(RuleStateRow)
-                .values(id=STATE_ROW, version=new.version, loaded_at=moment, loaded_by=new.actor[:64])
-                .on_conflict_do_nothing()
-            ).rowcount
+            switched = connection.execute(_FIRST_STATE, values).rowcount
         return bool(switched)
 
     def refuse(self, connection: Connection, version: str) -> bool:
