@@ -66,6 +66,7 @@ class ChildPool:
         self._told = False
         self._running = 0  # jobs handed over and not done
         self._last_done = 0.0
+        self._timer: threading.Timer | None = None
         # At exit, before anything else multiprocessing does then (waiting for children, closing queues).
         multiprocessing.util.Finalize(self, self._held.stop, exitpriority=100)
 
@@ -107,11 +108,12 @@ class ChildPool:
         with self._lock:
             self._running -= 1
             self._last_done = time.monotonic()
-            idle = self._running == 0 and self.keep_idle is not None
-        if idle:
-            timer = threading.Timer(self.keep_idle or 0.0, self._stop_if_idle)
-            timer.daemon = True
-            timer.start()
+            if self._running == 0 and self.keep_idle is not None:
+                if self._timer is not None:
+                    self._timer.cancel()  # one timer at a time, from the last job done
+                self._timer = threading.Timer(self.keep_idle, self._stop_if_idle)
+                self._timer.daemon = True
+                self._timer.start()
 
     def _stop_if_idle(self) -> None:
         with self._lock:

@@ -10,12 +10,16 @@ more than it saves. A worker that cannot start or dies leaves its files to the b
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import logging
 import os
+import threading
+from collections import deque
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from bot.children import ChildPool
 from bot.engine.loader import (
@@ -27,7 +31,7 @@ from bot.engine.loader import (
     packed_policy_file,
     policy_files_to_compile,
 )
-from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, forget_read
+from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, forget_read, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,47 @@ _pool = CompilePool()
 compiled_elsewhere = 0  # files the workers compiled since start, for benchmarks and logs
 
 
+class _Dealer:
+    """Hands the files out one at a time: a worker gets the largest file left when it is done with its last, and
+    this process takes the smallest left, so at the end neither waits for files queued for the other."""
+
+    def __init__(self, pool: CompilePool, shared: RuleSources, files: list[SourceFile]) -> None:
+        self.pool, self.shared = pool, shared
+        self.left = deque(files)  # the largest first
+        self.handed: list[tuple[SourceFile, Future[CompiledFile | list[SourceError]]]] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self) -> None:
+        for _ in range(self.pool.workers):
+            self._hand()
+
+    def _hand(self, done: Future[Any] | None = None) -> None:
+        if done is not None and (done.cancelled() or done.exception() is not None):
+            return  # a worker that failed gets no more; its files are left to this process and the build
+        with self._lock:
+            if self._stopped or not self.left:
+                return
+            source = self.left.popleft()
+            future = self.pool.compile(self.shared, source)
+            if future is None:
+                self.left.appendleft(source)  # no worker: this process takes it
+                return
+            self.handed.append((source, future))
+        future.add_done_callback(self._hand)  # run at once if it is done already: outside the lock
+
+    def take(self) -> SourceFile | None:
+        """The next file this process compiles, if any is left."""
+        with self._lock:
+            return self.left.pop() if self.left and not self._stopped else None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for _, future in self.handed:
+                future.cancel()
+
+
 def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, min_chars: int = MIN_CHARS) -> int:
     """Compiles the policy files a build of `sources` would compile, sharing them with the workers when there is
     enough to share, and keeps what each gave for the build. Returns how many files the workers compiled."""
@@ -87,21 +132,22 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
     if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
         return 0
     # What every file is compiled against crosses with each file; the tests and calls are not needed there.
-    shared = dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=())
-    handed: list[tuple[SourceFile, Future[CompiledFile | list[SourceError]]]] = []
-    for source in files:
-        future = pool.compile(shared, source)
-        if future is None:
-            break
-        handed.append((source, future))
+    dealer = _Dealer(pool, dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=()), files)
+    dealer.start()
     try:
-        for source, future in reversed(handed):
-            if future.cancel():  # not taken by a worker yet: compiled here
-                compile_policy_file(sources, source)
+        while (source := dealer.take()) is not None:
+            compile_policy_file(sources, source)
     except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them
-        for _, future in handed:
-            future.cancel()
+        dealer.stop()
         return 0
+    handed = dealer.handed
+    # While the workers finish their last files, this process reads the rule tests a check runs next (read_yaml
+    # keeps what it read, by file), instead of waiting.
+    for test in sources.tests:
+        if all(future.done() for _, future in handed):
+            break
+        with contextlib.suppress(SourceErrors):  # reported when the tests are run
+            read_yaml(test)
     compiled = 0
     for source, future in handed:
         if future.cancelled():
