@@ -10,9 +10,10 @@ from typing import Any
 
 from bot.engine.conditions import Check, Compare, Condition, FirstCrossing
 from bot.engine.matching import ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, Match, Matcher, RuleResult
-from bot.engine.model import Rule
+from bot.engine.model import Catalogue, Rule
 from bot.engine.parsing import Invalid, parse_money
 from bot.engine.profile import ProfileError, parse_profile
+from bot.engine.regions import RegionIndex
 from bot.engine.yamlsource import START, Mapping, Position, Sequence, SourceError, SourceErrors, SourceFile, parse_yaml
 
 OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
@@ -90,9 +91,8 @@ def _run_case(
         today = date.fromisoformat(str(case.get("date", default_day)))
     except ValueError:
         return [*errors, SourceError.at(shown, case.value_at("date"), f"'{name}': date must be YYYY-MM-DD")]
-    catalogue = matcher.ruleset.catalogue
     try:
-        profile = parse_profile(case.get("profile") or {}, catalogue, matcher.regions)
+        profile = _profile_of(case.get("profile") or {}, matcher.ruleset.catalogue, matcher.regions)
     except ProfileError as exc:
         return [*errors, SourceError.at(shown, case.value_at("profile"), f"'{name}': bad profile: {exc}")]
     expect = case.get("expect")
@@ -113,6 +113,30 @@ def _run_case(
         for problem in _check_expectation(match, result, wanted):
             errors.append(SourceError.at(shown, where, f"'{name}': {rule_id}: {problem}"))
     return errors
+
+
+# A reload runs every rule test again, though mostly one rule file changed: the profile of a case is read once for
+# as long as its test file, the catalogue and the regions are the same objects (kept from one check to the next).
+_read_profiles: dict[int, tuple[Any, Catalogue, RegionIndex, dict[str, Any] | ProfileError]] = {}
+MAX_READ_PROFILES = 20_000
+
+
+def _profile_of(raw: Any, catalogue: Catalogue, regions: RegionIndex) -> dict[str, Any]:
+    """parse_profile of a case's profile, read again only when it, the catalogue or the regions changed."""
+    if not raw:
+        return parse_profile(raw, catalogue, regions)
+    kept = _read_profiles.get(id(raw))
+    if kept is None or kept[0] is not raw or kept[1] is not catalogue or kept[2] is not regions:
+        try:
+            outcome: dict[str, Any] | ProfileError = parse_profile(raw, catalogue, regions)
+        except ProfileError as exc:
+            outcome = exc
+        if len(_read_profiles) >= MAX_READ_PROFILES:
+            _read_profiles.clear()
+        kept = _read_profiles[id(raw)] = (raw, catalogue, regions, outcome)
+    if isinstance(kept[3], ProfileError):  # a new one: raising the kept one again would lengthen its traceback
+        raise ProfileError(kept[3].fact, kept[3].problem, kept[3].message)
+    return {fact: list(value) if isinstance(value, list) else value for fact, value in kept[3].items()}
 
 
 def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[str]:
