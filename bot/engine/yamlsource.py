@@ -453,11 +453,7 @@ class Kept(Generic[T]):
                 known = work()
             except SourceErrors as exc:
                 known = exc
-            with self._lock:
-                self._outcomes[place] = (stamp, known)
-                self._outcomes.move_to_end(place)
-                while len(self._outcomes) > self.places:
-                    self._outcomes.popitem(last=False)
+            self.put(place, stamp, known)
         if isinstance(known, SourceErrors):
             raise SourceErrors(list(known.errors))
         return known
@@ -470,8 +466,9 @@ class Kept(Generic[T]):
             return None
         return kept[1]
 
-    def put(self, place: Any, stamp: Any, value: T) -> None:
-        """Keeps a value worked out elsewhere (in another process, say) as if `get` had worked it out."""
+    def put(self, place: Any, stamp: Any, value: T | SourceErrors) -> None:
+        """Keeps an outcome for the stamp, as `get` does with what it worked out (or one worked out elsewhere, in
+        another process, say), pushing out the least recently used place beyond `places`."""
         with self._lock:
             self._outcomes[place] = (stamp, value)
             self._outcomes.move_to_end(place)
