@@ -27,6 +27,7 @@ from bot.engine.loader import (
     KEPT_FILES,
     CompiledFile,
     RuleSources,
+    compile_context,
     compile_policy_file,
     keep_packed_policy_file,
     packed_policy_file,
@@ -60,7 +61,7 @@ def _compile_packed(shared: RuleSources, source: SourceFile) -> CompiledFile | l
     the process that asked), and the collector waits until the file is done, as in bot.loading.build_engine."""
     gc.disable()
     try:
-        return packed_policy_file(shared, source)
+        return packed_policy_file(compile_context(shared), source)
     finally:
         forget_read(source.path)
         gc.enable()
@@ -91,7 +92,6 @@ class _Dealer:
         self.left = deque(files)  # the largest first
         self.handed: list[tuple[SourceFile, Future[CompiledFile | list[SourceError]]]] = []
         self._lock = threading.Lock()
-        self._stopped = False
 
     def start(self) -> None:
         for _ in range(self.pool.workers):
@@ -101,7 +101,7 @@ class _Dealer:
         if done is not None and (done.cancelled() or done.exception() is not None):
             return  # a worker that failed gets no more; its files are left to this process and the build
         with self._lock:
-            if self._stopped or not self.left:
+            if not self.left:
                 return
             source = self.left.popleft()
             future = self.pool.compile(self.shared, source)
@@ -114,13 +114,7 @@ class _Dealer:
     def take(self) -> SourceFile | None:
         """The next file this process compiles, if any is left."""
         with self._lock:
-            return self.left.pop() if self.left and not self._stopped else None
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            for _, future in self.handed:
-                future.cancel()
+            return self.left.pop() if self.left else None
 
 
 def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, min_chars: int = MIN_CHARS) -> int:
@@ -132,15 +126,15 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
         return 0
     if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
         return 0
+    try:
+        context = compile_context(sources)
+    except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them
+        return 0
     # What every file is compiled against crosses with each file; the tests and calls are not needed there.
     dealer = _Dealer(pool, dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=()), files)
     dealer.start()
-    try:
-        while (source := dealer.take()) is not None:
-            compile_policy_file(sources, source)
-    except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them
-        dealer.stop()
-        return 0
+    while (source := dealer.take()) is not None:
+        compile_policy_file(context, source)
     handed = dealer.handed
     # While the workers finish their last files, this process reads the rule tests a check runs next (read_yaml
     # keeps what it read, by file), instead of waiting.
@@ -151,18 +145,16 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
             read_yaml(test)
     compiled = 0
     for source, future in handed:
-        if future.cancelled():
-            continue
         try:
             outcome = future.result()
         except BrokenProcessPool:  # the worker died (killed, out of memory): the build compiles the rest here
             log.warning("a process compiling rule files stopped; the build compiles its files here")
             pool.lost()
             break
-        except Exception:  # this file alone (the catalogue or documents do not compile, or it cannot be packed)
+        except Exception:  # this file alone (it cannot be packed, say), or cancelled as this process exits
             log.debug("a rule file compiled by another process came back with an error", exc_info=True)
             continue  # the build compiles it here, and says what is wrong with it
-        keep_packed_policy_file(sources, source, outcome)
+        keep_packed_policy_file(context, source, outcome)
         compiled += 1
     global compiled_elsewhere
     compiled_elsewhere += compiled

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.compiling import CompilePool, compile_in_parallel
-from bot.engine.loader import RuleSources, keep_packed_policy_file, policy_files_to_compile
+from bot.engine.loader import RuleSources, compile_context, keep_packed_policy_file, policy_files_to_compile
 from bot.engine.model import Rule
 from bot.engine.ruletests import run_rule_tests
 from bot.engine.yamlsource import SourceErrors, SourceFile
@@ -86,7 +86,7 @@ def test_a_file_a_worker_compiled_is_unpacked_into_the_same_rules(pool: CompileP
     for source in sources.policies:  # every file through a worker, none here
         future = pool.compile(shared, source)
         assert future is not None
-        keep_packed_policy_file(sources, source, future.result(timeout=60))
+        keep_packed_policy_file(compile_context(sources), source, future.result(timeout=60))
     assert policy_files_to_compile(sources) == []
     assert built(sources) == expected
 
@@ -97,7 +97,7 @@ def test_problems_found_by_a_worker_are_reported_as_when_compiled_here(pool: Com
     assert any("'cap' is not an amount" in problem for problem in expected), expected
     shared = dataclasses.replace(sources, policies=(), calls=(), tests=())
     broken = sources.policies[-1]
-    keep_packed_policy_file(sources, broken, pool.compile(shared, broken).result(timeout=60))
+    keep_packed_policy_file(compile_context(sources), broken, pool.compile(shared, broken).result(timeout=60))
     with pytest.raises(SourceErrors) as raised:
         build_engine(sources)
     assert [str(e) for e in raised.value.errors] == expected

@@ -1099,43 +1099,52 @@ def policy_files_to_compile(sources: RuleSources) -> list[SourceFile]:
     return [source for source in sources.policies if kept.get(source.path) != (context, text_key(source.text))]
 
 
-def compile_policy_file(sources: RuleSources, source: SourceFile) -> None:
-    """Compiles one policy file of `sources` and keeps its rules or problems for the build. Raises SourceErrors when
-    what every file is compiled against (the catalogue, the documents, the regions) does not compile."""
-    catalogue, documents, regions = _compiled_against(sources)
+@dataclass(frozen=True)
+class CompileContext:
+    """What every policy file of a rule set is compiled against, with its hash (the first half of a file's stamp):
+    worked out once for all the files a build shares out (bot.compiling)."""
+
+    key: bytes
+    catalogue: Catalogue
+    documents: dict[str, Document]
+    regions: RegionIndex
+
+
+def compile_context(sources: RuleSources) -> CompileContext:
+    """The catalogue, documents and regions of `sources`; raises SourceErrors when they do not compile."""
+    if sources.catalogue is None:
+        raise SourceErrors([SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
+    catalogue = _load_catalogue(sources.catalogue)
+    documents = load_documents(sources.documents, sources.document_texts)
+    return CompileContext(_context_key(sources), catalogue, documents, region_index_from_csv(sources.regions))
+
+
+def compile_policy_file(context: CompileContext, source: SourceFile) -> None:
+    """Compiles one policy file and keeps its rules or problems for the build, as the build itself would."""
     with contextlib.suppress(SourceErrors):  # kept, to be reported by the build with every other problem
-        _compile_policy_file(_context_key(sources), source, catalogue, documents, regions)
+        _compile_policy_file(context.key, source, context.catalogue, context.documents, context.regions)
 
 
-def packed_policy_file(sources: RuleSources, source: SourceFile) -> CompiledFile | list[SourceError]:
-    """One policy file of `sources` compiled and packed to cross to another process, or its problems; nothing is
-    kept here. Raises SourceErrors as compile_policy_file does."""
-    catalogue, documents, regions = _compiled_against(sources)
-    stamp = (_context_key(sources), text_key(source.text))
+def packed_policy_file(context: CompileContext, source: SourceFile) -> CompiledFile | list[SourceError]:
+    """One policy file compiled and packed to cross to another process, or its problems; nothing is kept here."""
     try:
-        rules = load_policy_file(source, catalogue, documents, regions)
+        rules = load_policy_file(source, context.catalogue, context.documents, context.regions)
     except SourceErrors as exc:
         return exc.errors
-    return CompiledFile(source.path, stamp, _packed_rules(rules, catalogue.questions))
+    stamp = (context.key, text_key(source.text))
+    return CompiledFile(source.path, stamp, _packed_rules(rules, context.catalogue.questions))
 
 
 def keep_packed_policy_file(
-    sources: RuleSources, source: SourceFile, outcome: CompiledFile | list[SourceError]
+    context: CompileContext, source: SourceFile, outcome: CompiledFile | list[SourceError]
 ) -> None:
     """Keeps what packed_policy_file gave in another process, as if compile_policy_file had worked it out here."""
-    stamp = (_context_key(sources), text_key(source.text))
+    stamp = (context.key, text_key(source.text))
     if isinstance(outcome, CompiledFile):
         if outcome.path == source.path and outcome.stamp == stamp:
             _compiled_files.put(source.path, stamp, outcome)
     else:
         _compiled_files.put(source.path, stamp, SourceErrors(list(outcome)))
-
-
-def _compiled_against(sources: RuleSources) -> tuple[Catalogue, dict[str, Document], RegionIndex]:
-    if sources.catalogue is None:
-        raise SourceErrors([SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
-    catalogue = _load_catalogue(sources.catalogue)
-    return catalogue, load_documents(sources.documents, sources.document_texts), region_index_from_csv(sources.regions)
 
 
 # Rules refer to the catalogue's questions and to documents: packed, each is named (by fact, by id) instead of copied,
