@@ -101,8 +101,9 @@ class ChildPool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        start = _start_child
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=start, initargs=(self.niceness,))
+        return ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_child, initargs=(self.niceness,)
+        )
 
     def _done(self, _: Future[Any]) -> None:
         with self._lock:
