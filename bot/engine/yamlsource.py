@@ -325,35 +325,27 @@ MAX_NESTING = 100
 _TOO_DEEP = f"the file nests more than {MAX_NESTING} levels of lists and mappings here; use fewer levels"
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """How many values the node stands for with every alias expanded (shared nodes are counted once each use)."""
-    known = sizes.get(id(node))
+def _measure(node: yaml.Node, measured: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """How many values the node stands for with every alias expanded (shared nodes are counted once each use), and
+    how many levels of lists and mappings it holds, its aliases followed: one walk for both limits."""
+    known = measured.get(id(node))
     if known is not None:
         return known
-    sizes[id(node)] = 1  # a node that refers to itself is refused by the loader; this only ends the walk
-    size = 1 + sum(_expanded_size(child, sizes) for child in _children(node))
-    sizes[id(node)] = size
-    return size
-
-
-def _height(node: yaml.Node, heights: dict[int, int]) -> int:
-    """How many levels of lists and mappings the node holds, its aliases followed."""
     if isinstance(node, yaml.ScalarNode):
-        return 0
-    known = heights.get(id(node))
-    if known is not None:
-        return known
-    heights[id(node)] = 1  # as in _expanded_size: ends the walk of a node that refers to itself
-    height = 1 + max((_height(child, heights) for child in _children(node)), default=0)
-    heights[id(node)] = height
-    return height
+        return 1, 0
+    measured[id(node)] = (1, 1)  # a node that refers to itself is refused by the loader; this only ends the walk
+    parts = [_measure(child, measured) for child in _children(node)]
+    size = 1 + sum(part[0] for part in parts)
+    height = 1 + max((part[1] for part in parts), default=0)
+    measured[id(node)] = (size, height)
+    return size, height
 
 
-def _too_deep(node: yaml.Node, heights: dict[int, int]) -> yaml.Node:
+def _too_deep(node: yaml.Node, measured: dict[int, tuple[int, int]]) -> yaml.Node:
     """The list or mapping below which the levels pass MAX_NESTING."""
     depth = 1
     while depth <= MAX_NESTING:
-        node = max(_children(node), key=lambda child: _height(child, heights))
+        node = max(_children(node), key=lambda child: _measure(child, measured)[1])
         depth += 1
     return node
 
@@ -366,10 +358,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _first_too_large(node: yaml.Node, sizes: dict[int, int]) -> yaml.Node:
+def _first_too_large(node: yaml.Node, measured: dict[int, tuple[int, int]]) -> yaml.Node:
     """The innermost value, first in the file, that alone expands beyond the limit: where the aliases pile up."""
     while True:
-        larger = next((c for c in _children(node) if _expanded_size(c, sizes) > MAX_EXPANDED_VALUES), None)
+        larger = next((c for c in _children(node) if _measure(c, measured)[0] > MAX_EXPANDED_VALUES), None)
         if larger is None:
             return node
         node = larger
@@ -564,21 +556,21 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
         node = loader.get_single_node()
         if node is None:
             return None, []
-        sizes: dict[int, int] = {}
-        # Without an anchor (&name) there is no alias to expand: the file stands for no more than it holds.
-        if "&" in source.text and _expanded_size(node, sizes) > MAX_EXPANDED_VALUES:
-            where = _position(_first_too_large(node, sizes).start_mark)
+        plain, merges = "&" not in source.text, "<<" in source.text
+        # Without an anchor (&name) there is no alias to expand: the file stands for no more than it holds, and its
+        # depth is checked while it is built. A file with anchors or merges may be built by PyYAML's constructors,
+        # so both are measured first.
+        measured: dict[int, tuple[int, int]] = {}
+        size, height = _measure(node, measured) if not plain or merges else (0, 0)
+        if not plain and size > MAX_EXPANDED_VALUES:
+            where = _position(_first_too_large(node, measured).start_mark)
             message = (
                 f"the aliases here expand to more than {MAX_EXPANDED_VALUES:,} values; "
                 "write the values out instead of nesting aliases (*name)"
             )
             raise SourceErrors([SourceError.at(source.path, where, message)])
-        plain, merges = "&" not in source.text, "<<" in source.text
-        heights: dict[int, int] = {}
-        # Checked while it is built when there is no alias; a file with anchors or merges may be built by PyYAML's
-        # constructors, so it is checked first.
-        if (not plain or merges) and _height(node, heights) > MAX_NESTING:
-            raise _Unreadable(None, None, _TOO_DEEP, _too_deep(node, heights).start_mark)
+        if height > MAX_NESTING:
+            raise _Unreadable(None, None, _TOO_DEEP, _too_deep(node, measured).start_mark)
         data = _document(loader, node, plain=plain, merges=merges)
         problems = [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
         return data, problems
