@@ -11,7 +11,6 @@ leaves its files to the build, which compiles them as ever.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import logging
@@ -33,7 +32,8 @@ from bot.engine.loader import (
     packed_policy_file,
     policy_files_to_compile,
 )
-from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, forget_read, read_yaml
+from bot.engine.ruletests import read_rule_tests
+from bot.engine.yamlsource import SourceError, SourceErrors, SourceFile, forget_read
 
 log = logging.getLogger(__name__)
 
@@ -126,23 +126,19 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
         return 0
     if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
         return 0
-    try:
-        context = compile_context(sources)
-    except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them
-        return 0
     # What every file is compiled against crosses with each file; the tests and calls are not needed there.
     dealer = _Dealer(pool, dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=()), files)
-    dealer.start()
+    dealer.start()  # the workers work out the catalogue, documents and regions too: while this process does
+    try:
+        context = compile_context(sources)
+    except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them (the workers
+        return 0  # fail on it too, and get no more files)
+    # This process reads the rule tests, which a check runs next, and then takes its share of the files: reading
+    # them after the files would leave the other cores idle.
+    read_rule_tests(sources.tests, context.catalogue, context.regions)
     while (source := dealer.take()) is not None:
         compile_policy_file(context, source)
     handed = dealer.handed
-    # While the workers finish their last files, this process reads the rule tests a check runs next (read_yaml
-    # keeps what it read, by file), instead of waiting.
-    for test in sources.tests:
-        if all(future.done() for _, future in handed):
-            break
-        with contextlib.suppress(SourceErrors):  # reported when the tests are run
-            read_yaml(test)
     compiled = 0
     for source, future in handed:
         try:

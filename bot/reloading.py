@@ -74,12 +74,13 @@ def check_rules(rules_dir: Path | None, data_dir: Path | None, uploads: dict[str
 def check_sources(sources: RuleSources) -> Checked:
     """Compiles the texts, then runs their rule tests and the coverage check."""
     version = sources_version(sources)
-    try:
-        engine = build_engine(sources)
-    except SourceErrors as exc:
-        problems = ordered_problems(exc.errors)
-        return Checked(None, "the rules were not loaded", problems, compiled=False, version=version, sources=sources)
-    with collection_paused():
+    with collection_paused():  # one pause for both: the collector runs once, after the tests, not after each
+        try:
+            engine = build_engine(sources)
+        except SourceErrors as exc:
+            problems = ordered_problems(exc.errors)
+            return Checked(None, "the rules were not loaded", problems, compiled=False, version=version,
+                           sources=sources)  # fmt: skip
         report, coverage = run_rule_tests(sources.tests, engine.matcher)
     ruleset = engine.ruleset
     summary = (

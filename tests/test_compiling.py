@@ -18,6 +18,7 @@ from bot.engine.model import Rule
 from bot.engine.ruletests import run_rule_tests
 from bot.engine.yamlsource import SourceErrors, SourceFile
 from bot.loading import build_engine, read_sources
+from bot.reloading import check_sources
 
 BROKEN = """
   - id: broken-amount
@@ -141,3 +142,31 @@ def test_without_a_core_to_spare_nothing_is_handed_over() -> None:
     sources = fresh(read_sources())
     assert compile_in_parallel(sources, alone, min_chars=0) == 0
     assert alone.executor is None
+
+
+BAD_TESTS = """date: 2024-06-01
+tests:
+  - name: a profile with a fact nobody asks
+    profile: {revenu: 5亿}
+    expect: {jilin-2-1-sme-growth: eligible}
+  - name: an outcome the rule does not give
+    profile: {revenue: 1}
+    expect: {no-such-rule: eligible}
+  - just a line
+"""
+
+
+def test_rule_tests_read_while_the_workers_compile_fail_as_when_read_by_the_check(pool: CompilePool) -> None:
+    """This process reads the rule tests while the workers compile: what is wrong with them is still reported
+    by the check, each problem once, as when the check reads them itself."""
+    sources = fresh(read_sources())
+    tests = (*sources.tests, SourceFile("tests/bad.yaml", BAD_TESTS), SourceFile("tests/broken.yaml", "tests: [\n"))
+    sources = dataclasses.replace(sources, tests=tests)
+    alone = check_sources(fresh(sources))
+    anew = tuple(SourceFile(t.path, t.text + "\n# read anew\n") for t in tests[:-1])  # the broken one: its line
+    sources = dataclasses.replace(sources, tests=(*anew, tests[-1]))
+    assert compile_in_parallel(sources, pool, min_chars=0) > 0
+    shared = check_sources(sources)
+    assert [str(p) for p in shared.problems] == [str(p) for p in alone.problems]
+    assert {p.path for p in shared.problems} == {"tests/bad.yaml", "tests/broken.yaml"}
+    assert len(shared.problems) == 4, [str(p) for p in shared.problems]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -72,6 +73,22 @@ def run_rule_tests(files: Iterable[SourceFile], matcher: Matcher) -> tuple[TestR
             report.cases += 1
             report.failures.extend(_run_case(shown, case, cases.at(index), default_day, matcher, coverage))
     return report, coverage
+
+
+def read_rule_tests(files: Iterable[SourceFile], catalogue: Catalogue, regions: RegionIndex) -> None:
+    """Reads the test files and their cases' profiles ahead of run_rule_tests, which then finds them read (while
+    the files, the catalogue and the regions stay the same objects). For a process that has a moment before the
+    rules are compiled (bot.compiling, while other processes compile); whatever is wrong is reported by the run."""
+    for source in files:
+        try:
+            data = parse_yaml(source)
+        except SourceErrors:
+            continue
+        cases = data.get("tests") if isinstance(data, Mapping) else None
+        for case in cases if isinstance(cases, Sequence) else ():
+            if isinstance(case, Mapping) and case.get("profile"):
+                with contextlib.suppress(ProfileError):
+                    _profile_of(case["profile"], catalogue, regions)
 
 
 def _run_case(

@@ -59,14 +59,40 @@ class SourceErrors(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+# Where things are is kept as whole numbers, not as Positions: a large file has hundreds of thousands of places, and
+# a number is one object where a Position is two, and not one the garbage collector walks (a tuple is walked until
+# the collector has looked at it once; after a large check, that first look took a third of a second). A place is
+# its 0-based line and column as one number (line << 32 | column; no text the bot reads has 2**32 lines or
+# columns); a key's place and its value's are one number too (key << 64 | value). A Position is made when asked for.
+_BITS = 32
+_LOW = (1 << _BITS) - 1
+_PAIR_LOW = (1 << 2 * _BITS) - 1
+_NOWHERE = -1  # a mapping or list made in code, not read from a file: Position(0)
+
+
+def _place(code: int) -> Position:
+    if code < 0:
+        return Position(0)
+    return _new_tuple(Position, ((code >> _BITS) + 1, (code & _LOW) + 1))
+
+
+def _code(mark: yaml.Mark) -> int:
+    return mark.line << _BITS | mark.column
+
+
 class Mapping(dict):
     """A YAML mapping that knows where it starts and where each of its keys and values is."""
 
+    __slots__ = ("_start", "_places")
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.position = Position(0)
-        self.key_positions: dict[Any, Position] = {}
-        self.value_positions: dict[Any, Position] = {}
+        self._start = _NOWHERE
+        self._places: dict[Any, int] = {}  # key: (its place << 64) | its value's place
+
+    @property
+    def position(self) -> Position:
+        return _place(self._start)
 
     @property
     def line(self) -> int:
@@ -74,11 +100,13 @@ class Mapping(dict):
 
     def at(self, key: Any) -> Position:
         """Where the key is written (where the mapping starts, for a key it lacks)."""
-        return self.key_positions.get(key, self.position)
+        code = self._places.get(key)
+        return self.position if code is None else _place(code >> 2 * _BITS)
 
     def value_at(self, key: Any) -> Position:
         """Where the key's value is written (where the key is, for a value left empty)."""
-        return self.value_positions.get(key, self.at(key))
+        code = self._places.get(key)
+        return self.position if code is None else _place(code & _PAIR_LOW)
 
     def line_of(self, key: Any) -> int:
         return self.at(key).line
@@ -87,17 +115,27 @@ class Mapping(dict):
 class Sequence(list):
     """A YAML sequence that knows where it starts and where each of its items is."""
 
+    __slots__ = ("_start", "_items")
+
     def __init__(self, *args: Any):
         super().__init__(*args)
-        self.position = Position(0)
-        self.item_positions: list[Position] = []
+        self._start = _NOWHERE
+        self._items: list[int] = []  # each item's place
+
+    @property
+    def position(self) -> Position:
+        return _place(self._start)
 
     @property
     def line(self) -> int:
         return self.position.line
 
+    @property
+    def item_positions(self) -> list[Position]:
+        return [_place(code) for code in self._items]
+
     def at(self, index: int) -> Position:
-        return self.item_positions[index] if index < len(self.item_positions) else self.position
+        return _place(self._items[index]) if index < len(self._items) else self.position
 
     def line_of(self, index: int) -> int:
         return self.at(index).line
@@ -107,8 +145,7 @@ _new_tuple = tuple.__new__
 
 
 def _position(mark: yaml.Mark) -> Position:
-    # Position's own constructor is a Python function; a large file makes a million positions.
-    return _new_tuple(Position, (mark.line + 1, mark.column + 1))
+    return _place(_code(mark))
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -173,7 +210,8 @@ def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> Seque
 
 def _mapping(loader: Any, node: yaml.MappingNode, build: Callable[[yaml.Node], Any]) -> Mapping:
     mapping = Mapping()
-    mapping.position = _position(node.start_mark)
+    mapping._start = _code(node.start_mark)
+    places = mapping._places
     for key_node, value_node in node.value:
         key = build(key_node)
         if isinstance(key, list | dict):
@@ -182,8 +220,7 @@ def _mapping(loader: Any, node: yaml.MappingNode, build: Callable[[yaml.Node], A
             _note_duplicate(loader, mapping, key, key_node.start_mark)
             continue
         mapping[key] = build(value_node)
-        mapping.key_positions[key] = _position(key_node.start_mark)
-        mapping.value_positions[key] = _position(value_node.start_mark)
+        places[key] = _code(key_node.start_mark) << 2 * _BITS | _code(value_node.start_mark)
     return mapping
 
 
@@ -192,15 +229,15 @@ _KEY_NOT_A_WORD = "a key must be a word or a text, not a list or mapping"
 
 def _note_duplicate(loader: Any, mapping: Mapping, key: Any, mark: yaml.Mark) -> None:
     """Notes a key met again (its first value is kept), to be reported with the file's other problems."""
-    first = mapping.key_positions[key].line
+    first = mapping.line_of(key)
     message = f"duplicate key '{_cut(str(key))}' (first on line {first}); keep one of them"
     loader.duplicates.append((_position(mark), message))
 
 
 def _sequence(node: yaml.SequenceNode, build: Callable[[yaml.Node], Any]) -> Sequence:
     seq = Sequence(build(child) for child in node.value)
-    seq.position = _position(node.start_mark)
-    seq.item_positions = [_position(child.start_mark) for child in node.value]
+    seq._start = _code(node.start_mark)
+    seq._items = [_code(child.start_mark) for child in node.value]
     return seq
 
 
@@ -235,20 +272,18 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False, depth: int = 1) -
             else:
                 seq.append(_build(loader, child, merges, depth + 1))
             mark = child.start_mark
-            places.append(_new_tuple(Position, (mark.line + 1, mark.column + 1)))
+            places.append(mark.line << 32 | mark.column)  # _code(mark), written out: it runs for every item
         mark = node.start_mark
-        seq.position = _new_tuple(Position, (mark.line + 1, mark.column + 1))
-        seq.item_positions = places
+        seq._start = mark.line << 32 | mark.column
+        seq._items = places
         return seq
     if kind is _MappingNode and node.tag == _MAP_TAG:
         if merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             raise _NotPlain
         mapping = _new_dict(Mapping)
         mark = node.start_mark
-        mapping.position = _new_tuple(Position, (mark.line + 1, mark.column + 1))
-        key_places: dict[Any, Position] = {}
-        value_places: dict[Any, Position] = {}
-        mapping.key_positions, mapping.value_positions = key_places, value_places
+        mapping._start = mark.line << 32 | mark.column
+        mapping._places = places = {}
         for key_node, value_node in node.value:
             if type(key_node) is _ScalarNode and key_node.tag == _STR_TAG:
                 key = key_node.value
@@ -256,17 +291,15 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False, depth: int = 1) -
                 key = _build(loader, key_node, merges, depth + 1)
                 if isinstance(key, list | dict):
                     raise _Unreadable(None, None, _KEY_NOT_A_WORD, key_node.start_mark)
-            mark = key_node.start_mark
             if key in mapping:
-                _note_duplicate(loader, mapping, key, mark)
+                _note_duplicate(loader, mapping, key, key_node.start_mark)
                 continue
             if type(value_node) is _ScalarNode and value_node.tag == _STR_TAG:
                 mapping[key] = value_node.value
             else:
                 mapping[key] = _build(loader, value_node, merges, depth + 1)
-            key_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
-            mark = value_node.start_mark
-            value_places[key] = _new_tuple(Position, (mark.line + 1, mark.column + 1))
+            mark, value_mark = key_node.start_mark, value_node.start_mark
+            places[key] = (mark.line << 32 | mark.column) << 64 | value_mark.line << 32 | value_mark.column
         return mapping
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
