@@ -76,7 +76,7 @@ def check_sources(sources: RuleSources) -> Checked:
     version = sources_version(sources)
     with collection_paused():  # one pause for both: the collector runs once, after the tests, not after each
         try:
-            engine = build_engine(sources)
+            engine = build_engine(sources, version)
         except SourceErrors as exc:
             problems = ordered_problems(exc.errors)
             return Checked(None, "the rules were not loaded", problems, compiled=False, version=version,

@@ -304,6 +304,98 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False, depth: int = 1) -
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
 
+_ScalarEvent, _AliasEvent = yaml.events.ScalarEvent, yaml.events.AliasEvent
+_MappingStart, _MappingEnd = yaml.events.MappingStartEvent, yaml.events.MappingEndEvent
+_SequenceStart, _SequenceEnd = yaml.events.SequenceStartEvent, yaml.events.SequenceEndEvent
+_ITEM = object()  # a list: each value is its next item
+_KEY = object()  # a mapping waiting for its next key
+_DROPPED = object()  # a mapping waiting for the value of a key it has already: built, and dropped
+
+
+def _build_from_events(loader: Any) -> Any:
+    """The value of a file without anchors or merge keys, built from libyaml's events: _build's values and places,
+    without composing the nodes first (a node made in Python, and a call to ask for its tag, for every value). An
+    explicit tag, an alias or a second document raises _NotPlain: the file is read again through its nodes, which
+    report those as ever; so is any problem (see _read). The levels are a list of frames, not recursion."""
+    get = loader.get_event
+    get()  # the stream's start
+    if isinstance(get(), yaml.events.StreamEndEvent):
+        return None  # nothing but comments
+    tags, resolve, construct = loader._tags, loader.resolve, loader.construct_object
+    frames: list[tuple[Any, Any, Any, int, yaml.Mark]] = []
+    # The innermost open list or mapping: its places (a list's or a mapping's), the key waiting for its value (or
+    # _KEY, or _DROPPED; _ITEM in a list), that key's place, and where the list or mapping starts.
+    into: Any = None
+    places: Any = None
+    key: Any = None
+    key_place = 0
+    start: Any = None
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is _ScalarEvent:
+            if event.tag is not None or event.anchor is not None:
+                raise _NotPlain
+            value = event.value
+            if event.implicit[0]:
+                tag = tags.get(value)
+                if tag is None:
+                    tag = resolve(_ScalarNode, value, event.implicit)
+                if tag != _STR_TAG:
+                    value = construct(_ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
+            mark = event.start_mark
+        elif kind is _MappingStart or kind is _SequenceStart:
+            if event.tag is not None or event.anchor is not None:
+                raise _NotPlain
+            if len(frames) >= MAX_NESTING:
+                raise _Unreadable(None, None, _TOO_DEEP, event.start_mark)
+            frames.append((into, places, key, key_place, start))
+            start = event.start_mark
+            if kind is _MappingStart:
+                into = _new_dict(Mapping)
+                into._places = places = {}
+                key = _KEY
+            else:
+                into = _new_list(Sequence)
+                into._items = places = []
+                key = _ITEM
+            into._start = start.line << 32 | start.column
+            continue
+        elif kind is _MappingEnd or kind is _SequenceEnd:
+            value, mark = into, start
+            into, places, key, key_place, start = frames.pop()
+            if into is None:
+                break  # the document's own value
+            if key is _KEY:
+                raise _Unreadable(None, None, _KEY_NOT_A_WORD, mark)
+        elif kind is yaml.events.DocumentEndEvent:
+            break  # a document that is a single value, or empty
+        else:  # an alias
+            raise _NotPlain
+        if into is None:
+            continue  # the document's value, a scalar: the document ends next
+        place = mark.line << 32 | mark.column
+        if key is _ITEM:
+            into.append(value)
+            places.append(place)
+        elif key is _KEY:
+            if value in into:
+                _note_duplicate(loader, into, value, mark)
+                key = _DROPPED
+            else:
+                key, key_place = value, place
+        else:
+            if key is not _DROPPED:
+                into[key] = value
+                places[key] = key_place << 64 | place
+            key = _KEY
+    if kind is not yaml.events.DocumentEndEvent:
+        get()  # the document's end
+    if not isinstance(get(), yaml.events.StreamEndEvent):
+        raise _NotPlain  # another document: reported by the composer
+    return value
+
+
 def _construct_timestamp_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
     return loader.construct_scalar(node)
 
@@ -586,10 +678,19 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
     loader: Any = None
     try:
         loader = loader_class(source.text)  # PyYAML's refuses characters YAML does not allow, before any parsing
+        plain, merges = "&" not in source.text, "<<" in source.text
+        if plain and not merges and loader_class is not _StrictLoader:  # libyaml's, for most files
+            try:
+                data = _build_from_events(loader)
+                return data, [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
+            except (_NotPlain, yaml.YAMLError, ValueError):
+                # Read again through the nodes, which say what is wrong as ever: a mistake further on in the file
+                # (found when the whole file is parsed first) before the one the events met first.
+                loader.dispose()
+                loader = loader_class(source.text)
         node = loader.get_single_node()
         if node is None:
             return None, []
-        plain, merges = "&" not in source.text, "<<" in source.text
         # Without an anchor (&name) there is no alias to expand: the file stands for no more than it holds, and its
         # depth is checked while it is built. A file with anchors or merges may be built by PyYAML's constructors,
         # so both are measured first.
