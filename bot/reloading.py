@@ -557,14 +557,16 @@ class Reloader:
     async def compare(self, old: Engine, new: Engine) -> list[Change] | None:
         """The contacts whose results differ between two engines at hand. Only the rules that may decide
         differently are matched, so a reload that changed wording alone costs next to nothing."""
-        only = await asyncio.to_thread(deciding_differently, old, new)
+        with _handing_over_often():  # threads that work beside the event loop, as the build does
+            only = await asyncio.to_thread(deciding_differently, old, new)
         if only is not None and not only:
             return []
         try:
             contacts = await self.store.contacts()
         except NoticesUnavailable:
             return None
-        return await asyncio.to_thread(changed_contacts, old, new, contacts, self.today(), only)
+        with _handing_over_often():
+            return await asyncio.to_thread(changed_contacts, old, new, contacts, self.today(), only)
 
     async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:
         """Follows the rule set in use until `stop` is set."""
