@@ -152,6 +152,8 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
             continue  # the build compiles it here, and says what is wrong with it
         keep_packed_policy_file(context, source, outcome)
         compiled += 1
+    # Each future's callback holds the dealer, which holds the futures: let go of them so no cycle keeps the texts.
+    dealer.handed.clear()
     global compiled_elsewhere
     compiled_elsewhere += compiled
     log.debug("%d of %d rule files compiled by other processes", compiled, len(files))

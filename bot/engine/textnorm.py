@@ -260,31 +260,42 @@ def _feed(
 def _realign(line: str, start: int, ctx: _Context, budget: _Budget) -> Iterator[_Candidate]:
     """Yield every reading of line[start:] one byte later that gets back in step."""
     budget.run_steps = 0
-
-    def walk(
-        index: int, pending: _Byte | None, glyphs: tuple[_Glyph, ...], cost: int, gaps: int
-    ) -> Iterator[_Candidate]:
-        budget.spend()
-        if pending is None and index > start + 1:
-            yield _Candidate(glyphs, index, cost)
-            return
-        if index >= len(line) or index - start > _MAX_RUN:
-            return
-        if pending is not None and gaps < _MAX_GAPS:
-            gap_glyph = _pair(pending, _GAP, ctx)
-            if gap_glyph is not None:
-                yield from walk(index, _GAP, (*glyphs, gap_glyph), cost + _GAP_COST, gaps + 1)
-        for stream, extra in _byte_options(line, index):
-            state: tuple[_Byte | None, tuple[_Glyph, ...]] | None = (pending, glyphs)
-            for byte in stream:
-                state = _feed(state[0], state[1], byte, ctx)
-                if state is None:
-                    break
-            if state is not None:
-                yield from walk(index + 1, state[0], state[1], cost + extra, gaps)
-
     # The "?" that opens a run is the lost lead byte of the first realigned character.
-    yield from walk(start + 1, _LOST, (), 0, 0)
+    yield from _walk(line, start, ctx, budget, start + 1, _LOST, (), 0, 0)
+
+
+def _walk(
+    line: str,
+    start: int,
+    ctx: _Context,
+    budget: _Budget,
+    index: int,
+    pending: _Byte | None,
+    glyphs: tuple[_Glyph, ...],
+    cost: int,
+    gaps: int,
+) -> Iterator[_Candidate]:
+    """The readings of line[index:] after `glyphs`, with `pending` the lead byte of a character not yet complete.
+    (A function of the module, not one nested in _realign: one that calls itself by its enclosing name is a cycle
+    that holds the document's context until the collector's next full collection.)"""
+    budget.spend()
+    if pending is None and index > start + 1:
+        yield _Candidate(glyphs, index, cost)
+        return
+    if index >= len(line) or index - start > _MAX_RUN:
+        return
+    if pending is not None and gaps < _MAX_GAPS:
+        gap_glyph = _pair(pending, _GAP, ctx)
+        if gap_glyph is not None:
+            yield from _walk(line, start, ctx, budget, index, _GAP, (*glyphs, gap_glyph), cost + _GAP_COST, gaps + 1)
+    for stream, extra in _byte_options(line, index):
+        state: tuple[_Byte | None, tuple[_Glyph, ...]] | None = (pending, glyphs)
+        for byte in stream:
+            state = _feed(state[0], state[1], byte, ctx)
+            if state is None:
+                break
+        if state is not None:
+            yield from _walk(line, start, ctx, budget, index + 1, state[0], state[1], cost + extra, gaps)
 
 
 def _fits(char: str, glyph: _Glyph) -> bool:
