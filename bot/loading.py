@@ -238,6 +238,7 @@ def _shipped_region_index() -> RegionIndex:
 
 _paused = 0
 _was_enabled = False
+_heap_settled = False  # settle_heap froze this process's heap
 _pause_lock = threading.Lock()
 
 
@@ -259,7 +260,7 @@ def collection_paused() -> Iterator[None]:
         with _pause_lock:
             _paused -= 1
             if _paused == 0 and _was_enabled:
-                if gc.get_freeze_count() == 0:
+                if not _heap_settled:  # (gc.get_freeze_count() walks the frozen heap, with the interpreter held)
                     _promote_young()
                 gc.enable()
 
@@ -287,5 +288,7 @@ def settle_heap() -> None:
     A loaded rule set is tens of thousands of long-lived objects; without this, each full collection walks
     them all and shows up as a latency spike in the middle of a match. Call it once after start-up loading.
     """
+    global _heap_settled
     gc.collect()
     gc.freeze()
+    _heap_settled = True

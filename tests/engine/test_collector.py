@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import loading
 from bot.compiling import CompilePool, compile_in_parallel
 from bot.engine.loader import RuleSources
 from bot.engine.textnorm import clean_document
@@ -60,7 +61,8 @@ def test_repairing_a_document_leaves_no_cycle_holding_its_context(garbage: list[
     assert not [thing for thing in garbage if type(thing).__name__ in ("_Context", "_Budget")]
 
 
-def test_a_check_leaves_a_frozen_heap_frozen() -> None:
+def test_a_check_leaves_a_frozen_heap_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "_heap_settled", False)  # put back after the test, as the heap is unfrozen
     loaded = [["a rule set loaded at start"]]  # something the process keeps, as serve keeps its rules
     settle_heap()
     try:
@@ -72,8 +74,9 @@ def test_a_check_leaves_a_frozen_heap_frozen() -> None:
         gc.unfreeze()
 
 
-def test_what_a_check_made_goes_to_the_oldest_generation() -> None:
+def test_what_a_check_made_goes_to_the_oldest_generation(monkeypatch: pytest.MonkeyPatch) -> None:
     gc.unfreeze()  # a process that froze nothing (an earlier test may have started serve in this one)
+    monkeypatch.setattr(loading, "_heap_settled", False)
     gc.collect()
     sources = fresh(read_sources())
     checked = check_sources(sources)
