@@ -775,8 +775,8 @@ async def reloads_under_load(args: argparse.Namespace, folder: Path) -> bool:
 
 
 def machine_speed() -> str:
-    """How fast this machine runs Python now: the figures above are for it. A shared machine's speed changes from
-    minute to minute (a quiet one of this kind takes about a second for this loop, a busy one nearly two)."""
+    """How fast this machine runs Python now: the figures are for it. A shared machine's speed changes from hour to
+    hour, and the same check can take half as long again; compare figures from runs whose loops took alike."""
     started, total = time.perf_counter(), 0
     for number in range(10_000_000):
         total += number
