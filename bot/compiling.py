@@ -117,18 +117,8 @@ class _Dealer:
             return self.left.pop() if self.left else None
 
 
-def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, min_chars: int = MIN_CHARS) -> int:
-    """Compiles the policy files a build of `sources` would compile, sharing them with the workers when there is
-    enough to share, and keeps what each gave for the build. Returns how many files the workers compiled."""
-    pool = _pool if pool is None else pool
-    files = sorted(policy_files_to_compile(sources), key=lambda source: len(source.text), reverse=True)
-    if len(files) < 2 or sum(len(source.text) for source in files) < min_chars or pool.workers < 1:
-        return 0
-    if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
-        return 0
-    # What every file is compiled against crosses with each file; the tests and calls are not needed there.
-    dealer = _Dealer(pool, dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=()), files)
-    dealer.start()  # the workers work out the catalogue, documents and regions too: while this process does
+def _compile_with(dealer: _Dealer, sources: RuleSources) -> int:
+    """This process's share of the files, then what the workers gave kept for the build; how many they compiled."""
     try:
         context = compile_context(sources)
     except SourceErrors:  # the catalogue, documents or regions do not compile: the build reports them (the workers
@@ -145,15 +135,34 @@ def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, m
             outcome = future.result()
         except BrokenProcessPool:  # the worker died (killed, out of memory): the build compiles the rest here
             log.warning("a process compiling rule files stopped; the build compiles its files here")
-            pool.lost()
+            dealer.pool.lost()
             break
         except Exception:  # this file alone (it cannot be packed, say), or cancelled as this process exits
             log.debug("a rule file compiled by another process came back with an error", exc_info=True)
             continue  # the build compiles it here, and says what is wrong with it
         keep_packed_policy_file(context, source, outcome)
         compiled += 1
-    # Each future's callback holds the dealer, which holds the futures: let go of them so no cycle keeps the texts.
-    dealer.handed.clear()
+    return compiled
+
+
+def compile_in_parallel(sources: RuleSources, pool: CompilePool | None = None, min_chars: int = MIN_CHARS) -> int:
+    """Compiles the policy files a build of `sources` would compile, sharing them with the workers when there is
+    enough to share, and keeps what each gave for the build. Returns how many files the workers compiled."""
+    pool = _pool if pool is None else pool
+    files = sorted(policy_files_to_compile(sources), key=lambda source: len(source.text), reverse=True)
+    if len(files) < 2 or sum(len(source.text) for source in files) < min_chars or pool.workers < 1:
+        return 0
+    if len(sources.policies) > KEPT_FILES:  # more than are kept compiled: each would push out another's rules
+        return 0
+    # What every file is compiled against crosses with each file; the tests and calls are not needed there.
+    dealer = _Dealer(pool, dataclasses.replace(sources, policies=(), calls=(), tests=(), unreadable=()), files)
+    dealer.start()  # the workers work out the catalogue, documents and regions too: while this process does
+    try:
+        compiled = _compile_with(dealer, sources)
+    finally:
+        # Each future's callback holds the dealer, which holds the futures: let go of them, so no cycle keeps the
+        # texts until the collector's next full collection.
+        dealer.handed.clear()
     global compiled_elsewhere
     compiled_elsewhere += compiled
     log.debug("%d of %d rule files compiled by other processes", compiled, len(files))
