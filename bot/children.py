@@ -123,9 +123,9 @@ class ChildPool:
 
     def lost(self) -> None:
         """A child died during a job: the next job starts a new pool."""
-        with self._lock:
-            self._held.stop(wait=False)
+        self.close()
 
     def close(self) -> None:
+        """Stops the children (without waiting for them); the next job starts a new pool."""
         with self._lock:
             self._held.stop(wait=False)

@@ -1,12 +1,12 @@
 """A large rule set compiled on more than one core.
 
 The policy files a build would compile (those not kept compiled from an earlier build) are shared out between this
-process and worker processes: a worker takes them from the largest down, this process from the smallest up, until
-none is left. A worker sends each file's rules back packed (bot.engine.loader.CompiledFile), or its problems, and
-this process keeps them as if it had compiled them itself; the build then only unpacks them. The files of 10,000
-rules are compiled in about half the time on two cores, and their whole first check takes about two thirds. A small
-folder is compiled here alone: handing files over costs more than it saves. A worker that cannot start or dies
-leaves its files to the build, which compiles them as ever.
+process and worker processes: a worker takes them from the largest down, this process (after reading the rule
+tests a check runs next) from the smallest up, until none is left. A worker sends each file's rules back packed
+(bot.engine.loader.CompiledFile), or its problems, and this process keeps them as if it had compiled them itself;
+the build then only unpacks them. The files of 10,000 rules are compiled in about half the time on two cores. A
+small folder is compiled here alone: handing files over costs more than it saves. A worker that cannot start or
+dies leaves its files to the build, which compiles them as ever.
 """
 
 from __future__ import annotations

@@ -982,16 +982,14 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
     """Compiles and checks everything; raises SourceErrors listing every problem, so bad files never load."""
     errors: list[SourceError] = list(sources.unreadable)
     if sources.catalogue is None:
-        raise SourceErrors(errors or [SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
-    catalogue = _load_catalogue(sources.catalogue)
-    documents = load_documents(sources.documents, sources.document_texts)
+        raise SourceErrors(errors or [_no_catalogue()])
+    context = compile_context(sources, regions)
     rules: list[Rule] = []
     # A file that could not be read may hold any rule id: then which rules exist is not known.
     refused: set[str] | None = None if sources.unreadable else set()
-    context = _context_key(sources)
     for source in sources.policies:
         try:
-            rules.extend(_compile_policy_file(context, source, catalogue, documents, regions))
+            rules.extend(_compile_policy_file(context, source))
         except SourceErrors as exc:
             errors.extend(exc.errors)
             written = _written_ids(source)
@@ -1005,7 +1003,7 @@ def load_ruleset(sources: RuleSources, regions: RegionIndex) -> RuleSet:
         calls = []
     if errors:
         raise SourceErrors(errors)
-    return RuleSet(catalogue, documents, tuple(rules), tuple(calls))
+    return RuleSet(context.catalogue, context.documents, tuple(rules), tuple(calls))
 
 
 # A reload compiles every rule file again, though mostly one of them changed. The rules of a file are kept by its
@@ -1029,17 +1027,15 @@ def _load_catalogue(source: SourceFile) -> Catalogue:
     return load_catalogue(source)
 
 
-def _compile_policy_file(
-    context: bytes, source: SourceFile, catalogue: Catalogue, documents: dict[str, Document], regions: RegionIndex
-) -> list[Rule]:
-    stamp = (context, text_key(source.text))
-    compile_file = lambda: load_policy_file(source, catalogue, documents, regions)  # noqa: E731
+def _compile_policy_file(context: CompileContext, source: SourceFile) -> list[Rule]:
+    stamp = (context.key, text_key(source.text))
+    compile_file = lambda: load_policy_file(source, context.catalogue, context.documents, context.regions)  # noqa: E731
     rules = _compiled_files.get(source.path, stamp, compile_file)
     if isinstance(rules, CompiledFile):  # compiled in another process: unpacked the first time it is used
         try:
-            rules = _unpacked_rules(rules.packed, catalogue, documents)
+            rules = _unpacked_rules(rules.packed, context.catalogue, context.documents)
         except (pickle.UnpicklingError, ImportError, KeyError, AttributeError, EOFError, TypeError, ValueError):
-            rules = load_policy_file(source, catalogue, documents, regions)  # not expected: compiled here instead
+            rules = compile_file()  # not expected: compiled here instead
         _compiled_files.put(source.path, stamp, rules)
     return list(rules)
 
@@ -1110,19 +1106,25 @@ class CompileContext:
     regions: RegionIndex
 
 
-def compile_context(sources: RuleSources) -> CompileContext:
-    """The catalogue, documents and regions of `sources`; raises SourceErrors when they do not compile."""
+def compile_context(sources: RuleSources, regions: RegionIndex | None = None) -> CompileContext:
+    """The catalogue, documents and regions of `sources` (`regions`: their index, when the caller has it); raises
+    SourceErrors when they do not compile."""
     if sources.catalogue is None:
-        raise SourceErrors([SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")])
+        raise SourceErrors([_no_catalogue()])
     catalogue = _load_catalogue(sources.catalogue)
     documents = load_documents(sources.documents, sources.document_texts)
-    return CompileContext(_context_key(sources), catalogue, documents, region_index_from_csv(sources.regions))
+    regions = region_index_from_csv(sources.regions) if regions is None else regions
+    return CompileContext(_context_key(sources), catalogue, documents, regions)
+
+
+def _no_catalogue() -> SourceError:
+    return SourceError(CATALOGUE_FILE, 0, "the question catalogue is missing")
 
 
 def compile_policy_file(context: CompileContext, source: SourceFile) -> None:
     """Compiles one policy file and keeps its rules or problems for the build, as the build itself would."""
     with contextlib.suppress(SourceErrors):  # kept, to be reported by the build with every other problem
-        _compile_policy_file(context.key, source, context.catalogue, context.documents, context.regions)
+        _compile_policy_file(context, source)
 
 
 def packed_policy_file(context: CompileContext, source: SourceFile) -> CompiledFile | list[SourceError]:

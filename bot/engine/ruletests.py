@@ -20,7 +20,7 @@ from bot.engine.yamlsource import START, Mapping, Position, Sequence, SourceErro
 OUTCOMES = (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, "near_miss")
 TEST_KEYS = {"name", "date", "profile", "expect"}
 AMOUNT_KEYS = {"max_amount", "min_amount", "estimate"}
-EXPECT_KEYS = {"outcome", "max_amount", "min_amount", "estimate", "missing", "next_deadline", "kind", "per_variety"}
+EXPECT_KEYS = {"outcome", *AMOUNT_KEYS, "missing", "next_deadline", "kind", "per_variety"}
 
 
 @dataclass
@@ -32,8 +32,7 @@ class Coverage:
 
     def record(self, result: RuleResult, numbers: frozenset[tuple[str, int | float]]) -> None:
         """Notes the outcome of one rule in a case, whose profile holds `numbers` (numbers_in of the profile)."""
-        outcome = "near_miss" if result.near_miss else result.status
-        self.outcomes.setdefault(result.rule.id, set()).add(outcome)
+        self.outcomes.setdefault(result.rule.id, set()).add(_outcome_of(result))
         self.boundaries.setdefault(result.rule.id, set()).update(numbers)
 
 
@@ -156,10 +155,20 @@ def _profile_of(raw: Any, catalogue: Catalogue, regions: RegionIndex) -> dict[st
     return {fact: list(value) if isinstance(value, list) else value for fact, value in kept[3].items()}
 
 
+def _outcome_of(result: RuleResult) -> str:
+    """The outcome a rule test names for a result: near_miss for a near miss, its status otherwise."""
+    return "near_miss" if result.near_miss else result.status
+
+
+def _holds(wanted: str, actual: str) -> bool:
+    """Whether an expected outcome holds; not_eligible holds for a near miss too."""
+    return wanted == actual or (wanted == NOT_ELIGIBLE and actual == "near_miss")
+
+
 def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[str]:
+    actual = _outcome_of(result)
     if isinstance(wanted, str):  # the outcome alone, as most expectations are written
-        actual = "near_miss" if result.near_miss else result.status
-        if wanted == actual or (wanted == NOT_ELIGIBLE and actual == "near_miss"):
+        if _holds(wanted, actual):
             return []
         wanted = {"outcome": wanted}
     if not isinstance(wanted, dict):
@@ -169,12 +178,10 @@ def _check_expectation(match: Match, result: RuleResult, wanted: Any) -> list[st
         return [f"unknown expectation key(s): {', '.join(sorted(unknown))}"]
     problems = []
     outcome = wanted.get("outcome")
-    actual = "near_miss" if result.near_miss else result.status
     if outcome is not None:
         if outcome not in OUTCOMES:
             return [f"unknown outcome '{outcome}' (use {', '.join(OUTCOMES)})"]
-        same = outcome == actual or (outcome == NOT_ELIGIBLE and actual == "near_miss")
-        if not same:
+        if not _holds(outcome, actual):
             why = "; ".join(_trace_line(line) for line in match.why(result))
             problems.append(f"expected {outcome}, got {actual} ({why})")
     if not wanted.keys().isdisjoint(AMOUNT_KEYS):

@@ -304,7 +304,7 @@ def _build(loader: Any, node: yaml.Node, merges: bool = False, depth: int = 1) -
     return loader.construct_object(node, deep=True)  # a tag of its own: refused by the constructors, with its place
 
 
-_ScalarEvent, _AliasEvent = yaml.events.ScalarEvent, yaml.events.AliasEvent
+_ScalarEvent = yaml.events.ScalarEvent
 _MappingStart, _MappingEnd = yaml.events.MappingStartEvent, yaml.events.MappingEndEvent
 _SequenceStart, _SequenceEnd = yaml.events.SequenceStartEvent, yaml.events.SequenceEndEvent
 _ITEM = object()  # a list: each value is its next item
@@ -674,6 +674,11 @@ def _document(loader: Any, node: yaml.Node, plain: bool, merges: bool) -> Any:
     return loader.construct_document(node)
 
 
+def _duplicates(loader: Any, path: str) -> list[SourceError]:
+    """The keys met twice while the file was read, as problems of the file."""
+    return [SourceError.at(path, where, message) for where, message in loader.duplicates]
+
+
 def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError]]:
     loader: Any = None
     try:
@@ -682,7 +687,7 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
         if plain and not merges and loader_class is not _StrictLoader:  # libyaml's, for most files
             try:
                 data = _build_from_events(loader)
-                return data, [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
+                return data, _duplicates(loader, source.path)
             except (_NotPlain, yaml.YAMLError, ValueError):
                 # Read again through the nodes, which say what is wrong as ever: a mistake further on in the file
                 # (found when the whole file is parsed first) before the one the events met first.
@@ -706,8 +711,7 @@ def _read(loader_class: type, source: SourceFile) -> tuple[Any, list[SourceError
         if height > MAX_NESTING:
             raise _Unreadable(None, None, _TOO_DEEP, _too_deep(node, measured).start_mark)
         data = _document(loader, node, plain=plain, merges=merges)
-        problems = [SourceError.at(source.path, where, message) for where, message in loader.duplicates]
-        return data, problems
+        return data, _duplicates(loader, source.path)
     except yaml.MarkedYAMLError as exc:
         raise SourceErrors([_syntax_error(source.path, source.text, exc)]) from None
     except yaml.reader.ReaderError as exc:
